@@ -1,0 +1,90 @@
+/**
+ * `sink-lens`: the engine, headless, for scripts and training pipelines.
+ * Exit codes: 0 ok, 2 bad arguments, 3 model or graph problem, 4 runtime failure.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { Analyzer, bundledModelPath } from './engine/analyzer';
+import { EXIT_CODES, SinkLensError, asSinkLensError } from './engine/errors';
+import type { SinkReport } from './engine/report';
+import { formatSummary } from './engine/summaryText';
+import { AnalyzeCommand, parseAnalyzeArgs } from './cli/analyzeArgs';
+
+const HELP = `sink-lens: where does a language model's attention sink form?
+
+Usage:
+  sink-lens analyze [--model PATH] (--prompt TEXT | --prompt-file F | --ids 1,2,3)
+                    [--no-bos] [--bos-id N] [--device auto|cuda|cpu] [--epsilon 0.3]
+                    [--max-tokens N] [--out report.json] [--html report.html]
+  sink-lens demo    analyse the bundled demo model on its first sample prompt
+
+  --model   a folder with model.onnx (+ tokenizer.json, config.json) or an .onnx file;
+            default: the bundled demo model
+  --ids     token ids used exactly as given (no BOS is added)
+  --out     write the sink-lens/report@1 JSON there instead of printing the summary
+
+Exit codes: 0 ok, 2 bad arguments, 3 model or graph problem, 4 runtime failure.`;
+
+async function analyze(command: AnalyzeCommand): Promise<SinkReport> {
+  if (command.html !== undefined) {
+    throw new SinkLensError('usage', 'html-unavailable', '--html is not available yet (it comes with the panel\'s charts); use --out for the JSON report');
+  }
+  const analyzer = await Analyzer.open(command.model ?? bundledModelPath(), { device: command.device });
+  try {
+    return await analyzer.analyze(command.input, {
+      addBos: command.addBos ?? analyzer.addsBosByDefault,
+      bosId: command.bosId,
+      epsilon: command.epsilon,
+      maxTokens: command.maxTokens,
+    });
+  } finally {
+    await analyzer.dispose();
+  }
+}
+
+function writeJson(path: string, report: SinkReport): void {
+  mkdirSync(dirname(resolve(path)), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(report, null, 1)}\n`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return command === undefined ? EXIT_CODES.usage : 0;
+  }
+  if (command === 'analyze') {
+    const parsed = parseAnalyzeArgs(rest);
+    const report = await analyze(parsed);
+    if (parsed.out) {
+      writeJson(parsed.out, report);
+      process.stdout.write(`wrote ${parsed.out}\n`);
+    } else {
+      process.stdout.write(`${formatSummary(report)}\n`);
+    }
+    return 0;
+  }
+  if (command === 'demo') {
+    if (rest.length > 0) throw new SinkLensError('usage', 'bad-arguments', 'demo takes no arguments');
+    const model = bundledModelPath();
+    const sample = readFileSync(join(model, 'samples.txt'), 'utf8').split('\n').find((line) => line.trim());
+    if (!sample) throw new SinkLensError('model', 'no-samples', `${join(model, 'samples.txt')} has no sample prompt`);
+    const report = await analyze({ ...parseAnalyzeArgs(['--prompt', sample]), model });
+    process.stdout.write(`${formatSummary(report)}\n\n`);
+    const out = resolve('sink-lens-demo', 'report.json');
+    writeJson(out, report);
+    process.stdout.write(`Report written to ${out}\n`);
+    return 0;
+  }
+  throw new SinkLensError('usage', 'unknown-command', `unknown command '${command}'; use analyze or demo`);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const failure = error instanceof SinkLensError ? error : asSinkLensError(error);
+    process.stderr.write(`sink-lens: ${failure.message}\n`);
+    if (process.env.SINK_LENS_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    process.exit(EXIT_CODES[failure.category]);
+  },
+);

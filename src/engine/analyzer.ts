@@ -1,0 +1,201 @@
+/**
+ * The engine's entry point: open a model once, then analyse prompts with it. Used by the CLI and by
+ * the extension's worker.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type * as ort from 'onnxruntime-node';
+import type { AnalyzeOptions, AttentionMaps, PromptInput } from './api';
+import { SinkLensError, throwIfAborted } from './errors';
+import { DEFAULT_EPSILON } from './metrics';
+import { readDeclaredConfig, DeclaredConfig } from './model/modelConfig';
+import { locateModelFiles, ModelFiles } from './model/modelFiles';
+import { prepareModel, PreparedModel } from './model/preparedModel';
+import { checkInputsSupported, ProbeRequest, ProbeResults, runProbes } from './probeRun';
+import type { Device, ExecutionProvider, ModelSummary, ReportToken, ReportWarning, SinkReport } from './report';
+import { buildReport } from './reportBuilder';
+import { createSession, onnxruntimeVersion } from './runtime/sessionFactory';
+import { PromptTokenizer } from './tokenizer';
+
+/** The demo model shipped in the package (models/sinklet), found relative to the bundle or the sources. */
+export function bundledModelPath(): string {
+  // dist/cli.js, dist/worker.js and out/src/engine/*.js all sit two or fewer levels below the root.
+  for (let folder = __dirname, i = 0; i < 4; i++, folder = dirname(folder)) {
+    const candidate = join(folder, 'models', 'sinklet');
+    if (existsSync(join(candidate, 'model.onnx'))) return candidate;
+  }
+  return join(__dirname, '..', 'models', 'sinklet');
+}
+
+export class Analyzer {
+  private constructor(
+    readonly files: ModelFiles,
+    readonly model: ModelSummary,
+    readonly executionProvider: ExecutionProvider,
+    readonly fallbackReason: string | null,
+    private readonly prepared: PreparedModel,
+    private readonly session: ort.InferenceSession,
+    private readonly tokenizer: PromptTokenizer | null,
+    private readonly declared: DeclaredConfig,
+    private readonly loadMs: number,
+  ) {}
+
+  static async open(modelPath: string, options: { device: Device }): Promise<Analyzer> {
+    const started = performance.now();
+    const files = locateModelFiles(modelPath);
+    const prepared = prepareModel(files.onnx);
+    checkInputsSupported(prepared);
+    const declared = readDeclaredConfig(files, prepared.model.metadata);
+    const tokenizer = files.tokenizer ? PromptTokenizer.load(files.tokenizer) : null;
+    const table = prepared.layout.embeddingTable;
+    const vocabSize = table?.dims[0] ?? declared.vocabSize ?? 0;
+    if (tokenizer && vocabSize > 0 && tokenizer.vocabSize > vocabSize) {
+      throw new SinkLensError(
+        'model',
+        'tokenizer-mismatch',
+        `tokenizer.json has ${tokenizer.vocabSize} tokens but the model's embedding has ${vocabSize} rows: they belong to different models; put the model's own tokenizer.json beside it`,
+      );
+    }
+    const opened = await createSession(prepared.probed, options.device);
+    // A two-token pass validates the graph end to end and tells us the head count when no config does.
+    let warmup: ProbeResults;
+    try {
+      warmup = await runProbes(opened.session, prepared, { ids: [0, 0] });
+    } catch (error) {
+      await opened.session.release();
+      throw error;
+    }
+    const bosTokenId = declared.bosTokenId ?? bosFromTokenizer(tokenizer);
+    const model: ModelSummary = {
+      path: modelPath,
+      architecture: declared.architecture ?? 'unknown',
+      layers: prepared.layout.layers.length,
+      heads: warmup.heads,
+      kvHeads: declared.kvHeads ?? inferKvHeads(prepared, warmup.heads),
+      hiddenSize: table?.dims[1] ?? warmup.hiddenSize,
+      vocabSize,
+      attention: 'softmax',
+      bosTokenId,
+      dtype: prepared.dtype,
+      slidingWindowLayers: declared.slidingWindowLayers,
+    };
+    const loadMs = performance.now() - started;
+    return new Analyzer(files, model, opened.executionProvider, opened.fallbackReason, prepared, opened.session, tokenizer, declared, loadMs);
+  }
+
+  get hasTokenizer(): boolean {
+    return this.tokenizer !== null;
+  }
+
+  get contextLength(): number | null {
+    return this.declared.contextLength;
+  }
+
+  /** Whether a BOS token is prepended when the caller does not say (tokenizer_config's add_bos_token). */
+  get addsBosByDefault(): boolean {
+    return this.declared.addBosToken ?? this.model.bosTokenId !== null;
+  }
+
+  async analyze(input: PromptInput, options: AnalyzeOptions): Promise<SinkReport> {
+    const tokenizeStart = performance.now();
+    const { tokens, text, warnings } = await this.tokenize(input, options);
+    const tokenizeMs = performance.now() - tokenizeStart;
+    throwIfAborted(options.signal);
+    const runStart = performance.now();
+    const probes = await runProbes(this.session, this.prepared, { ids: tokens.map((token) => token.id) });
+    const runMs = performance.now() - runStart;
+    throwIfAborted(options.signal);
+    const summarizeStart = performance.now();
+    const report = buildReport(probes, {
+      model: this.model,
+      runtime: {
+        executionProvider: this.executionProvider,
+        fallbackReason: this.fallbackReason,
+        onnxruntime: onnxruntimeVersion,
+        timingsMs: { load: this.loadMs, tokenize: tokenizeMs, run: runMs, summarize: 0 },
+      },
+      prompt: { text, source: input.source, bos: input.kind === 'text' && options.addBos },
+      tokens,
+      epsilon: options.epsilon ?? DEFAULT_EPSILON,
+      warnings,
+    });
+    report.runtime.timingsMs.summarize = performance.now() - summarizeStart;
+    return report;
+  }
+
+  /** One layer's full attention probabilities, computed by a rerun (maps are never kept between runs). */
+  async attentionMaps(input: PromptInput, layer: number, options: AnalyzeOptions): Promise<AttentionMaps> {
+    if (!Number.isInteger(layer) || layer < 0 || layer >= this.model.layers) {
+      throw new SinkLensError('usage', 'bad-layer', `layer ${layer} does not exist; the model has layers 0-${this.model.layers - 1}`);
+    }
+    const { tokens } = await this.tokenize(input, options);
+    throwIfAborted(options.signal);
+    const probes = await runProbes(this.session, this.prepared, { ids: tokens.map((token) => token.id), mapLayer: layer });
+    return { layer, heads: probes.heads, tokens: tokens.length, data: probes.attentionMap! };
+  }
+
+  /** Full hidden states of the first `prefixLength` positions at every depth: [depth][position * hidden]. */
+  async leadingHiddenStates(input: PromptInput, prefixLength: number, options: AnalyzeOptions): Promise<Float32Array[]> {
+    const { tokens } = await this.tokenize(input, options);
+    const request: ProbeRequest = { ids: tokens.map((token) => token.id), prefixLength: Math.min(prefixLength, tokens.length) };
+    return (await runProbes(this.session, this.prepared, request)).hidden;
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+
+  private async tokenize(input: PromptInput, options: AnalyzeOptions): Promise<{ tokens: ReportToken[]; text: string | null; warnings: ReportWarning[] }> {
+    const warnings: ReportWarning[] = [];
+    let tokens: ReportToken[];
+    let text: string | null = null;
+    if (input.kind === 'ids') {
+      const bad = input.ids.find((id) => !Number.isInteger(id) || id < 0 || id >= this.model.vocabSize);
+      if (bad !== undefined) {
+        throw new SinkLensError('usage', 'bad-token-id', `token id ${bad} is outside the model's vocabulary (0-${this.model.vocabSize - 1})`);
+      }
+      tokens = input.ids.map((id) => this.tokenizer?.tokenFor(id) ?? { id, text: `<${id}>`, start: 0, end: 0, special: false });
+    } else {
+      if (!this.tokenizer) {
+        throw new SinkLensError('model', 'no-tokenizer', `no tokenizer.json beside ${this.files.onnx}; add the model's tokenizer.json, or pass token ids (--ids)`);
+      }
+      if (input.text.length === 0) throw new SinkLensError('usage', 'empty-prompt', 'the prompt is empty; select or write some text to analyse');
+      const encoded = await this.tokenizer.encode(input.text);
+      text = encoded.text;
+      tokens = encoded.tokens;
+      if (options.addBos) {
+        const bos = options.bosId ?? this.model.bosTokenId;
+        if (bos === null) {
+          throw new SinkLensError('usage', 'no-bos', 'the model declares no BOS token; give one (--bos-id / sinkLens.bosTokenId) or analyse without BOS');
+        }
+        tokens.unshift({ ...(this.tokenizer.tokenFor(bos)), special: true });
+      }
+    }
+    if (tokens.length < 2) {
+      throw new SinkLensError('usage', 'prompt-too-short', `the prompt has ${tokens.length} token${tokens.length === 1 ? '' : 's'}; sink measures need at least 2`);
+    }
+    const limit = Math.min(options.maxTokens || Infinity, this.declared.contextLength ?? Infinity);
+    if (tokens.length > limit) {
+      const why = limit === options.maxTokens ? `the limit of ${limit} tokens (maxTokens)` : `the model's context of ${limit} tokens`;
+      throw new SinkLensError('usage', 'prompt-too-long', `the prompt has ${tokens.length} tokens, more than ${why}; shorten it or raise the limit`);
+    }
+    return { tokens, text, warnings };
+  }
+}
+
+function bosFromTokenizer(tokenizer: PromptTokenizer | null): number | null {
+  if (!tokenizer) return null;
+  for (const candidate of ['<s>', '<|begin_of_text|>', '<bos>', '<|endoftext|>', '<|im_start|>']) {
+    const id = tokenizer.tokenToId(candidate);
+    if (id !== null) return id;
+  }
+  return null;
+}
+
+/** With separate q, k, v projections, k's width over q's gives the KV-head share. */
+function inferKvHeads(prepared: PreparedModel, heads: number): number | null {
+  const widths = prepared.layout.layers[0]?.projectionWidths ?? [];
+  if (widths.length !== 3) return null;
+  const kvHeads = (heads * Math.min(...widths)) / Math.max(...widths);
+  return Number.isInteger(kvHeads) ? kvHeads : null;
+}

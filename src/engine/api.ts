@@ -1,0 +1,30 @@
+/**
+ * The engine's public surface, used by the CLI and by the extension's worker. Plain Node: nothing
+ * here may import `vscode`.
+ */
+import type { Device, SinkReport } from './report';
+
+export type PromptInput =
+  | { kind: 'text'; text: string; source: string }
+  | { kind: 'ids'; ids: number[]; source: string };
+
+export interface AnalyzeOptions {
+  /** Prepend the model's BOS token (ignored for `ids`, which are used exactly as given). */
+  addBos: boolean;
+  /** Override the BOS id the model declares. */
+  bosId?: number;
+  /** Threshold for sinkRate (default 0.3). */
+  epsilon?: number;
+  /** Refuse prompts longer than this many tokens with a `PromptTooLongError` (0 = no limit). */
+  maxTokens?: number;
+  /** Aborting stops the run between stages and rejects with `CancelledError`. */
+  signal?: AbortSignal;
+}
+
+/** One layer's full attention probabilities, row-major [heads][query][key]. */
+export interface AttentionMaps {
+  layer: number;
+  heads: number;
+  tokens: number;
+  data: Float32Array;
+}

@@ -1,0 +1,92 @@
+/**
+ * The quantities of docs/ANALYSES.md, as pure functions of probe outputs. Each function's name is
+ * the quantity's name there; keep the two in step.
+ */
+import type { CircuitVerdict, MassiveActivation } from './report';
+
+export const DEFAULT_EPSILON = 0.3;
+/** p0NormRatio at or above this counts as a formed high-norm P0 state. */
+export const FORMATION_RATIO = 2;
+const MASSIVE_MAGNITUDE = 100;
+const MASSIVE_OVER_MEDIAN = 1000;
+
+export function median(values: ArrayLike<number>): number {
+  const sorted = Float64Array.from(values).sort();
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** norm[d][0] / median over t >= 1 of norm[d][t]; null below two tokens. */
+export function p0NormRatio(norms: ArrayLike<number>): number | null {
+  if (norms.length < 2) return null;
+  return norms[0] / median(Array.prototype.slice.call(norms, 1));
+}
+
+/** (1/T) Σ_q A[q, 0] for each head; `firstToken` is [heads][T]. */
+export function sinkScores(firstToken: number[][]): number[] {
+  return firstToken.map((row) => row.reduce((sum, value) => sum + value, 0) / row.length);
+}
+
+/** What a head that spreads attention evenly over its causal window pays to P0: (1/T) Σ_q 1/(q+1). */
+export function uniformBaseline(tokens: number): number {
+  let sum = 0;
+  for (let q = 0; q < tokens; q++) sum += 1 / (q + 1);
+  return sum / tokens;
+}
+
+/** Fraction of (layer, head) pairs with layer >= fromLayer whose sinkScore exceeds epsilon; null when no layer qualifies. */
+export function sinkRate(sinkScore: number[][], epsilon: number, fromLayer: number): number | null {
+  const scores = sinkScore.slice(fromLayer).flat();
+  if (scores.length === 0) return null;
+  return scores.filter((score) => score > epsilon).length / scores.length;
+}
+
+/** The top-3 magnitudes of one hidden vector, their median, and whether they are massive (Sun et al.). */
+export function massiveActivation(vector: ArrayLike<number>, depth: number, position: number): MassiveActivation {
+  const magnitudes = Float64Array.from(vector, Math.abs);
+  const order = Array.from(magnitudes.keys()).sort((a, b) => magnitudes[b] - magnitudes[a]);
+  const top = order.slice(0, 3).map((dim) => ({ dim, value: vector[dim] }));
+  const medianMagnitude = median(magnitudes);
+  const largest = magnitudes[order[0]] ?? 0;
+  const massive = largest > MASSIVE_MAGNITUDE && largest >= MASSIVE_OVER_MEDIAN * medianMagnitude;
+  return { depth, position, top, median: medianMagnitude, massive };
+}
+
+/**
+ * The P0 Sink Circuit verdict. `ratios[i]` is p0NormRatio at `depths[i]`; `sinkScore` is [layer][head].
+ */
+export function circuitVerdict(
+  depths: number[],
+  ratios: (number | null)[],
+  sinkScore: number[][],
+  epsilon: number,
+  baseline: number,
+): CircuitVerdict {
+  const layers = sinkScore.length;
+  const formed = (i: number) => (ratios[i] ?? 0) >= FORMATION_RATIO;
+  let formationDepth: number | null = null;
+  for (let i = 0; i < depths.length && formationDepth === null; i++) {
+    const holds = formed(i) && depths.every((depth, j) => j <= i || depth > layers - 1 || formed(j));
+    if (holds) formationDepth = depths[i];
+  }
+  const meanScores = sinkScore.map((heads) => heads.reduce((a, b) => a + b, 0) / heads.length);
+  const onset = meanScores.findIndex((score) => score > epsilon && score > 2 * baseline);
+  return {
+    formationDepth,
+    sinkOnsetLayer: onset === -1 ? null : onset,
+    withinTwoBlocks: formationDepth !== null && formationDepth <= 2,
+    concentration: concentration(depths, ratios),
+  };
+}
+
+/** Share of P0's log-norm-ratio growth that happens in the first two blocks: (log R[2] − log R[0]) / (max log R − log R[0]). */
+export function concentration(depths: number[], ratios: (number | null)[]): number | null {
+  const at = (depth: number) => ratios[depths.indexOf(depth)];
+  const r0 = at(0);
+  const r2 = at(2);
+  if (r0 == null || r2 == null || r0 <= 0 || r2 <= 0) return null;
+  const logs = ratios.filter((ratio): ratio is number => ratio != null && ratio > 0).map(Math.log);
+  const growth = Math.max(...logs) - Math.log(r0);
+  if (!(growth > 0)) return null;
+  return (Math.log(r2) - Math.log(r0)) / growth;
+}

@@ -1,0 +1,54 @@
+/** Where a model's files are: the user may point at a folder or at an .onnx file inside one. */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { SinkLensError } from '../errors';
+import { readJsonIfPresent } from './json';
+
+export interface ModelFiles {
+  /** As the user gave it. */
+  givenPath: string;
+  folder: string;
+  onnx: string;
+  tokenizer: string | null;
+  tokenizerConfig: string | null;
+  config: string | null;
+  genaiConfig: string | null;
+}
+
+const PREFERRED_ONNX = ['model.onnx', 'decoder_model.onnx', 'decoder.onnx', 'model_quantized.onnx'];
+
+export function locateModelFiles(givenPath: string): ModelFiles {
+  const absolute = resolve(givenPath);
+  if (!existsSync(absolute)) {
+    throw new SinkLensError('model', 'model-not-found', `model not found: ${givenPath} (give a folder with model.onnx, or an .onnx file)`);
+  }
+  const isFolder = statSync(absolute).isDirectory();
+  const folder = isFolder ? absolute : dirname(absolute);
+  const onnx = isFolder ? findOnnxInFolder(folder) : absolute;
+  if (!isFolder && !absolute.endsWith('.onnx')) {
+    throw new SinkLensError('model', 'not-onnx', `${basename(absolute)} is not an .onnx file; give the model's folder or its .onnx file`);
+  }
+  const optional = (name: string) => (existsSync(join(folder, name)) ? join(folder, name) : null);
+  return {
+    givenPath,
+    folder,
+    onnx,
+    tokenizer: optional('tokenizer.json'),
+    tokenizerConfig: optional('tokenizer_config.json'),
+    config: optional('config.json'),
+    genaiConfig: optional('genai_config.json'),
+  };
+}
+
+function findOnnxInFolder(folder: string): string {
+  const genai = readJsonIfPresent(join(folder, 'genai_config.json')) as { model?: { decoder?: { filename?: string } } } | null;
+  const declared = genai?.model?.decoder?.filename;
+  if (declared && existsSync(join(folder, declared))) return join(folder, declared);
+  for (const name of PREFERRED_ONNX) if (existsSync(join(folder, name))) return join(folder, name);
+  const candidates = readdirSync(folder).filter((name) => name.endsWith('.onnx'));
+  if (candidates.length === 1) return join(folder, candidates[0]);
+  if (candidates.length === 0) {
+    throw new SinkLensError('model', 'no-onnx', `no .onnx file in ${folder}; export the model to ONNX first (see README, "Exporting a model")`);
+  }
+  throw new SinkLensError('model', 'ambiguous-onnx', `several .onnx files in ${folder} (${candidates.join(', ')}); give the one to analyse`);
+}

@@ -1,0 +1,94 @@
+/**
+ * The `sink-lens/report@1` document (see docs/REPORT.md). Every per-position array has length T =
+ * tokens.length. Quantities are defined in docs/ANALYSES.md.
+ */
+export const REPORT_SCHEMA = 'sink-lens/report@1';
+
+export type Device = 'auto' | 'cuda' | 'cpu';
+export type ExecutionProvider = 'cuda' | 'cpu';
+export type AttentionPath = 'softmax' | 'fused-qk-output' | 'recomputed';
+
+export interface ModelSummary {
+  path: string;
+  architecture: string;
+  layers: number;
+  heads: number;
+  kvHeads: number | null;
+  hiddenSize: number;
+  vocabSize: number;
+  attention: AttentionPath;
+  bosTokenId: number | null;
+  dtype: string;
+  /** Layers that use sliding-window attention according to the config (none for most models). */
+  slidingWindowLayers: number[];
+}
+
+export interface RuntimeSummary {
+  executionProvider: ExecutionProvider;
+  fallbackReason: string | null;
+  onnxruntime: string;
+  timingsMs: { load: number; tokenize: number; run: number; summarize: number };
+}
+
+export interface PromptSummary {
+  /** null when the caller gave token ids instead of text. */
+  text: string | null;
+  source: string;
+  bos: boolean;
+}
+
+export interface ReportToken {
+  id: number;
+  text: string;
+  /** UTF-16 offsets into prompt.text; start === end for tokens with no source text (BOS, an inserted '▁'). */
+  start: number;
+  end: number;
+  special: boolean;
+}
+
+export interface ResidualSection {
+  depths: number[];
+  norms: number[][];
+  p0NormRatio: (number | null)[];
+}
+
+export interface AttentionSection {
+  firstTokenAttention: number[][][];
+  sinkScore: number[][];
+  uniformBaseline: number;
+  sinkRate: { epsilon: number; all: number; fromLayer2: number | null };
+}
+
+export interface MassiveActivation {
+  depth: number;
+  position: number;
+  top: { dim: number; value: number }[];
+  median: number;
+  massive: boolean;
+}
+
+export interface CircuitVerdict {
+  formationDepth: number | null;
+  sinkOnsetLayer: number | null;
+  withinTwoBlocks: boolean;
+  concentration: number | null;
+}
+
+export interface ReportWarning {
+  code: string;
+  message: string;
+}
+
+export interface SinkReport {
+  schema: typeof REPORT_SCHEMA;
+  model: ModelSummary;
+  runtime: RuntimeSummary;
+  prompt: PromptSummary;
+  tokens: ReportToken[];
+  residual: ResidualSection;
+  attention: AttentionSection;
+  massiveActivations: MassiveActivation[];
+  mlp: { layers: { layer: number; norms: number[] }[] };
+  circuit: CircuitVerdict;
+  warnings: ReportWarning[];
+}

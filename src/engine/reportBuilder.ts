@@ -1,0 +1,48 @@
+/** Turns probe outputs into the `sink-lens/report@1` document. */
+import { circuitVerdict, massiveActivation, p0NormRatio, sinkRate, sinkScores, uniformBaseline } from './metrics';
+import type { ProbeResults } from './probeRun';
+import { REPORT_SCHEMA, ModelSummary, PromptSummary, ReportToken, RuntimeSummary, SinkReport, ReportWarning } from './report';
+
+export interface ReportContext {
+  model: ModelSummary;
+  runtime: RuntimeSummary;
+  prompt: PromptSummary;
+  tokens: ReportToken[];
+  epsilon: number;
+  warnings: ReportWarning[];
+}
+
+/** Depth of residual tensor i: 0, 0.5, 1, … */
+export const depthOf = (index: number) => index / 2;
+
+export function buildReport(probes: ProbeResults, context: ReportContext): SinkReport {
+  const T = probes.tokens;
+  const depths = probes.norms.map((_, i) => depthOf(i));
+  const norms = probes.norms.map((row) => Array.from(row));
+  const ratios = probes.norms.map((row) => p0NormRatio(row));
+  const firstTokenAttention = probes.firstTokenAttention.map((layer) =>
+    Array.from({ length: probes.heads }, (_, h) => Array.from(layer.subarray(h * T, (h + 1) * T))),
+  );
+  const sinkScore = firstTokenAttention.map(sinkScores);
+  const baseline = uniformBaseline(T);
+  const epsilon = context.epsilon;
+  const massiveActivations = probes.hidden.map((vector, i) => massiveActivation(vector.subarray(0, probes.hiddenSize), depths[i], 0));
+  return {
+    schema: REPORT_SCHEMA,
+    model: context.model,
+    runtime: context.runtime,
+    prompt: context.prompt,
+    tokens: context.tokens,
+    residual: { depths, norms, p0NormRatio: ratios },
+    attention: {
+      firstTokenAttention,
+      sinkScore,
+      uniformBaseline: baseline,
+      sinkRate: { epsilon, all: sinkRate(sinkScore, epsilon, 0) ?? 0, fromLayer2: sinkRate(sinkScore, epsilon, 2) },
+    },
+    massiveActivations,
+    mlp: { layers: probes.mlpNorms.map((row, layer) => ({ layer, norms: Array.from(row) })) },
+    circuit: circuitVerdict(depths, ratios, sinkScore, epsilon, baseline),
+    warnings: context.warnings,
+  };
+}

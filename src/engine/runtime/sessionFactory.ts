@@ -1,0 +1,58 @@
+/**
+ * Creates onnxruntime sessions on the device the user asked for. onnxruntime-node does not fall
+ * back by itself: asking for CUDA without its provider libraries throws at session creation, so
+ * we catch that, record why, and create the session on the CPU.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { Device, ExecutionProvider } from '../report';
+
+export interface OpenedSession {
+  session: ort.InferenceSession;
+  executionProvider: ExecutionProvider;
+  fallbackReason: string | null;
+}
+
+export const onnxruntimeVersion: string = ort.env.versions?.node ?? 'unknown';
+
+const CUDA_PROVIDER_LIBRARY = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
+
+/** The folder holding onnxruntime-node's native binding for this platform. */
+export function onnxruntimeBinaryFolder(): string | null {
+  const root = join(dirname(require.resolve('onnxruntime-node/package.json')), 'bin');
+  if (!existsSync(root)) return null;
+  for (const napi of readdirSync(root)) {
+    const folder = join(root, napi, process.platform, process.arch);
+    if (existsSync(folder)) return folder;
+  }
+  return null;
+}
+
+export function cudaProviderInstalled(): boolean {
+  const folder = onnxruntimeBinaryFolder();
+  return folder !== null && existsSync(join(folder, CUDA_PROVIDER_LIBRARY));
+}
+
+export async function createSession(model: Uint8Array | string, device: Device): Promise<OpenedSession> {
+  const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
+  let fallbackReason: string | null = null;
+  if (device !== 'cpu') {
+    if (!cudaProviderInstalled()) {
+      fallbackReason = `CUDA provider libraries are not installed (${CUDA_PROVIDER_LIBRARY} missing next to onnxruntime-node ${onnxruntimeVersion}); run "Sink Lens: Install CUDA Provider"`;
+    } else {
+      try {
+        const session = await createWith(model, { ...options, executionProviders: ['cuda', 'cpu'] });
+        return { session, executionProvider: 'cuda', fallbackReason: null };
+      } catch (error) {
+        fallbackReason = `CUDA could not start: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
+      }
+    }
+  }
+  const session = await createWith(model, { ...options, executionProviders: ['cpu'] });
+  return { session, executionProvider: 'cpu', fallbackReason };
+}
+
+function createWith(model: Uint8Array | string, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+  return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
+}
