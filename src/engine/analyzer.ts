@@ -68,7 +68,7 @@ export class Analyzer {
     const bosTokenId = declared.bosTokenId ?? bosFromTokenizer(tokenizer);
     const model: ModelSummary = {
       path: modelPath,
-      architecture: declared.architecture ?? 'unknown',
+      architecture: declared.architecture ?? (prepared.layout.learnedPositions ? 'gpt2' : 'llama'),
       layers: prepared.layout.layers.length,
       heads: warmup.heads,
       kvHeads: declared.kvHeads ?? inferKvHeads(prepared, warmup.heads),

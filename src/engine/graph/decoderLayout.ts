@@ -22,6 +22,8 @@ export interface DecoderLayout {
   embeddingTable: TensorHeader | null;
   /** Residual-stream tensors at depths 0, 0.5, 1, …, L (2L + 1 names). */
   residuals: string[];
+  /** Whether h[0] adds a learned position embedding (GPT-2 style) to the token embedding. */
+  learnedPositions: boolean;
   layers: DecoderLayer[];
 }
 
@@ -50,7 +52,8 @@ export function findDecoderLayout(graph: OnnxGraph): DecoderLayout {
   const index = new GraphIndex(graph);
   const idsInput = findIdsInput(graph);
   const embedding = findTokenEmbedding(index, idsInput);
-  const residuals = [findStreamStart(index, embedding.outputs[0])];
+  const start = findStreamStart(index, embedding.outputs[0]);
+  const residuals = [start.tensor];
   const layers: DecoderLayer[] = [];
 
   for (let add = residualAdd(index, residuals[0]); add; add = residualAdd(index, residuals[residuals.length - 1])) {
@@ -89,7 +92,7 @@ export function findDecoderLayout(graph: OnnxGraph): DecoderLayout {
     );
   }
   const table = index.graph.initializers.get(embedding.inputs[0]) ?? null;
-  return { graph: index, idsInput, embeddingTable: table, residuals, layers };
+  return { graph: index, idsInput, embeddingTable: table, residuals, learnedPositions: start.learnedPositions, layers };
 }
 
 function qualifiedOp(node: OnnxNode): string {
@@ -126,12 +129,15 @@ function findTokenEmbedding(index: GraphIndex, idsInput: string): OnnxNode {
 }
 
 /** h[0]: the embedding output after any position embedding or scaling, where the first block starts. */
-function findStreamStart(index: GraphIndex, embeddingOutput: string): string {
+function findStreamStart(index: GraphIndex, embeddingOutput: string): { tensor: string; learnedPositions: boolean } {
   let tensor = embeddingOutput;
+  let learnedPositions = false;
   for (let step = 0; step < 8; step++) {
-    if (residualAdd(index, tensor)) return tensor;
+    if (residualAdd(index, tensor)) return { tensor, learnedPositions };
     const next = index.consumersOf(tensor).find((node) => ['Add', 'Mul', 'Div', ...PASS_THROUGH].includes(node.opType));
     if (!next) break;
+    // An Add of something computed at run time (not a constant) is a position-embedding lookup.
+    if (next.opType === 'Add' && next.inputs.every((input) => !index.isStatic(input))) learnedPositions = true;
     tensor = next.outputs[0];
   }
   throw new UnsupportedGraphError(

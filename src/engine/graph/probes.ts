@@ -27,6 +27,9 @@ export const probeOutputs = {
   attentionMap: 'sinklens/attention_map',
 };
 
+/** Prefix of the names of the nodes that compute layer `scope`'s probes (`layer3`), or the map concat (`maps`). */
+export const probeNodePrefix = (scope: string) => `sinklens/${scope}/`;
+
 interface ProbeTensor {
   name: string;
   /** An axis whose size is only known at run time, so ORT cannot fold the dependency away. */
@@ -37,13 +40,15 @@ class EditBuilder {
   readonly nodes: NewNode[] = [];
   readonly initializers: NewTensor[] = [];
   readonly outputs: NewValueInfo[] = [];
+  /** Node names carry the layer whose probes they compute, so that profiles can be read. */
+  scope = 'setup';
   private counter = 0;
 
   constructor(private readonly opset: number) {}
 
   node(opType: string, inputs: string[], attributes?: NewNode['attributes'], output?: string): string {
     const name = output ?? `sinklens/t${this.counter++}`;
-    this.nodes.push({ opType, inputs, outputs: [name], name: `sinklens/${opType}_${this.nodes.length}`, attributes });
+    this.nodes.push({ opType, inputs, outputs: [name], name: `${probeNodePrefix(this.scope)}${opType}_${this.nodes.length}`, attributes });
     return name;
   }
 
@@ -110,6 +115,7 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
   const mapSlices: string[] = [];
 
   layout.layers.forEach((layer, l) => {
+    edits.scope = `layer${l}`;
     const probes: ProbeTensor[] = l === 0 ? depthProbes(0) : [];
     probes.push(...depthProbes(2 * l + 1), ...depthProbes(2 * l + 2));
 

@@ -39,7 +39,7 @@ export async function createSession(model: Uint8Array | string, device: Device):
   let fallbackReason: string | null = null;
   if (device !== 'cpu') {
     if (!cudaProviderInstalled()) {
-      fallbackReason = `CUDA provider libraries are not installed (${CUDA_PROVIDER_LIBRARY} missing next to onnxruntime-node ${onnxruntimeVersion}); run "Sink Lens: Install CUDA Provider"`;
+      fallbackReason = `the CUDA provider library (${CUDA_PROVIDER_LIBRARY}) is not installed for onnxruntime-node ${onnxruntimeVersion}`;
     } else {
       try {
         const session = await createWith(model, { ...options, executionProviders: ['cuda', 'cpu'] });

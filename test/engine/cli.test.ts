@@ -1,0 +1,122 @@
+/** The CLI as a script would use it: real processes, exit codes, one-line errors, valid reports. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { encodeNode, encodeValueInfo } from '../../src/engine/onnx/encode';
+import { DataType } from '../../src/engine/onnx/proto';
+import { WireWriter } from '../../src/engine/onnx/wire';
+import type { SinkReport } from '../../src/engine/report';
+import { cliPath, onnxExports, sharedModelsMissing, stories260k } from '../support/paths';
+
+function cli(...args: string[]) {
+  const result = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function assertOneLineError(result: ReturnType<typeof cli>, code: number, pattern: RegExp): void {
+  assert.equal(result.code, code, `exit code (stderr: ${result.stderr})`);
+  const lines = result.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, `one line on stderr, got:\n${result.stderr}`);
+  assert.match(lines[0], /^sink-lens: /);
+  assert.match(lines[0], pattern);
+  assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+}
+
+function scratchModel(bytes: Uint8Array | Buffer): string {
+  const folder = mkdtempSync(join(tmpdir(), 'sink-lens-cli-'));
+  writeFileSync(join(folder, 'model.onnx'), bytes);
+  return folder;
+}
+
+describe('sink-lens CLI', () => {
+  const missing = sharedModelsMissing();
+
+  it('writes a valid sink-lens/report@1 document for --ids', { skip: missing ?? false }, () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'sink-lens-cli-')), 'r.json');
+    const result = cli('analyze', '--model', join(stories260k, 'model.onnx'), '--ids', '1,403,407,261,378', '--device', 'cpu', '--out', out);
+    assert.equal(result.code, 0, result.stderr);
+    const report = JSON.parse(readFileSync(out, 'utf8')) as SinkReport;
+    const T = 5;
+    assert.equal(report.schema, 'sink-lens/report@1');
+    assert.deepEqual(report.tokens.map((token) => token.id), [1, 403, 407, 261, 378]);
+    assert.equal(report.prompt.text, null, 'ids were given, so there is no text');
+    assert.deepEqual(report.residual.depths, [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5]);
+    for (const row of report.residual.norms) assert.equal(row.length, T);
+    assert.equal(report.attention.firstTokenAttention.length, 5);
+    for (const layer of report.attention.firstTokenAttention) {
+      assert.equal(layer.length, 8);
+      for (const head of layer) {
+        assert.equal(head.length, T);
+        assert.equal(head[0], 1, 'the first query can only attend to itself');
+      }
+    }
+    assert.equal(report.mlp.layers.length, 5);
+    assert.equal(report.massiveActivations.length, 11);
+    assert.equal(report.runtime.executionProvider, 'cpu');
+    assert.equal(report.model.bosTokenId, 1);
+    assert.equal(report.model.attention, 'softmax');
+    assert.deepEqual(Object.keys(report.circuit).sort(), ['concentration', 'formationDepth', 'sinkOnsetLayer', 'withinTwoBlocks']);
+  });
+
+  it('prints a readable summary without --out', { skip: missing ?? false }, () => {
+    const result = cli('analyze', '--model', stories260k, '--prompt', 'Once upon a time, there was a girl.', '--device', 'cpu');
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /P0 norm vs the median of the other positions/);
+    assert.match(result.stdout, /Sink score .* per layer × head/);
+    assert.match(result.stdout, /^Verdict: /m);
+    assert.match(result.stdout, /prompt: 13 tokens \(BOS first\)/);
+  });
+
+  it('bad arguments exit 2 with one line', () => {
+    assertOneLineError(cli('analyze', '--model', stories260k), 2, /exactly one of --prompt/);
+    assertOneLineError(cli('analyze', '--ids', '1,x'), 2, /--ids must be/);
+    assertOneLineError(cli('analyze', '--ids', '1,2', '--device', 'gpu'), 2, /--device must be auto, cuda or cpu/);
+    assertOneLineError(cli('analyze', '--ids', '1,2', '--bogus'), 2, /Unknown option '--bogus'/);
+    assertOneLineError(cli('frobnicate'), 2, /unknown command/);
+  });
+
+  it('a token id outside the vocabulary is a usage error', { skip: missing ?? false }, () => {
+    assertOneLineError(cli('analyze', '--model', stories260k, '--ids', '1,99999'), 2, /outside the model's vocabulary \(0-511\)/);
+  });
+
+  it('a missing model path exits 3', () => {
+    assertOneLineError(cli('analyze', '--model', '/nonexistent/model', '--ids', '1,2'), 3, /model not found/);
+  });
+
+  it('a truncated .onnx exits 3', { skip: missing ?? false }, () => {
+    const bytes = readFileSync(join(stories260k, 'model.onnx'));
+    assertOneLineError(cli('analyze', '--model', scratchModel(bytes.subarray(0, bytes.length >> 1)), '--ids', '1,2'), 3, /not a readable ONNX model .*truncated/);
+  });
+
+  it('random bytes exit 3', () => {
+    let seed = 7;
+    const random = Buffer.from(Array.from({ length: 4096 }, () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) >> 16) & 0xff));
+    assertOneLineError(cli('analyze', '--model', scratchModel(random), '--ids', '1,2'), 3, /not a readable ONNX model/);
+  });
+
+  it('a 0-byte file exits 3', () => {
+    assertOneLineError(cli('analyze', '--model', scratchModel(Buffer.alloc(0)), '--ids', '1,2'), 3, /is empty \(0 bytes\)/);
+  });
+
+  it('a valid ONNX graph that is not a language model exits 3 naming what was expected', () => {
+    const graph = new WireWriter()
+      .messageField(1, encodeNode({ opType: 'Relu', inputs: ['x'], outputs: ['y'], name: 'relu' }))
+      .messageField(11, encodeValueInfo({ name: 'x', elemType: DataType.Float, shape: [1, 4] }))
+      .messageField(12, encodeValueInfo({ name: 'y', elemType: DataType.Float, shape: [1, 4] }));
+    const model = new WireWriter().varintField(1, 8).messageField(7, graph).messageField(8, new WireWriter().stringField(1, '').varintField(2, 17)).finish();
+    assertOneLineError(cli('analyze', '--model', scratchModel(model), '--ids', '1,2'), 3, /^sink-lens: unsupported graph: expected an integer token-id input, found inputs 'x'/);
+  });
+
+  it('a fused exporter graph exits 3 naming the operator', { skip: missing ?? false }, () => {
+    const folder = mkdtempSync(join(tmpdir(), 'sink-lens-cli-'));
+    copyFileSync(join(onnxExports, 'tiny-random-gpt2-fp32', 'past.onnx'), join(folder, 'model.onnx'));
+    assertOneLineError(cli('analyze', '--model', folder, '--ids', '1,2'), 3, /unsupported graph: fused operator com\.microsoft\.\w+ at node/);
+  });
+
+  it('--html says it is not available yet rather than writing something fake', { skip: missing ?? false }, () => {
+    assertOneLineError(cli('analyze', '--model', stories260k, '--ids', '1,2', '--html', '/tmp/x.html'), 2, /--html is not available yet/);
+  });
+});

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { circuitVerdict, concentration, massiveActivation, median, p0NormRatio, sinkRate, sinkScores, uniformBaseline } from '../../src/engine/metrics';
+
+describe('metrics (docs/ANALYSES.md definitions)', () => {
+  it('median of odd and even counts', () => {
+    assert.equal(median([3, 1, 2]), 2);
+    assert.equal(median([4, 1, 3, 2]), 2.5);
+  });
+
+  it('p0NormRatio divides P0 by the median of the rest, and needs two tokens', () => {
+    assert.equal(p0NormRatio([10, 1, 5, 3]), 10 / 3);
+    assert.equal(p0NormRatio([7]), null);
+  });
+
+  it('uniformBaseline is the mean of 1/(q+1)', () => {
+    assert.equal(uniformBaseline(1), 1);
+    assert.equal(uniformBaseline(2), (1 + 1 / 2) / 2);
+    assert.ok(Math.abs(uniformBaseline(4) - (1 + 1 / 2 + 1 / 3 + 1 / 4) / 4) < 1e-15);
+  });
+
+  it('sinkScore averages attention to key 0 over all queries, q = 0 included', () => {
+    assert.deepEqual(sinkScores([[1, 0.5, 0.3], [1, 0, 0]]), [0.6, 1 / 3]);
+  });
+
+  it('sinkRate counts heads strictly above epsilon from a layer on', () => {
+    const scores = [
+      [0.9, 0.1],
+      [0.3, 0.31],
+      [0.5, 0.5],
+    ];
+    assert.equal(sinkRate(scores, 0.3, 0), 4 / 6);
+    assert.equal(sinkRate(scores, 0.3, 2), 1);
+    assert.equal(sinkRate(scores, 0.3, 3), null);
+  });
+
+  it('massive activations need magnitude > 100 and >= 1000x the median', () => {
+    const vector = new Float32Array(2001).fill(0.05);
+    vector[7] = -767.6;
+    vector[12] = 458.55;
+    const found = massiveActivation(vector, 1, 0);
+    assert.deepEqual(found.top.map((entry) => entry.dim), [7, 12, 0]);
+    assert.ok(Math.abs(found.top[0].value + 767.6) < 1e-3);
+    assert.ok(Math.abs(found.median - 0.05) < 1e-7);
+    assert.equal(found.massive, true);
+    vector.fill(0.5);
+    vector[7] = 300;
+    assert.equal(massiveActivation(vector, 1, 0).massive, false, '300 < 1000 x 0.5');
+  });
+
+  it('formationDepth is the first depth from which the ratio stays >= 2 up to depth L-1', () => {
+    const depths = [0, 0.5, 1, 1.5, 2, 2.5, 3];
+    const scores = [[0.1], [0.1], [0.1]];
+    // Dips below 2 at depth 1.5, so the formation is at 2; depth 3 (= L) is not required to hold.
+    const verdict = circuitVerdict(depths, [1, 2.5, 3, 1.9, 4, 4, 1], scores, 0.3, 0.2);
+    assert.equal(verdict.formationDepth, 2);
+    assert.equal(verdict.withinTwoBlocks, true);
+    assert.equal(verdict.sinkOnsetLayer, null);
+    assert.equal(circuitVerdict(depths, [1, 1, 1, 1, 1, 1, 1], scores, 0.3, 0.2).formationDepth, null);
+  });
+
+  it('sinkOnsetLayer needs the head mean above epsilon and above twice the uniform baseline', () => {
+    const depths = [0, 0.5, 1, 1.5, 2];
+    const ratios = [1, 1, 1, 1, 1];
+    assert.equal(circuitVerdict(depths, ratios, [[0.2, 0.3], [0.5, 0.6]], 0.3, 0.2).sinkOnsetLayer, 1);
+    assert.equal(circuitVerdict(depths, ratios, [[0.2, 0.3], [0.5, 0.6]], 0.3, 0.3).sinkOnsetLayer, null, '0.55 < 2 x 0.3');
+  });
+
+  it('concentration is the share of log-ratio growth reached by depth 2', () => {
+    const depths = [0, 0.5, 1, 1.5, 2, 2.5, 3];
+    const ratios = [1, 2, 4, 4, 4, 8, 8];
+    assert.ok(Math.abs(concentration(depths, ratios)! - Math.log(4) / Math.log(8)) < 1e-12);
+    assert.equal(concentration(depths, [1, 1, 1, 1, 1, 1, 1]), null, 'no growth, no share');
+  });
+});

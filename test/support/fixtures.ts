@@ -1,0 +1,25 @@
+/**
+ * Fixture models made by this project's own scripts (tools/torch_ref/export_fixtures.py), exported
+ * on first use into .cache/fixtures, which is not committed.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fixturesRoot, repoRoot } from './paths';
+import { PYTHON, torchMissing } from './torchReference';
+
+export const FIXTURES = ['llama-gqa-random', 'gpt2-random', 'llama-trained', 'gpt2-trained'] as const;
+export type FixtureName = (typeof FIXTURES)[number] | 'llama-bench-4' | 'llama-bench-24';
+
+/** The fixture's folder, exported now if it is missing; throws with the reason when it cannot be made. */
+export function fixture(name: FixtureName): string {
+  const folder = join(fixturesRoot, name);
+  if (existsSync(join(folder, 'model.onnx')) && existsSync(join(folder, 'weights.pt'))) return folder;
+  const missing = torchMissing();
+  if (missing) throw new Error(missing);
+  execFileSync(PYTHON, [join(repoRoot, 'tools', 'torch_ref', 'export_fixtures.py'), '--out', fixturesRoot, '--only', name], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, OMP_NUM_THREADS: '2' },
+  });
+  return folder;
+}

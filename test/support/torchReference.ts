@@ -1,0 +1,44 @@
+/**
+ * The independent reference: tools/torch_ref/reference.py runs a PyTorch implementation of the same
+ * weights (Debian's python3-torch) and prints every quantity as JSON.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from './paths';
+
+export const PYTHON = '/usr/bin/python3';
+const REFERENCE = join(repoRoot, 'tools', 'torch_ref', 'reference.py');
+
+export interface Reference {
+  depths: number[];
+  norms: number[][];
+  firstTokenAttention: number[][][];
+  sinkScore: number[][];
+  mlpNorms: number[][];
+  p0Hidden: number[][];
+  logits: number[][];
+  attention?: number[][][];
+}
+
+let torchChecked: string | null | undefined;
+
+/** Why the reference cannot run here, or null when it can. */
+export function torchMissing(): string | null {
+  if (torchChecked !== undefined) return torchChecked;
+  const probe = spawnSync(PYTHON, ['-c', 'import torch, onnx'], { encoding: 'utf8' });
+  torchChecked =
+    probe.status === 0 && existsSync(REFERENCE)
+      ? null
+      : `the PyTorch reference needs ${PYTHON} with torch and onnx (run tools/setup.sh): ${probe.error?.message ?? probe.stderr.trim().split('\n').pop()}`;
+  return torchChecked;
+}
+
+export function runReference(model: string, ids: number[], extra: string[] = []): Reference {
+  const stdout = execFileSync(PYTHON, [REFERENCE, '--model', model, '--ids', ids.join(','), ...extra], {
+    encoding: 'utf8',
+    maxBuffer: 512 * 1024 * 1024,
+    env: { ...process.env, OMP_NUM_THREADS: '1' },
+  });
+  return JSON.parse(stdout) as Reference;
+}
