@@ -56,7 +56,7 @@ export class Analyzer {
         `tokenizer.json has ${tokenizer.vocabSize} tokens but the model's embedding has ${vocabSize} rows: they belong to different models; put the model's own tokenizer.json beside it`,
       );
     }
-    const opened = await createSession(prepared.probed, options.device);
+    const opened = await createSession(prepared.probedPath, options.device);
     // A two-token pass validates the graph end to end and tells us the head count when no config does.
     let warmup: ProbeResults;
     try {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { concatChunks, encodeNode, encodeTensor, encodeValueInfo, rewriteModel } from '../../src/engine/onnx/encode';
+import { encodeNode, materialize, encodeTensor, encodeValueInfo, rewriteModel } from '../../src/engine/onnx/encode';
 import { AttributeType, DataType, parseModel, parseTensorHeader, tensorValues } from '../../src/engine/onnx/proto';
 import { WireWriter, fieldsOf, readPackedVarints } from '../../src/engine/onnx/wire';
 
@@ -56,14 +56,14 @@ describe('ONNX wire reading and writing', () => {
 
   it('rewrites a model keeping untouched fields byte for byte', () => {
     const original = parseModel(tinyModel());
-    const chunks = rewriteModel(original, {
+    const pieces = rewriteModel(original, {
       renamedInputs: new Map([[0, ['x2']]]),
       nodes: [{ opType: 'Identity', inputs: ['x'], outputs: ['x2'], name: 'id' }],
       initializers: [{ name: 'k', dataType: DataType.Int64, dims: [1], values: [-1] }],
       inputs: [],
       outputs: [{ name: 'x2', elemType: DataType.Float, shape: ['batch', 2] }],
     });
-    const rewritten = parseModel(concatChunks(chunks));
+    const rewritten = parseModel(materialize(original.source, pieces));
     assert.deepEqual(rewritten.graph.nodes.map((node) => node.opType), ['Relu', 'Identity']);
     assert.deepEqual(rewritten.graph.nodes[0].inputs, ['x2']);
     assert.equal(rewritten.graph.nodes[0].name, 'relu');

@@ -18,7 +18,7 @@ import { torchMissing } from '../support/torchReference';
 async function executionOrder(onnxPath: string, tokens: number): Promise<{ order: string[]; softmaxNodes: string[] }> {
   const prepared = prepareModel(onnxPath);
   const folder = mkdtempSync(join(tmpdir(), 'sink-lens-profile-'));
-  const session = await ort.InferenceSession.create(prepared.probed as Uint8Array, { enableProfiling: true, profileFilePrefix: join(folder, 'run') });
+  const session = await ort.InferenceSession.create(prepared.probedPath, { enableProfiling: true, profileFilePrefix: join(folder, 'run') });
   const ids = BigInt64Array.from({ length: tokens }, (_, i) => BigInt(i % 7));
   await session.run({
     [prepared.layout.idsInput]: new ort.Tensor('int64', ids, [1, tokens]),

@@ -4,6 +4,8 @@
  * fields newer than anything we know survive.
  */
 import { AttributeType, DataType, OnnxModel } from './proto';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import type { ByteSource } from './byteSource';
 import { WireWriter, fieldsOf } from './wire';
 
 export type AttributeValue =
@@ -86,56 +88,81 @@ export function encodeValueInfo(info: NewValueInfo): WireWriter {
   return new WireWriter().stringField(1, info.name).messageField(2, type);
 }
 
-/** The model with `edits` applied, as chunks (joined by the caller, or written straight to disk). */
-export function rewriteModel(model: OnnxModel, edits: GraphEdits): Uint8Array[] {
+/** A piece of the rewritten model: new bytes, or a range of the original to copy unchanged. */
+export type ModelPiece = Uint8Array | { start: number; end: number };
+
+const pieceLength = (piece: ModelPiece) => (piece instanceof Uint8Array ? piece.length : piece.end - piece.start);
+
+/** The model with `edits` applied, as pieces: untouched fields (weights) are ranges of the original. */
+export function rewriteModel(model: OnnxModel, edits: GraphEdits): ModelPiece[] {
   const graph = model.graph;
-  const graphWriter = new WireWriter();
+  const graphPieces: ModelPiece[] = [];
   let nodeIndex = 0;
   for (const field of graph.fields) {
-    if (field.field === 1) {
-      const node = graph.nodes[nodeIndex++];
-      const inputs = edits.renamedInputs.get(node.index);
-      if (inputs) graphWriter.messageField(1, reencodeNodeInputs(graph.bytes, node.field, inputs));
-      else graphWriter.raw(graph.bytes.subarray(field.start, field.end));
+    const inputs = field.field === 1 ? edits.renamedInputs.get(nodeIndex++) : undefined;
+    if (inputs) {
+      const node = graph.nodes[nodeIndex - 1];
+      graphPieces.push(new WireWriter().messageField(1, reencodeNodeInputs(node.payload, inputs)).finish());
     } else {
-      graphWriter.raw(graph.bytes.subarray(field.start, field.end));
+      graphPieces.push({ start: field.start, end: field.end });
     }
   }
-  for (const node of edits.nodes) graphWriter.messageField(1, encodeNode(node));
-  for (const tensor of edits.initializers) graphWriter.messageField(5, encodeTensor(tensor));
-  for (const input of edits.inputs) graphWriter.messageField(11, encodeValueInfo(input));
-  for (const output of edits.outputs) graphWriter.messageField(12, encodeValueInfo(output));
+  const additions = new WireWriter();
+  for (const node of edits.nodes) additions.messageField(1, encodeNode(node));
+  for (const tensor of edits.initializers) additions.messageField(5, encodeTensor(tensor));
+  for (const input of edits.inputs) additions.messageField(11, encodeValueInfo(input));
+  for (const output of edits.outputs) additions.messageField(12, encodeValueInfo(output));
+  graphPieces.push(additions.finish());
 
-  const modelWriter = new WireWriter();
+  const pieces: ModelPiece[] = [];
   for (const field of model.fields) {
     if (field.field === 7) {
-      const graphParts = graphWriter.parts();
-      modelWriter.lengthDelimitedHeader(7, graphWriter.length);
-      for (const part of graphParts) modelWriter.raw(part);
+      const length = graphPieces.reduce((sum, piece) => sum + pieceLength(piece), 0);
+      pieces.push(new WireWriter().lengthDelimitedHeader(7, length).finish(), ...graphPieces);
     } else {
-      modelWriter.raw(model.bytes.subarray(field.start, field.end));
+      pieces.push({ start: field.start, end: field.end });
     }
   }
-  return modelWriter.parts();
+  return pieces;
 }
 
-function reencodeNodeInputs(bytes: Uint8Array, field: { dataStart: number; dataEnd: number }, inputs: string[]): WireWriter {
+function reencodeNodeInputs(payload: Uint8Array, inputs: string[]): WireWriter {
   const writer = new WireWriter();
   for (const input of inputs) writer.stringField(1, input);
-  // Every other field of the node, unchanged.
-  for (const inner of fieldsOf(bytes, field.dataStart, field.dataEnd)) {
-    if (inner.field !== 1) writer.raw(bytes.subarray(inner.start, inner.end));
+  for (const inner of fieldsOf(payload)) {
+    if (inner.field !== 1) writer.raw(payload.subarray(inner.start, inner.end));
   }
   return writer;
 }
 
-export function concatChunks(chunks: Uint8Array[]): Uint8Array {
-  const total = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
-  const out = new Uint8Array(total);
+/** The rewritten model in memory (small models and tests). */
+export function materialize(source: ByteSource, pieces: ModelPiece[]): Uint8Array {
+  const out = new Uint8Array(pieces.reduce((sum, piece) => sum + pieceLength(piece), 0));
   let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
+  for (const piece of pieces) {
+    const bytes = piece instanceof Uint8Array ? piece : source.read(piece.start, piece.end);
+    out.set(bytes, offset);
+    offset += bytes.length;
   }
   return out;
+}
+
+const COPY_CHUNK = 16 << 20;
+
+/** Writes the rewritten model to `path`, streaming the original's ranges in bounded chunks. */
+export function writeModel(source: ByteSource, pieces: ModelPiece[], path: string): void {
+  const fd = openSync(path, 'w');
+  try {
+    for (const piece of pieces) {
+      if (piece instanceof Uint8Array) {
+        writeSync(fd, piece);
+        continue;
+      }
+      for (let start = piece.start; start < piece.end; start += COPY_CHUNK) {
+        writeSync(fd, source.read(start, Math.min(start + COPY_CHUNK, piece.end)));
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

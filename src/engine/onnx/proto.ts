@@ -3,7 +3,8 @@
  * tensor payloads, functions and every field we do not need stay as byte ranges of the original
  * buffer. Field numbers are those of onnx/onnx.proto.
  */
-import { WireField, fieldsOf, readPackedVarints, readSignedVarint, readString, WireType } from './wire';
+import { ByteSource, MemorySource } from './byteSource';
+import { WireField, WireWriter, fieldsOf, readPackedVarints, readSignedVarint, readString, scanFields, WireType } from './wire';
 
 export const enum DataType {
   Float = 1,
@@ -37,8 +38,10 @@ export interface TensorHeader {
   dims: number[];
   dataType: number;
   external: boolean;
-  /** The encoded TensorProto (payload of its field), for reading small constant values. */
-  bytes: Uint8Array;
+  /** For external tensors: the data file, relative to the model. */
+  location: string | null;
+  /** The encoded TensorProto, for reading small constant values; null for large tensors, never read. */
+  bytes: Uint8Array | null;
 }
 
 export interface OnnxAttribute {
@@ -61,8 +64,8 @@ export interface OnnxNode {
   inputs: string[];
   outputs: string[];
   attributes: Map<string, OnnxAttribute>;
-  /** The whole encoded `node` field of the graph (tag included). */
-  field: WireField;
+  /** The encoded NodeProto, for re-encoding it with other inputs. */
+  payload: Uint8Array;
 }
 
 export interface ValueInfo {
@@ -78,51 +81,54 @@ export interface OnnxGraph {
   inputs: ValueInfo[];
   outputs: ValueInfo[];
   valueInfo: Map<string, ValueInfo>;
-  /** Every field of the GraphProto, in order, for re-encoding. */
+  /** Every field of the GraphProto, in order, at absolute positions of the source. */
   fields: WireField[];
-  /** Where the GraphProto payload lives inside the model bytes. */
-  bytes: Uint8Array;
 }
 
 export interface OnnxModel {
-  bytes: Uint8Array;
+  source: ByteSource;
   irVersion: number;
   producerName: string;
   opsets: Map<string, number>;
   metadata: Map<string, string>;
   graph: OnnxGraph;
-  /** Top-level fields of the ModelProto, in order. */
+  /** Top-level fields of the ModelProto, in order, at absolute positions of the source. */
   fields: WireField[];
 }
 
+/** Payloads above this size are never read: they are weights. */
+const LARGE_PAYLOAD = 1 << 16;
+
 export class OnnxFormatError extends Error {}
 
-export function parseModel(bytes: Uint8Array): OnnxModel {
-  const fields = fieldsOf(bytes);
+export function parseModel(input: ByteSource | Uint8Array): OnnxModel {
+  const source = input instanceof Uint8Array ? new MemorySource(input) : input;
+  const fields = [...scanFields(source, 0, source.length)];
   let irVersion = 0;
   let producerName = '';
   const opsets = new Map<string, number>();
   const metadata = new Map<string, string>();
   let graph: OnnxGraph | undefined;
+  const payload = (field: WireField) => source.read(field.dataStart, field.dataEnd);
   for (const field of fields) {
     switch (field.field) {
       case 1:
         irVersion = field.value;
         break;
       case 2:
-        producerName = readString(bytes, field);
+        producerName = new TextDecoder().decode(payload(field));
         break;
       case 7:
         expectLengthDelimited(field, 'ModelProto.graph');
-        graph = parseGraph(bytes.subarray(field.dataStart, field.dataEnd));
+        graph = parseGraph(source, field);
         break;
       case 8: {
-        const [domain, version] = parseOpset(bytes, field);
+        const [domain, version] = parseOpset(payload(field));
         opsets.set(domain, version);
         break;
       }
       case 14: {
-        const [key, value] = parseStringEntry(bytes, field);
+        const [key, value] = parseStringEntry(payload(field));
         metadata.set(key, value);
         break;
       }
@@ -130,54 +136,54 @@ export function parseModel(bytes: Uint8Array): OnnxModel {
   }
   if (!graph) throw new OnnxFormatError('the file has no graph (ModelProto.graph is missing)');
   if (irVersion === 0) throw new OnnxFormatError('the file has no ir_version, so it is not an ONNX model');
-  return { bytes, irVersion, producerName, opsets, metadata, graph, fields };
+  return { source, irVersion, producerName, opsets, metadata, graph, fields };
 }
 
 function expectLengthDelimited(field: WireField, what: string): void {
   if (field.wireType !== WireType.LengthDelimited) throw new OnnxFormatError(`${what} has the wrong wire type`);
 }
 
-function parseOpset(bytes: Uint8Array, field: WireField): [string, number] {
+function parseOpset(bytes: Uint8Array): [string, number] {
   let domain = '';
   let version = 0;
-  for (const inner of fieldsOf(bytes, field.dataStart, field.dataEnd)) {
+  for (const inner of fieldsOf(bytes)) {
     if (inner.field === 1) domain = readString(bytes, inner);
     if (inner.field === 2) version = inner.value;
   }
   return [domain === 'ai.onnx' ? '' : domain, version];
 }
 
-function parseStringEntry(bytes: Uint8Array, field: WireField): [string, string] {
+function parseStringEntry(bytes: Uint8Array): [string, string] {
   let key = '';
   let value = '';
-  for (const inner of fieldsOf(bytes, field.dataStart, field.dataEnd)) {
+  for (const inner of fieldsOf(bytes)) {
     if (inner.field === 1) key = readString(bytes, inner);
     if (inner.field === 2) value = readString(bytes, inner);
   }
   return [key, value];
 }
 
-function parseGraph(bytes: Uint8Array): OnnxGraph {
-  const fields = fieldsOf(bytes);
-  const graph: OnnxGraph = { nodes: [], initializers: new Map(), inputs: [], outputs: [], valueInfo: new Map(), fields, bytes };
+function parseGraph(source: ByteSource, graphField: WireField): OnnxGraph {
+  const fields = [...scanFields(source, graphField.dataStart, graphField.dataEnd)];
+  const graph: OnnxGraph = { nodes: [], initializers: new Map(), inputs: [], outputs: [], valueInfo: new Map(), fields };
   for (const field of fields) {
     switch (field.field) {
       case 1:
-        graph.nodes.push(parseNode(bytes, field, graph.nodes.length));
+        graph.nodes.push(parseNode(source.read(field.dataStart, field.dataEnd), graph.nodes.length));
         break;
       case 5: {
-        const tensor = parseTensorHeader(bytes.subarray(field.dataStart, field.dataEnd));
+        const tensor = readTensorHeader(source, field);
         graph.initializers.set(tensor.name, tensor);
         break;
       }
       case 11:
-        graph.inputs.push(parseValueInfo(bytes, field));
+        graph.inputs.push(parseValueInfo(source.read(field.dataStart, field.dataEnd)));
         break;
       case 12:
-        graph.outputs.push(parseValueInfo(bytes, field));
+        graph.outputs.push(parseValueInfo(source.read(field.dataStart, field.dataEnd)));
         break;
       case 13: {
-        const info = parseValueInfo(bytes, field);
+        const info = parseValueInfo(source.read(field.dataStart, field.dataEnd));
         graph.valueInfo.set(info.name, info);
         break;
       }
@@ -186,9 +192,19 @@ function parseGraph(bytes: Uint8Array): OnnxGraph {
   return graph;
 }
 
-function parseNode(bytes: Uint8Array, field: WireField, index: number): OnnxNode {
-  const node: OnnxNode = { index, name: '', opType: '', domain: '', inputs: [], outputs: [], attributes: new Map(), field };
-  for (const inner of fieldsOf(bytes, field.dataStart, field.dataEnd)) {
+/** An initializer's name, shape and type, reading its data only when it is small. */
+function readTensorHeader(source: ByteSource, field: WireField): TensorHeader {
+  if (field.dataEnd - field.dataStart <= LARGE_PAYLOAD) return parseTensorHeader(source.read(field.dataStart, field.dataEnd));
+  const small = new WireWriter();
+  for (const inner of scanFields(source, field.dataStart, field.dataEnd)) {
+    if (inner.end - inner.start <= LARGE_PAYLOAD) small.raw(source.read(inner.start, inner.end));
+  }
+  return { ...parseTensorHeader(small.finish()), bytes: null };
+}
+
+function parseNode(bytes: Uint8Array, index: number): OnnxNode {
+  const node: OnnxNode = { index, name: '', opType: '', domain: '', inputs: [], outputs: [], attributes: new Map(), payload: bytes };
+  for (const inner of fieldsOf(bytes)) {
     switch (inner.field) {
       case 1:
         node.inputs.push(readString(bytes, inner));
@@ -258,7 +274,7 @@ function parseAttribute(bytes: Uint8Array, field: WireField): OnnxAttribute {
 }
 
 export function parseTensorHeader(bytes: Uint8Array): TensorHeader {
-  const tensor: TensorHeader = { name: '', dims: [], dataType: 0, external: false, bytes };
+  const tensor: TensorHeader = { name: '', dims: [], dataType: 0, external: false, location: null, bytes };
   for (const field of fieldsOf(bytes)) {
     switch (field.field) {
       case 1:
@@ -274,6 +290,11 @@ export function parseTensorHeader(bytes: Uint8Array): TensorHeader {
       case 8:
         tensor.name = readString(bytes, field);
         break;
+      case 13: {
+        const [key, value] = parseStringEntry(bytes.subarray(field.dataStart, field.dataEnd));
+        if (key === 'location') tensor.location = value;
+        break;
+      }
       case 14:
         tensor.external = field.value === 1;
         break;
@@ -282,17 +303,10 @@ export function parseTensorHeader(bytes: Uint8Array): TensorHeader {
   return tensor;
 }
 
-/** Where each external-data tensor of the graph says its bytes live (relative `location`s). */
+/** The data files that external-data tensors of the graph name (relative to the model). */
 export function externalDataLocations(graph: OnnxGraph): Set<string> {
   const locations = new Set<string>();
-  for (const tensor of graph.initializers.values()) {
-    if (!tensor.external) continue;
-    for (const field of fieldsOf(tensor.bytes)) {
-      if (field.field !== 13) continue;
-      const [key, value] = parseStringEntry(tensor.bytes, field);
-      if (key === 'location') locations.add(value);
-    }
-  }
+  for (const tensor of graph.initializers.values()) if (tensor.external && tensor.location) locations.add(tensor.location);
   return locations;
 }
 
@@ -300,6 +314,7 @@ export function externalDataLocations(graph: OnnxGraph): Set<string> {
 export function tensorValues(tensor: TensorHeader): number[] {
   if (tensor.external) throw new OnnxFormatError(`tensor ${tensor.name} keeps its data in an external file`);
   const bytes = tensor.bytes;
+  if (!bytes) throw new OnnxFormatError(`tensor ${tensor.name} is too large to read as constant values`);
   for (const field of fieldsOf(bytes)) {
     const view = new DataView(bytes.buffer, bytes.byteOffset + field.dataStart, field.dataEnd - field.dataStart);
     if (field.field === 9) return decodeRaw(view, tensor.dataType);
@@ -348,9 +363,9 @@ function decodeRaw(view: DataView, dataType: number): number[] {
   }
 }
 
-function parseValueInfo(bytes: Uint8Array, field: WireField): ValueInfo {
+function parseValueInfo(bytes: Uint8Array): ValueInfo {
   const info: ValueInfo = { name: '', elemType: null, shape: null };
-  for (const inner of fieldsOf(bytes, field.dataStart, field.dataEnd)) {
+  for (const inner of fieldsOf(bytes)) {
     if (inner.field === 1) info.name = readString(bytes, inner);
     if (inner.field !== 2) continue;
     for (const type of fieldsOf(bytes, inner.dataStart, inner.dataEnd)) {

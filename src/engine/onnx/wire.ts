@@ -5,6 +5,8 @@
  * were, and never copies a tensor we do not need to look at.
  */
 
+import type { ByteSource } from './byteSource';
+
 export const enum WireType {
   Varint = 0,
   Fixed64 = 1,
@@ -67,16 +69,11 @@ export class WireReader {
   }
 
   private varint(): number {
-    let result = 0;
-    let multiplier = 1;
-    for (let i = 0; i < 10; i++) {
-      if (this.position >= this.limit) throw new WireFormatError('truncated varint');
-      const byte = this.bytes[this.position++];
-      result += (byte & 0x7f) * multiplier;
-      if (byte < 0x80) return result;
-      multiplier *= 128;
-    }
-    throw new WireFormatError('varint longer than 10 bytes');
+    if (this.position >= this.limit) throw new WireFormatError('truncated varint');
+    const header = new HeaderReader(this.bytes.subarray(this.position, Math.min(this.position + 10, this.limit)));
+    const value = header.varint();
+    this.position += header.offset;
+    return value;
   }
 
   private skip(count: number): void {
@@ -87,6 +84,64 @@ export class WireReader {
 
 export function fieldsOf(bytes: Uint8Array, start = 0, end = bytes.length): WireField[] {
   return [...new WireReader(bytes, start, end).fields()];
+}
+
+/**
+ * Like `fieldsOf`, over a ByteSource: reads only each field's tag and length, so payloads (weights)
+ * are skipped without being read.
+ */
+export function* scanFields(source: ByteSource, start: number, end: number): Generator<WireField> {
+  let position = start;
+  while (position < end) {
+    const header = source.read(position, Math.min(position + 20, end));
+    const reader = new HeaderReader(header);
+    const tag = reader.varint();
+    const field = Math.floor(tag / 8);
+    const wireType = (tag & 7) as WireType;
+    if (field === 0) throw new WireFormatError(`field number 0 at byte ${position}`);
+    let value = 0;
+    let length: number;
+    switch (wireType) {
+      case WireType.Varint:
+        value = reader.varint();
+        length = 0;
+        break;
+      case WireType.Fixed64:
+        length = 8;
+        break;
+      case WireType.Fixed32:
+        length = 4;
+        break;
+      case WireType.LengthDelimited:
+        length = reader.varint();
+        break;
+      default:
+        throw new WireFormatError(`unknown wire type ${wireType} at byte ${position}`);
+    }
+    const dataStart = position + reader.offset;
+    const dataEnd = dataStart + length;
+    if (dataEnd > end) throw new WireFormatError('message ends inside a field (the file may be truncated)');
+    yield { field, wireType, value, start: position, end: dataEnd, dataStart, dataEnd };
+    position = dataEnd;
+  }
+}
+
+class HeaderReader {
+  offset = 0;
+  constructor(private readonly bytes: Uint8Array) {}
+
+  varint(): number {
+    let result = 0;
+    let multiplier = 1;
+    for (let i = 0; i < 10; i++) {
+      if (this.offset >= this.bytes.length) throw new WireFormatError('truncated varint');
+      const byte = this.bytes[this.offset++];
+      result += (byte & 0x7f) * multiplier;
+      if (byte < 0x80) return result;
+      multiplier *= 128;
+    }
+    throw new WireFormatError('varint longer than 10 bytes');
+  }
 }
 
 /** Reads a varint-encoded int64 as a signed BigInt (two's complement over 64 bits). */

@@ -34,7 +34,7 @@ export function cudaProviderInstalled(): boolean {
   return folder !== null && existsSync(join(folder, CUDA_PROVIDER_LIBRARY));
 }
 
-export async function createSession(model: Uint8Array | string, device: Device): Promise<OpenedSession> {
+export async function createSession(modelPath: string, device: Device): Promise<OpenedSession> {
   const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
   let fallbackReason: string | null = null;
   if (device !== 'cpu') {
@@ -42,17 +42,17 @@ export async function createSession(model: Uint8Array | string, device: Device):
       fallbackReason = `the CUDA provider library (${CUDA_PROVIDER_LIBRARY}) is not installed for onnxruntime-node ${onnxruntimeVersion}`;
     } else {
       try {
-        const session = await createWith(model, { ...options, executionProviders: ['cuda', 'cpu'] });
+        const session = await createWith(modelPath, { ...options, executionProviders: ['cuda', 'cpu'] });
         return { session, executionProvider: 'cuda', fallbackReason: null };
       } catch (error) {
         fallbackReason = `CUDA could not start: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
       }
     }
   }
-  const session = await createWith(model, { ...options, executionProviders: ['cpu'] });
+  const session = await createWith(modelPath, { ...options, executionProviders: ['cpu'] });
   return { session, executionProvider: 'cpu', fallbackReason };
 }
 
-function createWith(model: Uint8Array | string, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
-  return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
+function createWith(modelPath: string, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(modelPath, options);
 }
