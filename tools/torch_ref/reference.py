@@ -1,0 +1,99 @@
+#!/usr/bin/python3
+"""Independent PyTorch reference for the Sink Lens engine: prints ONE JSON object.
+
+    /usr/bin/python3 tools/torch_ref/reference.py --model PATH --ids 1,2,3 \
+        [--ablate 0:3,1:0] [--full-attention LAYER] [--float64] [--no-logits]
+
+PATH: a fixture folder (config.json + weights.pt) or a plain LLaMA ONNX export (a .onnx file, or a
+folder with model.onnx and no weights.pt), whose weights are read from the graph (onnx_llama.py).
+Output (float64 numbers; depths 0, 0.5, ..., L; ANALYSES.md defines each quantity):
+  depths, norms [depth][T], firstTokenAttention [L][H][T], sinkScore [L][H], mlpNorms [L][T],
+  p0Hidden [depth][D], logits [T][V], attention [H][T][T] (only with --full-attention).
+"""
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse
+import copy
+import json
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch  # noqa: E402
+
+from models import build, config_from_dict  # noqa: E402
+
+
+def load_model(path):
+    if os.path.isdir(path) and os.path.exists(os.path.join(path, "weights.pt")):
+        with open(os.path.join(path, "config.json")) as f:
+            model = build(config_from_dict(json.load(f)))
+        model.load_state_dict(torch.load(os.path.join(path, "weights.pt")))
+        return model.eval()
+    onnx_path = os.path.join(path, "model.onnx") if os.path.isdir(path) else path
+    import onnx_llama  # imports onnx only when needed
+    model, _ = onnx_llama.load(onnx_path)
+    return model
+
+
+def parse_ablate(text, layers, heads):
+    mask = torch.ones(layers, heads)
+    for item in filter(None, (text or "").split(",")):
+        l, h = (int(v) for v in item.split(":"))
+        if not (0 <= l < layers and 0 <= h < heads):
+            raise SystemExit(f"--ablate {item}: the model has {layers} layers x {heads} heads")
+        mask[l, h] = 0.0
+    return mask
+
+
+def analyse(model, ids, head_mask=None, full_attention=None, logits=True, float64=False):
+    dtype = torch.float64 if float64 else torch.float32
+    if float64:
+        model = copy.deepcopy(model).double()
+    x = torch.tensor([ids], dtype=torch.long)
+    with torch.no_grad():
+        rec = model(x, head_mask=None if head_mask is None else head_mask.to(dtype), record=True)
+    d64 = lambda t: t[0].double()  # batch of one; analyse in float64
+    L = len(rec["attn"])
+    out = {
+        "depths": [d / 2 for d in range(2 * L + 1)],
+        "norms": [d64(h).norm(dim=-1).tolist() for h in rec["hidden"]],
+        "firstTokenAttention": [d64(a)[:, :, 0].tolist() for a in rec["attn"]],
+        "sinkScore": [d64(a)[:, :, 0].mean(dim=-1).tolist() for a in rec["attn"]],
+        "mlpNorms": [d64(m).norm(dim=-1).tolist() for m in rec["mlp_act"]],
+        "p0Hidden": [d64(h)[0].tolist() for h in rec["hidden"]],
+    }
+    if logits:
+        out["logits"] = d64(rec["logits"]).tolist()
+    if full_attention is not None:
+        out["attention"] = d64(rec["attn"][full_attention]).tolist()
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--ids", required=True, help="comma-separated token ids, used as given")
+    ap.add_argument("--ablate", help="heads to ablate, LAYER:HEAD,... (output zeroed before o_proj)")
+    ap.add_argument("--full-attention", type=int, metavar="LAYER", help="also print A[LAYER]")
+    ap.add_argument("--float64", action="store_true", help="run the forward in float64")
+    ap.add_argument("--no-logits", action="store_true", help="leave out logits (large for long T)")
+    args = ap.parse_args()
+    ids = [int(v) for v in args.ids.split(",")]
+    model = load_model(args.model)
+    cfg = model.cfg
+    if any(not 0 <= i < cfg.vocab_size for i in ids):
+        raise SystemExit(f"--ids: every id must be in [0, {cfg.vocab_size})")
+    if args.full_attention is not None and not 0 <= args.full_attention < cfg.num_hidden_layers:
+        raise SystemExit(f"--full-attention: layer must be in [0, {cfg.num_hidden_layers})")
+    head_mask = parse_ablate(args.ablate, cfg.num_hidden_layers, cfg.num_attention_heads) \
+        if args.ablate else None
+    out = analyse(model, ids, head_mask, args.full_attention, not args.no_logits, args.float64)
+    json.dump(out, sys.stdout)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()
