@@ -49,13 +49,6 @@ export class Analyzer {
     const tokenizer = files.tokenizer ? PromptTokenizer.load(files.tokenizer) : null;
     const table = prepared.layout.embeddingTable;
     const vocabSize = table?.dims[0] ?? declared.vocabSize ?? 0;
-    if (tokenizer && vocabSize > 0 && tokenizer.vocabSize > vocabSize) {
-      throw new SinkLensError(
-        'model',
-        'tokenizer-mismatch',
-        `tokenizer.json has ${tokenizer.vocabSize} tokens but the model's embedding has ${vocabSize} rows: they belong to different models; put the model's own tokenizer.json beside it`,
-      );
-    }
     const opened = await createSession(prepared.probedPath, options.device);
     // A two-token pass validates the graph end to end and tells us the head count when no config does.
     let warmup: ProbeResults;
@@ -74,7 +67,7 @@ export class Analyzer {
       kvHeads: declared.kvHeads ?? inferKvHeads(prepared, warmup.heads),
       hiddenSize: table?.dims[1] ?? warmup.hiddenSize,
       vocabSize,
-      attention: 'softmax',
+      attention: prepared.attentionPath,
       bosTokenId,
       dtype: prepared.dtype,
       slidingWindowLayers: declared.slidingWindowLayers,
@@ -163,6 +156,17 @@ export class Analyzer {
       const encoded = await this.tokenizer.encode(input.text);
       text = encoded.text;
       tokens = encoded.tokens;
+      const outside = tokens.find((token) => token.id >= this.model.vocabSize);
+      if (outside) {
+        throw new SinkLensError(
+          'model',
+          'tokenizer-mismatch',
+          `tokenizer.json gave token id ${outside.id} (${JSON.stringify(outside.text)}) but the model's embedding has only ${this.model.vocabSize} rows: the tokenizer belongs to another model; put the model's own tokenizer.json beside it`,
+        );
+      }
+      if (this.tokenizer.vocabSize > this.model.vocabSize) {
+        warnings.push({ code: 'tokenizer-mismatch', message: `tokenizer.json has ${this.tokenizer.vocabSize} tokens but the embedding has ${this.model.vocabSize} rows; they may not belong together` });
+      }
       if (options.addBos) {
         const bos = options.bosId ?? this.model.bosTokenId;
         if (bos === null) {

@@ -3,6 +3,7 @@ import * as ort from 'onnxruntime-node';
 import { SinkLensError, UnsupportedGraphError } from './errors';
 import { PROBE_INPUTS, probeOutputs } from './graph/probes';
 import type { PreparedModel } from './model/preparedModel';
+import type { ValueInfo } from './onnx/proto';
 
 export interface ProbeRequest {
   ids: number[];
@@ -10,6 +11,8 @@ export interface ProbeRequest {
   prefixLength?: number;
   /** Layer whose full attention map to return. */
   mapLayer?: number;
+  /** Further graph outputs to fetch as float32 (e.g. verification outputs). */
+  extraOutputs?: string[];
 }
 
 export interface ProbeResults {
@@ -26,22 +29,50 @@ export interface ProbeResults {
   mlpNorms: Float32Array[];
   /** [head][q][k] of the requested layer. */
   attentionMap: Float32Array | null;
+  extra: Record<string, Float32Array>;
 }
 
-/** Inputs that decoder exports declare besides the token ids, and what a fresh, unpadded prompt feeds them. */
-function extraFeed(name: string, ids: number[]): ort.Tensor | null {
-  const length = ids.length;
-  if (name === 'attention_mask') return new ort.Tensor('int64', new BigInt64Array(length).fill(1n), [1, length]);
-  if (name === 'position_ids') return new ort.Tensor('int64', BigInt64Array.from(ids, (_, i) => BigInt(i)), [1, length]);
+const TYPED: Record<number, { type: ort.Tensor.Type; make: (length: number) => ort.Tensor.DataType }> = {
+  1: { type: 'float32', make: (n) => new Float32Array(n) },
+  10: { type: 'float16', make: (n) => new Uint16Array(n) },
+  6: { type: 'int32', make: (n) => new Int32Array(n) },
+  7: { type: 'int64', make: (n) => new BigInt64Array(n) },
+  9: { type: 'bool', make: (n) => new Uint8Array(n) },
+};
+
+/** A [1, T] integer tensor of the input's declared type. */
+function integerRow(input: ValueInfo, values: (i: number) => number, length: number): ort.Tensor {
+  if (input.elemType === 6) return new ort.Tensor('int32', Int32Array.from({ length }, (_, i) => values(i)), [1, length]);
+  return new ort.Tensor('int64', BigInt64Array.from({ length }, (_, i) => BigInt(values(i))), [1, length]);
+}
+
+/**
+ * What a fresh, unpadded prompt feeds each input that decoder exports declare besides the ids: an
+ * all-ones attention mask, positions 0…T-1, empty past key/values (every symbolic dimension but the
+ * batch is the past length, 0) and `use_cache_branch` false. Null for an input we do not know.
+ */
+function extraFeed(input: ValueInfo, length: number): ort.Tensor | null {
+  const name = input.name;
+  if (name === 'attention_mask') return integerRow(input, () => 1, length);
+  if (name === 'position_ids') return integerRow(input, (i) => i, length);
+  if (name === 'use_cache_branch') return new ort.Tensor('bool', Uint8Array.of(0), [1]);
+  if (/^past|past_key_values|\.past_/.test(name)) {
+    const typed = TYPED[input.elemType ?? 1];
+    if (!typed || !input.shape) return null;
+    const dims = input.shape.map((dim, axis) => (typeof dim === 'number' ? dim : /batch/i.test(String(dim)) || (axis === 0 && input.shape!.length === 4) ? 1 : 0));
+    return new ort.Tensor(typed.type, typed.make(0), dims);
+  }
   return null;
 }
 
 export function checkInputsSupported(prepared: PreparedModel): void {
   const initializers = prepared.model.graph.initializers;
   for (const input of prepared.model.graph.inputs) {
-    if (input.name === prepared.layout.idsInput || initializers.has(input.name)) continue;
-    if (extraFeed(input.name, [0]) === null) {
-      throw new UnsupportedGraphError(`input '${input.name}' is not one Sink Lens knows how to feed (expected input_ids, attention_mask, position_ids)`);
+    if (input.name === prepared.layout.idsInput || initializers.has(input.name) || input.name.startsWith('sinklens_')) continue;
+    if (extraFeed(input, 1) === null) {
+      throw new UnsupportedGraphError(
+        `input '${input.name}' is not one Sink Lens knows how to feed (expected input_ids, attention_mask, position_ids, past key/values, use_cache_branch)`,
+      );
     }
   }
 }
@@ -60,7 +91,7 @@ export async function runProbes(session: ort.InferenceSession, prepared: Prepare
   };
   for (const input of model.graph.inputs) {
     if (feeds[input.name] || model.graph.initializers.has(input.name)) continue;
-    const feed = extraFeed(input.name, ids);
+    const feed = extraFeed(input, ids.length);
     if (feed) feeds[input.name] = feed;
   }
 
@@ -72,6 +103,7 @@ export async function runProbes(session: ort.InferenceSession, prepared: Prepare
     ...Array.from({ length: layerCount }, (_, l) => probeOutputs.firstTokenAttention(l)),
     ...Array.from({ length: layerCount }, (_, l) => probeOutputs.mlpNorm(l)),
     probeOutputs.attentionMap,
+    ...(request.extraOutputs ?? []),
   ];
   let outputs: ort.InferenceSession.OnnxValueMapType;
   try {
@@ -93,5 +125,6 @@ export async function runProbes(session: ort.InferenceSession, prepared: Prepare
     firstTokenAttention: Array.from({ length: layerCount }, (_, l) => data(probeOutputs.firstTokenAttention(l))),
     mlpNorms: Array.from({ length: layerCount }, (_, l) => data(probeOutputs.mlpNorm(l))),
     attentionMap: map.dims[0] > 0 ? (map.data as Float32Array) : null,
+    extra: Object.fromEntries((request.extraOutputs ?? []).map((name) => [name, data(name)])),
   };
 }

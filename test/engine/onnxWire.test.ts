@@ -57,7 +57,7 @@ describe('ONNX wire reading and writing', () => {
   it('rewrites a model keeping untouched fields byte for byte', () => {
     const original = parseModel(tinyModel());
     const pieces = rewriteModel(original, {
-      renamedInputs: new Map([[0, ['x2']]]),
+      nodeEdits: new Map([[0, { inputs: ['x2'] }]]),
       nodes: [{ opType: 'Identity', inputs: ['x'], outputs: ['x2'], name: 'id' }],
       initializers: [{ name: 'k', dataType: DataType.Int64, dims: [1], values: [-1] }],
       inputs: [],

@@ -1,15 +1,22 @@
 /**
  * Finds a decoder's structure by following its residual stream, never by tensor names: from the
- * token-embedding Gather, each block is an attention residual Add (its branch holds a Softmax over
- * Q·Kᵀ) followed by an MLP residual Add (its branch ends in the down-projection).
+ * token embedding, each block is an attention residual step (its branch holds a Softmax over Q·Kᵀ,
+ * or a fused attention operator) followed by an MLP residual step (its branch ends in the
+ * down-projection). A residual step is a plain Add, or a fused SkipLayerNormalization /
+ * SkipSimplifiedLayerNormalization whose optional output 3 is the sum.
  */
 import { UnsupportedGraphError } from '../errors';
 import type { OnnxGraph, OnnxNode, TensorHeader } from '../onnx/proto';
 import { GraphIndex } from './graphIndex';
 
+export type AttentionSource =
+  /** The probabilities are a Softmax output in the graph. */
+  | { kind: 'softmax'; probabilities: string }
+  /** A fused operator hides them; they are recomputed from its inputs (graph/attentionRecompute.ts). */
+  | { kind: 'fused'; node: OnnxNode };
+
 export interface DecoderLayer {
-  /** The attention probabilities [batch, heads, query, key]. */
-  softmaxOutput: string;
+  attention: AttentionSource;
   /** The input of the MLP's down-projection [batch, T, intermediate]. */
   mlpActivation: string;
   /** Output widths of the weight MatMuls that project the attention input (q, k, v or fused). */
@@ -22,77 +29,115 @@ export interface DecoderLayout {
   embeddingTable: TensorHeader | null;
   /** Residual-stream tensors at depths 0, 0.5, 1, …, L (2L + 1 names). */
   residuals: string[];
+  /**
+   * For each residual tensor, the tensors that stand for it downstream: itself, and the normalised
+   * output a fused norm computes alongside it. The next block starts from these.
+   */
+  residualAliases: string[][];
   /** Whether h[0] adds a learned position embedding (GPT-2 style) to the token embedding. */
   learnedPositions: boolean;
   layers: DecoderLayer[];
+  /** Fused nodes whose optional outputs must be exposed (node index → full output list). */
+  exposedOutputs: Map<number, string[]>;
 }
 
-/** Exporter operators that hide the pieces we probe; supporting them is separate work. */
-const FUSED_OPERATORS = new Set([
-  'Attention',
-  'MultiHeadAttention',
-  'GroupQueryAttention',
+interface StreamPoint {
+  tensor: string;
+  aliases: string[];
+}
+
+const SKIP_NORMS = new Set(['SkipLayerNormalization', 'SkipSimplifiedLayerNormalization']);
+export const FUSED_ATTENTION = new Set(['Attention', 'MultiHeadAttention', 'GroupQueryAttention']);
+
+/** Exporter operators that Sink Lens cannot see into. */
+const UNSUPPORTED_OPERATORS = new Set([
   'PackedAttention',
-  'SkipLayerNormalization',
-  'SkipSimplifiedLayerNormalization',
-  'EmbedLayerNormalization',
+  'PackedMultiHeadAttention',
   'SparseAttention',
+  'PagedAttention',
+  'DecoderMaskedMultiHeadAttention',
+  'DecoderMaskedSelfAttention',
+  'LongformerAttention',
+  'QAttention',
+  'QOrderedAttention',
 ]);
 
 const PASS_THROUGH = new Set(['Cast', 'Identity', 'Dropout']);
+const WEIGHT_MATMULS = new Set(['MatMul', 'Gemm', 'MatMulNBits', 'MatMulInteger', 'FusedMatMul']);
 
 export function findDecoderLayout(graph: OnnxGraph): DecoderLayout {
-  const fused = graph.nodes.find((node) => FUSED_OPERATORS.has(node.opType) && (node.domain !== '' || node.opType === 'Attention'));
-  if (fused) {
-    throw new UnsupportedGraphError(
-      `fused operator ${qualifiedOp(fused)} at node '${fused.name || fused.outputs[0]}'; ` +
-        'Sink Lens reads plain-op exports for now (torch.onnx.export without onnxruntime transformer fusions)',
-    );
+  const unsupported = graph.nodes.find((node) => UNSUPPORTED_OPERATORS.has(node.opType));
+  if (unsupported) {
+    throw new UnsupportedGraphError(`operator ${qualifiedOp(unsupported)} at node '${unsupported.name || unsupported.outputs[0]}' is not supported; export the model without it`);
   }
   const index = new GraphIndex(graph);
+  const exposedOutputs = new Map<number, string[]>();
+  const expose = (node: OnnxNode, position: number): string => {
+    const outputs = exposedOutputs.get(node.index) ?? [...node.outputs];
+    if (!outputs[position]) {
+      while (outputs.length <= position) outputs.push('');
+      outputs[position] = `sinklens/exposed/${node.index}/${position}`;
+      exposedOutputs.set(node.index, outputs);
+    }
+    return outputs[position];
+  };
+
   const idsInput = findIdsInput(graph);
   const embedding = findTokenEmbedding(index, idsInput);
-  const start = findStreamStart(index, embedding.outputs[0]);
-  const residuals = [start.tensor];
+  const start = embedding.opType === 'EmbedLayerNormalization' ? embedLayerNormStart(embedding, expose) : findStreamStart(index, embedding.outputs[0]);
+  const points: StreamPoint[] = [start.point];
   const layers: DecoderLayer[] = [];
 
-  for (let add = residualAdd(index, residuals[0]); add; add = residualAdd(index, residuals[residuals.length - 1])) {
-    const stream = residuals[residuals.length - 1];
-    const branch = branchInput(add, stream);
-    const body = index.nodesBetween(stream, branch);
+  for (let step = residualStep(index, points[0], expose); step; step = residualStep(index, points[points.length - 1], expose)) {
+    const current = points[points.length - 1];
+    const body = index.nodesBetween(new Set(current.aliases), step.branch);
     const softmaxes = body.filter((node) => node.opType === 'Softmax');
-    const expectAttention = residuals.length % 2 === 1;
-    const where = `node '${add.name || add.outputs[0]}'`;
+    const fused = body.filter((node) => FUSED_ATTENTION.has(node.opType));
+    const expectAttention = points.length % 2 === 1;
+    const where = `node '${step.node.name || step.node.outputs[0]}'`;
     if (expectAttention) {
-      if (softmaxes.length !== 1) {
+      let attention: AttentionSource;
+      if (softmaxes.length === 1 && fused.length === 0) attention = { kind: 'softmax', probabilities: softmaxes[0].outputs[0] };
+      else if (fused.length === 1 && softmaxes.length === 0) attention = { kind: 'fused', node: fused[0] };
+      else {
         throw new UnsupportedGraphError(
-          `expected one Softmax in the attention branch of layer ${layers.length}, found ${softmaxes.length} (residual Add at ${where})`,
+          `expected one Softmax or one fused attention operator in the attention branch of layer ${layers.length}, found ${softmaxes.length} Softmax and ${fused.length} fused (residual step at ${where})`,
         );
       }
-      layers.push({ softmaxOutput: softmaxes[0].outputs[0], mlpActivation: '', projectionWidths: projectionWidths(index, body, stream) });
+      layers.push({ attention, mlpActivation: '', projectionWidths: projectionWidths(index, body, current.aliases) });
     } else {
-      if (softmaxes.length > 0) {
+      if (softmaxes.length > 0 || fused.length > 0) {
+        const node = softmaxes[0] ?? fused[0];
         throw new UnsupportedGraphError(
-          `expected an MLP branch after the attention of layer ${layers.length - 1}, found a Softmax at node '${softmaxes[0].name}' (mixture-of-experts routers are not supported yet)`,
+          `expected an MLP branch after the attention of layer ${layers.length - 1}, found ${qualifiedOp(node)} at node '${node.name}' (mixture-of-experts routers are not supported yet)`,
         );
       }
-      layers[layers.length - 1].mlpActivation = downProjectionInput(index, branch, layers.length - 1);
+      layers[layers.length - 1].mlpActivation = downProjectionInput(index, step.branch, layers.length - 1);
     }
-    residuals.push(add.outputs[0]);
+    points.push(step.next);
   }
 
   if (layers.length === 0) {
     throw new UnsupportedGraphError(
-      `expected residual blocks after the token embedding, found none after tensor '${residuals[0]}' (is this a decoder-only language model?)`,
+      `expected residual blocks after the token embedding, found none after tensor '${points[0].tensor}' (is this a decoder-only language model?)`,
     );
   }
-  if (residuals.length % 2 === 0) {
+  if (points.length % 2 === 0) {
     throw new UnsupportedGraphError(
-      `expected an MLP residual Add after the attention of layer ${layers.length - 1}, found none (parallel attention+MLP blocks are not supported yet)`,
+      `expected an MLP residual step after the attention of layer ${layers.length - 1}, found none (parallel attention+MLP blocks are not supported yet)`,
     );
   }
-  const table = index.graph.initializers.get(embedding.inputs[0]) ?? null;
-  return { graph: index, idsInput, embeddingTable: table, residuals, learnedPositions: start.learnedPositions, layers };
+  const tableName = embedding.opType === 'EmbedLayerNormalization' ? embedding.inputs[2] : embedding.inputs[0];
+  return {
+    graph: index,
+    idsInput,
+    embeddingTable: index.graph.initializers.get(tableName) ?? null,
+    residuals: points.map((point) => point.tensor),
+    residualAliases: points.map((point) => point.aliases),
+    learnedPositions: start.learnedPositions,
+    layers,
+    exposedOutputs,
+  };
 }
 
 function qualifiedOp(node: OnnxNode): string {
@@ -100,8 +145,7 @@ function qualifiedOp(node: OnnxNode): string {
 }
 
 function findIdsInput(graph: OnnxGraph): string {
-  const initializerNames = graph.initializers;
-  const inputs = graph.inputs.filter((input) => !initializerNames.has(input.name));
+  const inputs = graph.inputs.filter((input) => !graph.initializers.has(input.name));
   const named = inputs.find((input) => input.name === 'input_ids');
   if (named) return named.name;
   const integer = inputs.find((input) => input.elemType === 7 || input.elemType === 6);
@@ -111,6 +155,7 @@ function findIdsInput(graph: OnnxGraph): string {
   );
 }
 
+/** The Gather of a weight table by the ids, or a fused EmbedLayerNormalization of them. */
 function findTokenEmbedding(index: GraphIndex, idsInput: string): OnnxNode {
   const frontier = [idsInput];
   const seen = new Set<string>();
@@ -120,6 +165,7 @@ function findTokenEmbedding(index: GraphIndex, idsInput: string): OnnxNode {
     seen.add(tensor);
     for (const node of index.consumersOf(tensor)) {
       if (node.opType === 'Gather' && node.inputs[1] === tensor && index.isStatic(node.inputs[0])) return node;
+      if (node.opType === 'EmbedLayerNormalization' && node.inputs[0] === tensor) return node;
       if (PASS_THROUGH.has(node.opType) || node.opType === 'Reshape' || node.opType === 'Unsqueeze') frontier.push(node.outputs[0]);
     }
   }
@@ -128,12 +174,20 @@ function findTokenEmbedding(index: GraphIndex, idsInput: string): OnnxNode {
   );
 }
 
+/** EmbedLayerNormalization: output 2 is the embedding sum (h[0]), output 0 its normalisation. */
+function embedLayerNormStart(node: OnnxNode, expose: (node: OnnxNode, position: number) => string) {
+  const sum = expose(node, 2);
+  return { point: { tensor: sum, aliases: [sum, node.outputs[0]] }, learnedPositions: Boolean(node.inputs[3]) };
+}
+
 /** h[0]: the embedding output after any position embedding or scaling, where the first block starts. */
-function findStreamStart(index: GraphIndex, embeddingOutput: string): { tensor: string; learnedPositions: boolean } {
+function findStreamStart(index: GraphIndex, embeddingOutput: string) {
   let tensor = embeddingOutput;
   let learnedPositions = false;
+  const noExpose = () => '';
   for (let step = 0; step < 8; step++) {
-    if (residualAdd(index, tensor)) return { tensor, learnedPositions };
+    const point = { tensor, aliases: [tensor] };
+    if (residualStep(index, point, noExpose, true)) return { point, learnedPositions };
     const next = index.consumersOf(tensor).find((node) => ['Add', 'Mul', 'Div', ...PASS_THROUGH].includes(node.opType));
     if (!next) break;
     // An Add of something computed at run time (not a constant) is a position-embedding lookup.
@@ -145,22 +199,36 @@ function findStreamStart(index: GraphIndex, embeddingOutput: string): { tensor: 
   );
 }
 
-/** The Add that closes a residual branch opened at `stream`: one operand is `stream`, the other is computed from it. */
-function residualAdd(index: GraphIndex, stream: string): OnnxNode | null {
-  for (const node of index.consumersOf(stream)) {
-    if (node.opType !== 'Add' || node.inputs.length !== 2) continue;
-    const other = branchInput(node, stream);
-    if (other !== stream && !index.isStatic(other) && index.dependsOn(other, stream)) return node;
+interface ResidualStep {
+  node: OnnxNode;
+  branch: string;
+  next: StreamPoint;
+}
+
+/**
+ * The node that closes a residual branch opened at `point`: one operand is the stream itself, the
+ * other is computed from it (or from its aliases).
+ */
+function residualStep(index: GraphIndex, point: StreamPoint, expose: (node: OnnxNode, position: number) => string, probeOnly = false): ResidualStep | null {
+  const aliases = new Set(point.aliases);
+  for (const node of index.consumersOf(point.tensor)) {
+    const isAdd = node.opType === 'Add' && node.inputs.length === 2;
+    const isSkip = SKIP_NORMS.has(node.opType);
+    if (!isAdd && !isSkip) continue;
+    const position = node.inputs.indexOf(point.tensor);
+    if (position > 1) continue;
+    const branch = node.inputs[1 - position];
+    if (!branch || branch === point.tensor || index.isStatic(branch) || !index.dependsOn(branch, aliases)) continue;
+    if (probeOnly) return { node, branch, next: point };
+    if (isAdd) return { node, branch, next: { tensor: node.outputs[0], aliases: [node.outputs[0]] } };
+    const sum = expose(node, 3);
+    return { node, branch, next: { tensor: sum, aliases: [sum, node.outputs[0]] } };
   }
   return null;
 }
 
-function branchInput(add: OnnxNode, stream: string): string {
-  return add.inputs[0] === stream ? add.inputs[1] : add.inputs[0];
-}
-
 function isWeightMatMul(index: GraphIndex, node: OnnxNode): boolean {
-  return (node.opType === 'MatMul' || node.opType === 'Gemm') && node.inputs.slice(0, 2).some((input) => index.isStatic(input));
+  return WEIGHT_MATMULS.has(node.opType) && node.inputs.slice(0, 2).some((input) => index.isStatic(input));
 }
 
 /** Skips bias Adds and casts back from the branch output to the down-projection MatMul. */
@@ -178,13 +246,13 @@ function downProjectionInput(index: GraphIndex, branch: string, layer: number): 
   return node.inputs.find((input) => !index.isStatic(input))!;
 }
 
-function projectionWidths(index: GraphIndex, body: OnnxNode[], stream: string): number[] {
+function projectionWidths(index: GraphIndex, body: OnnxNode[], streamAliases: string[]): number[] {
   const widths: number[] = [];
   for (const node of body) {
     if (!isWeightMatMul(index, node)) continue;
     // The output projection consumes the attention result, not the normalised stream.
     const dynamic = node.inputs.find((input) => !index.isStatic(input));
-    if (!dynamic || !fedByStreamThroughNorm(index, dynamic, stream)) continue;
+    if (!dynamic || !fedByStreamThroughNorm(index, dynamic, new Set(streamAliases))) continue;
     const weight = index.graph.initializers.get(node.inputs.find((input) => index.isStatic(input))!);
     const width = weight?.dims[weight.dims.length - 1];
     if (width) widths.push(node.opType === 'Gemm' && node.attributes.get('transB')?.i === 1n ? weight.dims[0] : width);
@@ -192,17 +260,17 @@ function projectionWidths(index: GraphIndex, body: OnnxNode[], stream: string): 
   return widths;
 }
 
-/** True when `tensor` is the normalised stream: computed from `stream` without any MatMul in between. */
-function fedByStreamThroughNorm(index: GraphIndex, tensor: string, stream: string): boolean {
+/** True when `tensor` is the normalised stream: computed from it without any MatMul or attention in between. */
+function fedByStreamThroughNorm(index: GraphIndex, tensor: string, stream: ReadonlySet<string>): boolean {
   const stack = [tensor];
   const seen = new Set<string>();
   while (stack.length > 0) {
     const current = stack.pop()!;
-    if (current === stream) return true;
+    if (stream.has(current)) return true;
     if (seen.has(current) || index.isStatic(current)) continue;
     seen.add(current);
     const node = index.producer.get(current);
-    if (!node || node.opType === 'MatMul' || node.opType === 'Gemm' || node.opType === 'Softmax') continue;
+    if (!node || WEIGHT_MATMULS.has(node.opType) || node.opType === 'Softmax' || FUSED_ATTENTION.has(node.opType)) continue;
     for (const input of node.inputs) if (input) stack.push(input);
   }
   return false;

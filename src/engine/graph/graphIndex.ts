@@ -28,13 +28,13 @@ export class GraphIndex {
     return this.consumers.get(tensor) ?? [];
   }
 
-  /** Whether `tensor` is computed from `ancestor`. Walks producers backwards, skipping constants. */
-  dependsOn(tensor: string, ancestor: string): boolean {
+  /** Whether `tensor` is computed from any of `ancestors`. Walks producers backwards, skipping constants. */
+  dependsOn(tensor: string, ancestors: ReadonlySet<string>): boolean {
     const seen = new Set<string>();
     const stack = [tensor];
     while (stack.length > 0) {
       const current = stack.pop()!;
-      if (current === ancestor) return true;
+      if (ancestors.has(current)) return true;
       if (seen.has(current) || this.isStatic(current)) continue;
       seen.add(current);
       const node = this.producer.get(current);
@@ -44,16 +44,16 @@ export class GraphIndex {
   }
 
   /**
-   * The nodes on some path from `from` to `to`: the body of a residual branch. Computed as the
-   * ancestors of `to` (stopping at `from`) that are also descendants of `from`.
+   * The nodes on some path from any of `from` to `to`: the body of a residual branch. Computed as
+   * the ancestors of `to` (stopping at `from`) that are also descendants of `from`.
    */
-  nodesBetween(from: string, to: string): OnnxNode[] {
+  nodesBetween(from: ReadonlySet<string>, to: string): OnnxNode[] {
     const ancestors = new Set<OnnxNode>();
     const seen = new Set<string>();
     const stack = [to];
     while (stack.length > 0) {
       const current = stack.pop()!;
-      if (current === from || seen.has(current) || this.isStatic(current)) continue;
+      if (from.has(current) || seen.has(current) || this.isStatic(current)) continue;
       seen.add(current);
       const node = this.producer.get(current);
       if (!node || ancestors.has(node)) continue;
@@ -62,7 +62,7 @@ export class GraphIndex {
     }
     const between: OnnxNode[] = [];
     const visited = new Set<OnnxNode>();
-    const queue = this.consumersOf(from).filter((node) => ancestors.has(node));
+    const queue = [...from].flatMap((tensor) => this.consumersOf(tensor)).filter((node) => ancestors.has(node));
     while (queue.length > 0) {
       const node = queue.shift()!;
       if (visited.has(node)) continue;

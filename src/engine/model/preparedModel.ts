@@ -1,23 +1,21 @@
 /**
  * Reads an ONNX decoder's structure, finds its layout and writes the probed copy that onnxruntime
- * loads by path. Only the graph structure is read into memory; weights are copied file to file in
- * bounded chunks (inline weights) or not at all (external data), so preparing costs no more memory
- * than the plain model, and the original file is never modified.
+ * loads by path, into a cache folder (the user's model folder is never written to). Only the graph
+ * structure is read into memory; inline weights are copied file to file in bounded chunks, and
+ * external data files are hard-linked beside the probed copy (ORT resolves them relative to the
+ * model file and refuses symlinks), copied only where a link is impossible.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { SinkLensError, UnsupportedGraphError } from '../errors';
 import { DecoderLayout, findDecoderLayout } from '../graph/decoderLayout';
 import { buildProbeEdits } from '../graph/probes';
 import { FileSource } from '../onnx/byteSource';
-import { rewriteModel, writeModel } from '../onnx/encode';
+import { ModelPiece, rewriteModel, writeModel } from '../onnx/encode';
 import { DATA_TYPE_NAMES, DataType, OnnxFormatError, OnnxModel, externalDataLocations, parseModel } from '../onnx/proto';
 import { WireFormatError } from '../onnx/wire';
-
-/** Bump when the probes change, so that cached probed models are rebuilt. */
-const PROBE_VERSION = 1;
 
 export interface PreparedModel {
   model: OnnxModel;
@@ -25,6 +23,8 @@ export interface PreparedModel {
   /** Element type of the residual stream (the embedding table's type). */
   elemType: number;
   dtype: string;
+  /** How attention probabilities are obtained: a Softmax in the graph, or recomputed beside a fused operator. */
+  attentionPath: 'softmax' | 'recomputed';
   /** The probed copy onnxruntime loads. */
   probedPath: string;
 }
@@ -33,7 +33,14 @@ export function defaultCacheFolder(): string {
   return process.env.SINK_LENS_CACHE ?? join(tmpdir(), 'sink-lens-cache');
 }
 
-export function prepareModel(onnxPath: string, cacheFolder = defaultCacheFolder()): PreparedModel {
+export interface PrepareOptions {
+  cacheFolder?: string;
+  /** Also output P·V of recomputed attention next to the fused operator's own output (tests). */
+  verifyRecomputation?: boolean;
+}
+
+export function prepareModel(onnxPath: string, options: PrepareOptions = {}): PreparedModel {
+  const cacheFolder = options.cacheFolder ?? defaultCacheFolder();
   const stat = statSync(onnxPath);
   if (stat.size === 0) throw new SinkLensError('model', 'empty-model', `${basename(onnxPath)} is empty (0 bytes); re-export or re-download the model`);
   const source = new FileSource(onnxPath);
@@ -47,15 +54,18 @@ export function prepareModel(onnxPath: string, cacheFolder = defaultCacheFolder(
         throw new SinkLensError('model', 'missing-external-data', `${basename(onnxPath)} keeps its weights in '${location}', which is not beside it; copy that file next to the model`);
       }
     }
-    // ORT resolves external data relative to the model file, so such a model's probed copy lives beside it.
-    const probedPath =
-      external.size > 0
-        ? join(dirname(onnxPath), `${basename(onnxPath, '.onnx')}.sinklens-v${PROBE_VERSION}.onnx`)
-        : join(cacheFolder, `${stamp(onnxPath, stat.size, stat.mtimeMs)}.onnx`);
-    if (!upToDate(probedPath, stat.mtimeMs)) {
-      writeAtomically(probedPath, (temporary) => writeModel(source, rewriteModel(model, buildProbeEdits(model, layout, elemType)), temporary));
+    const pieces = rewriteModel(model, buildProbeEdits(model, layout, elemType, { verifyRecomputation: options.verifyRecomputation ?? false }));
+    // The cache key covers the source file and every byte we add, so a changed probe never reuses a stale copy.
+    const folder = join(cacheFolder, cacheKey(onnxPath, stat.size, stat.mtimeMs, pieces));
+    const probedPath = join(folder, 'model.onnx');
+    if (!existsSync(probedPath)) {
+      writeAtomically(probedPath, (temporary) => {
+        for (const location of external) linkOrCopy(join(dirname(onnxPath), location), join(folder, location));
+        writeModel(source, pieces, temporary);
+      });
     }
-    return { model, layout, elemType, dtype: DATA_TYPE_NAMES[elemType] ?? String(elemType), probedPath };
+    const attentionPath = layout.layers.some((layer) => layer.attention.kind === 'fused') ? 'recomputed' : 'softmax';
+    return { model, layout, elemType, dtype: DATA_TYPE_NAMES[elemType] ?? String(elemType), attentionPath, probedPath };
   } finally {
     source.close();
   }
@@ -85,12 +95,20 @@ function findLayout(model: OnnxModel): DecoderLayout {
   }
 }
 
-function stamp(path: string, size: number, mtimeMs: number): string {
-  return createHash('sha256').update(`${path}\0${size}\0${mtimeMs}\0${PROBE_VERSION}`).digest('hex').slice(0, 24);
+function cacheKey(path: string, size: number, mtimeMs: number, pieces: ModelPiece[]): string {
+  const hash = createHash('sha256').update(`${path}\0${size}\0${mtimeMs}`);
+  for (const piece of pieces) hash.update(piece instanceof Uint8Array ? piece : `\0${piece.start}-${piece.end}\0`);
+  return hash.digest('hex').slice(0, 24);
 }
 
-function upToDate(probedPath: string, sourceMtimeMs: number): boolean {
-  return existsSync(probedPath) && statSync(probedPath).mtimeMs >= sourceMtimeMs;
+function linkOrCopy(from: string, to: string): void {
+  rmSync(to, { force: true });
+  mkdirSync(dirname(to), { recursive: true });
+  try {
+    linkSync(from, to);
+  } catch {
+    copyFileSync(from, to); // another filesystem, or links not allowed
+  }
 }
 
 /** Writes through a temporary name and renames, so a crash never leaves a half-written model to load. */
@@ -103,7 +121,7 @@ function writeAtomically(target: string, write: (temporary: string) => void): vo
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM' || code === 'ENOSPC') {
-      throw new SinkLensError('model', 'cannot-write-probed-model', `cannot write the probed model to ${dirname(target)} (${code}); make it writable or set SINK_LENS_CACHE to a writable folder`);
+      throw new SinkLensError('model', 'cannot-write-probed-model', `cannot write the probed model to ${dirname(target)} (${code}); free some space or set SINK_LENS_CACHE to a writable folder`);
     }
     throw error;
   }

@@ -19,6 +19,7 @@ export interface NewNode {
   outputs: string[];
   name: string;
   attributes?: Record<string, AttributeValue>;
+  domain?: string;
 }
 
 export interface NewTensor {
@@ -34,9 +35,14 @@ export interface NewValueInfo {
   shape: (number | string)[];
 }
 
+export interface NodeEdit {
+  inputs?: string[];
+  outputs?: string[];
+}
+
 export interface GraphEdits {
-  /** New inputs for existing nodes, by node index. */
-  renamedInputs: Map<number, string[]>;
+  /** New inputs or outputs for existing nodes, by node index. */
+  nodeEdits: Map<number, NodeEdit>;
   nodes: NewNode[];
   initializers: NewTensor[];
   inputs: NewValueInfo[];
@@ -49,6 +55,7 @@ export function encodeNode(node: NewNode): WireWriter {
   for (const output of node.outputs) writer.stringField(2, output);
   writer.stringField(3, node.name);
   writer.stringField(4, node.opType);
+  if (node.domain) writer.stringField(7, node.domain);
   for (const [name, attribute] of Object.entries(node.attributes ?? {})) {
     const encoded = new WireWriter().stringField(1, name);
     if (attribute.type === AttributeType.Int) encoded.varintField(3, attribute.value);
@@ -99,10 +106,10 @@ export function rewriteModel(model: OnnxModel, edits: GraphEdits): ModelPiece[] 
   const graphPieces: ModelPiece[] = [];
   let nodeIndex = 0;
   for (const field of graph.fields) {
-    const inputs = field.field === 1 ? edits.renamedInputs.get(nodeIndex++) : undefined;
-    if (inputs) {
+    const edit = field.field === 1 ? edits.nodeEdits.get(nodeIndex++) : undefined;
+    if (edit) {
       const node = graph.nodes[nodeIndex - 1];
-      graphPieces.push(new WireWriter().messageField(1, reencodeNodeInputs(node.payload, inputs)).finish());
+      graphPieces.push(new WireWriter().messageField(1, reencodeNode(node.payload, edit)).finish());
     } else {
       graphPieces.push({ start: field.start, end: field.end });
     }
@@ -126,11 +133,19 @@ export function rewriteModel(model: OnnxModel, edits: GraphEdits): ModelPiece[] 
   return pieces;
 }
 
-function reencodeNodeInputs(payload: Uint8Array, inputs: string[]): WireWriter {
+/** The node with its inputs and/or outputs replaced; every other field is copied as it was. */
+function reencodeNode(payload: Uint8Array, edit: NodeEdit): WireWriter {
   const writer = new WireWriter();
-  for (const input of inputs) writer.stringField(1, input);
-  for (const inner of fieldsOf(payload)) {
-    if (inner.field !== 1) writer.raw(payload.subarray(inner.start, inner.end));
+  const fields = fieldsOf(payload);
+  const copy = (number: number) => {
+    for (const inner of fields) if (inner.field === number) writer.raw(payload.subarray(inner.start, inner.end));
+  };
+  if (edit.inputs) for (const input of edit.inputs) writer.stringField(1, input);
+  else copy(1);
+  if (edit.outputs) for (const output of edit.outputs) writer.stringField(2, output);
+  else copy(2);
+  for (const inner of fields) {
+    if (inner.field !== 1 && inner.field !== 2) writer.raw(payload.subarray(inner.start, inner.end));
   }
   return writer;
 }
