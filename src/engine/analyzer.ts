@@ -53,7 +53,7 @@ export class Analyzer {
     // A two-token pass validates the graph end to end and tells us the head count when no config does.
     let warmup: ProbeResults;
     try {
-      warmup = await runProbes(opened.session, prepared, { ids: [0, 0] });
+      warmup = await runProbes(opened.session, prepared, { rows: [[0, 0]] });
     } catch (error) {
       await opened.session.release();
       throw error;
@@ -95,7 +95,7 @@ export class Analyzer {
     const tokenizeMs = performance.now() - tokenizeStart;
     throwIfAborted(options.signal);
     const runStart = performance.now();
-    const probes = await runProbes(this.session, this.prepared, { ids: tokens.map((token) => token.id) });
+    const probes = await runProbes(this.session, this.prepared, { rows: [tokens.map((token) => token.id)] });
     const runMs = performance.now() - runStart;
     throwIfAborted(options.signal);
     const summarizeStart = performance.now();
@@ -123,15 +123,15 @@ export class Analyzer {
     }
     const { tokens } = await this.tokenize(input, options);
     throwIfAborted(options.signal);
-    const probes = await runProbes(this.session, this.prepared, { ids: tokens.map((token) => token.id), mapLayer: layer });
+    const probes = await runProbes(this.session, this.prepared, { rows: [tokens.map((token) => token.id)], mapLayer: layer });
     return { layer, heads: probes.heads, tokens: tokens.length, data: probes.attentionMap! };
   }
 
   /** Full hidden states of the first `prefixLength` positions at every depth: [depth][position * hidden]. */
   async leadingHiddenStates(input: PromptInput, prefixLength: number, options: AnalyzeOptions): Promise<Float32Array[]> {
     const { tokens } = await this.tokenize(input, options);
-    const request: ProbeRequest = { ids: tokens.map((token) => token.id), prefixLength: Math.min(prefixLength, tokens.length) };
-    return (await runProbes(this.session, this.prepared, request)).hidden;
+    const request: ProbeRequest = { rows: [tokens.map((token) => token.id)], prefixLength: Math.min(prefixLength, tokens.length) };
+    return (await runProbes(this.session, this.prepared, request)).rows[0].hidden;
   }
 
   async dispose(): Promise<void> {

@@ -6,19 +6,20 @@ import type { PreparedModel } from './model/preparedModel';
 import type { ValueInfo } from './onnx/proto';
 
 export interface ProbeRequest {
-  ids: number[];
+  /** One or more token-id rows of equal length, run as one batch. */
+  rows: number[][];
   /** Leading positions whose full hidden state to return at each depth (default 1, P0 only). */
   prefixLength?: number;
-  /** Layer whose full attention map to return. */
+  /** Layer whose full attention map to return (of row 0). */
   mapLayer?: number;
+  /** [row][layer][head] → 1 keeps, 0 removes a head's contribution; omitted: every head kept. */
+  headMask?: number[][][];
   /** Further graph outputs to fetch as float32 (e.g. verification outputs). */
   extraOutputs?: string[];
 }
 
-export interface ProbeResults {
-  tokens: number;
-  heads: number;
-  hiddenSize: number;
+/** One row's measurements. */
+export interface RowProbes {
   /** [depth][T] */
   norms: Float32Array[];
   /** [depth][prefix * hidden] */
@@ -27,7 +28,16 @@ export interface ProbeResults {
   firstTokenAttention: Float32Array[];
   /** [layer][T] */
   mlpNorms: Float32Array[];
-  /** [head][q][k] of the requested layer. */
+  /** [layer][prefix * intermediate] */
+  mlpHidden: Float32Array[];
+}
+
+export interface ProbeResults {
+  tokens: number;
+  heads: number;
+  hiddenSize: number;
+  rows: RowProbes[];
+  /** [head][q][k] of the requested layer, row 0. */
   attentionMap: Float32Array | null;
   extra: Record<string, Float32Array>;
 }
@@ -40,10 +50,11 @@ const TYPED: Record<number, { type: ort.Tensor.Type; make: (length: number) => o
   9: { type: 'bool', make: (n) => new Uint8Array(n) },
 };
 
-/** A [1, T] integer tensor of the input's declared type. */
-function integerRow(input: ValueInfo, values: (i: number) => number, length: number): ort.Tensor {
-  if (input.elemType === 6) return new ort.Tensor('int32', Int32Array.from({ length }, (_, i) => values(i)), [1, length]);
-  return new ort.Tensor('int64', BigInt64Array.from({ length }, (_, i) => BigInt(values(i))), [1, length]);
+/** A [B, T] integer tensor of the input's declared type, the same row repeated. */
+function integerRows(input: ValueInfo, values: (i: number) => number, length: number, batch: number): ort.Tensor {
+  const size = length * batch;
+  if (input.elemType === 6) return new ort.Tensor('int32', Int32Array.from({ length: size }, (_, i) => values(i % length)), [batch, length]);
+  return new ort.Tensor('int64', BigInt64Array.from({ length: size }, (_, i) => BigInt(values(i % length))), [batch, length]);
 }
 
 /**
@@ -51,15 +62,15 @@ function integerRow(input: ValueInfo, values: (i: number) => number, length: num
  * all-ones attention mask, positions 0…T-1, empty past key/values (every symbolic dimension but the
  * batch is the past length, 0) and `use_cache_branch` false. Null for an input we do not know.
  */
-function extraFeed(input: ValueInfo, length: number): ort.Tensor | null {
+function extraFeed(input: ValueInfo, length: number, batch: number): ort.Tensor | null {
   const name = input.name;
-  if (name === 'attention_mask') return integerRow(input, () => 1, length);
-  if (name === 'position_ids') return integerRow(input, (i) => i, length);
+  if (name === 'attention_mask') return integerRows(input, () => 1, length, batch);
+  if (name === 'position_ids') return integerRows(input, (i) => i, length, batch);
   if (name === 'use_cache_branch') return new ort.Tensor('bool', Uint8Array.of(0), [1]);
   if (/^past|past_key_values|\.past_/.test(name)) {
     const typed = TYPED[input.elemType ?? 1];
     if (!typed || !input.shape) return null;
-    const dims = input.shape.map((dim, axis) => (typeof dim === 'number' ? dim : /batch/i.test(String(dim)) || (axis === 0 && input.shape!.length === 4) ? 1 : 0));
+    const dims = input.shape.map((dim, axis) => (typeof dim === 'number' ? dim : /batch/i.test(String(dim)) || (axis === 0 && input.shape!.length === 4) ? batch : 0));
     return new ort.Tensor(typed.type, typed.make(0), dims);
   }
   return null;
@@ -69,7 +80,7 @@ export function checkInputsSupported(prepared: PreparedModel): void {
   const initializers = prepared.model.graph.initializers;
   for (const input of prepared.model.graph.inputs) {
     if (input.name === prepared.layout.idsInput || initializers.has(input.name) || input.name.startsWith('sinklens_')) continue;
-    if (extraFeed(input, 1) === null) {
+    if (extraFeed(input, 1, 1) === null) {
       throw new UnsupportedGraphError(
         `input '${input.name}' is not one Sink Lens knows how to feed (expected input_ids, attention_mask, position_ids, past key/values, use_cache_branch)`,
       );
@@ -79,29 +90,41 @@ export function checkInputsSupported(prepared: PreparedModel): void {
 
 export async function runProbes(session: ort.InferenceSession, prepared: PreparedModel, request: ProbeRequest): Promise<ProbeResults> {
   const { layout, model } = prepared;
-  const ids = request.ids;
+  const rows = request.rows;
+  const batch = rows.length;
+  const T = rows[0].length;
+  if (rows.some((row) => row.length !== T)) throw new SinkLensError('usage', 'ragged-batch', 'prompts run together must have the same number of tokens');
+  const layerCount = layout.layers.length;
+  const flatIds = rows.flat();
   const idsType = model.graph.inputs.find((input) => input.name === layout.idsInput)?.elemType === 6 ? 'int32' : 'int64';
+  // Without ablation, a [B, L, 1] mask of ones broadcasts over any head count.
+  const mask = request.headMask;
+  const maskHeads = mask ? mask[0][0].length : 1;
+  const maskData = mask ? Float32Array.from(mask.flat(2)) : new Float32Array(batch * layerCount).fill(1);
   const feeds: Record<string, ort.Tensor> = {
     [layout.idsInput]:
       idsType === 'int32'
-        ? new ort.Tensor('int32', Int32Array.from(ids), [1, ids.length])
-        : new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]),
+        ? new ort.Tensor('int32', Int32Array.from(flatIds), [batch, T])
+        : new ort.Tensor('int64', BigInt64Array.from(flatIds, BigInt), [batch, T]),
     [PROBE_INPUTS.prefixLength]: new ort.Tensor('int64', BigInt64Array.of(BigInt(request.prefixLength ?? 1)), [1]),
     [PROBE_INPUTS.mapLayer]: new ort.Tensor('int64', BigInt64Array.of(BigInt(request.mapLayer ?? -1)), [1]),
+    [PROBE_INPUTS.headMask]: new ort.Tensor('float32', maskData, [batch, layerCount, maskHeads]),
   };
   for (const input of model.graph.inputs) {
     if (feeds[input.name] || model.graph.initializers.has(input.name)) continue;
-    const feed = extraFeed(input, ids.length);
+    const feed = extraFeed(input, T, batch);
     if (feed) feeds[input.name] = feed;
   }
 
   const depthCount = layout.residuals.length;
-  const layerCount = layout.layers.length;
+  const depthNames = (name: (i: number) => string) => Array.from({ length: depthCount }, (_, i) => name(i));
+  const layerNames = (name: (l: number) => string) => Array.from({ length: layerCount }, (_, l) => name(l));
   const fetches = [
-    ...Array.from({ length: depthCount }, (_, i) => probeOutputs.norm(i)),
-    ...Array.from({ length: depthCount }, (_, i) => probeOutputs.hidden(i)),
-    ...Array.from({ length: layerCount }, (_, l) => probeOutputs.firstTokenAttention(l)),
-    ...Array.from({ length: layerCount }, (_, l) => probeOutputs.mlpNorm(l)),
+    ...depthNames(probeOutputs.norm),
+    ...depthNames(probeOutputs.hidden),
+    ...layerNames(probeOutputs.firstTokenAttention),
+    ...layerNames(probeOutputs.mlpNorm),
+    ...layerNames(probeOutputs.mlpHidden),
     probeOutputs.attentionMap,
     ...(request.extraOutputs ?? []),
   ];
@@ -110,20 +133,27 @@ export async function runProbes(session: ort.InferenceSession, prepared: Prepare
     outputs = await session.run(feeds, fetches);
   } catch (error) {
     const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
-    throw new SinkLensError('runtime', 'run-failed', `onnxruntime could not run the model on ${ids.length} tokens: ${message}`);
+    throw new SinkLensError('runtime', 'run-failed', `onnxruntime could not run the model on ${batch} x ${T} tokens: ${message}`);
   }
   const data = (name: string) => outputs[name].data as Float32Array;
-  const attention0 = outputs[probeOutputs.firstTokenAttention(0)];
+  /** Row r's share of a [B, …] output. */
+  const row = (name: string, r: number) => {
+    const all = data(name);
+    const size = all.length / batch;
+    return all.subarray(r * size, (r + 1) * size);
+  };
   const map = outputs[probeOutputs.attentionMap];
-  const hidden0 = outputs[probeOutputs.hidden(0)];
   return {
-    tokens: ids.length,
-    heads: attention0.dims[1],
-    hiddenSize: hidden0.dims[2],
-    norms: Array.from({ length: depthCount }, (_, i) => data(probeOutputs.norm(i))),
-    hidden: Array.from({ length: depthCount }, (_, i) => data(probeOutputs.hidden(i))),
-    firstTokenAttention: Array.from({ length: layerCount }, (_, l) => data(probeOutputs.firstTokenAttention(l))),
-    mlpNorms: Array.from({ length: layerCount }, (_, l) => data(probeOutputs.mlpNorm(l))),
+    tokens: T,
+    heads: outputs[probeOutputs.firstTokenAttention(0)].dims[1],
+    hiddenSize: outputs[probeOutputs.hidden(0)].dims[2],
+    rows: rows.map((_, r) => ({
+      norms: depthNames(probeOutputs.norm).map((name) => row(name, r)),
+      hidden: depthNames(probeOutputs.hidden).map((name) => row(name, r)),
+      firstTokenAttention: layerNames(probeOutputs.firstTokenAttention).map((name) => row(name, r)),
+      mlpNorms: layerNames(probeOutputs.mlpNorm).map((name) => row(name, r)),
+      mlpHidden: layerNames(probeOutputs.mlpHidden).map((name) => row(name, r)),
+    })),
     attentionMap: map.dims[0] > 0 ? (map.data as Float32Array) : null,
     extra: Object.fromEntries((request.extraOutputs ?? []).map((name) => [name, data(name)])),
   };

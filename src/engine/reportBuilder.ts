@@ -15,18 +15,19 @@ export interface ReportContext {
 /** Depth of residual tensor i: 0, 0.5, 1, … */
 export const depthOf = (index: number) => index / 2;
 
-export function buildReport(probes: ProbeResults, context: ReportContext): SinkReport {
+export function buildReport(probes: ProbeResults, context: ReportContext, row = 0): SinkReport {
   const T = probes.tokens;
-  const depths = probes.norms.map((_, i) => depthOf(i));
-  const norms = probes.norms.map((row) => Array.from(row));
-  const ratios = probes.norms.map((row) => p0NormRatio(row));
-  const firstTokenAttention = probes.firstTokenAttention.map((layer) =>
+  const { norms: rowNorms, hidden, firstTokenAttention: rowAttention, mlpNorms } = probes.rows[row];
+  const depths = rowNorms.map((_, i) => depthOf(i));
+  const norms = rowNorms.map((values) => Array.from(values));
+  const ratios = rowNorms.map((values) => p0NormRatio(values));
+  const firstTokenAttention = rowAttention.map((layer) =>
     Array.from({ length: probes.heads }, (_, h) => Array.from(layer.subarray(h * T, (h + 1) * T))),
   );
   const sinkScore = firstTokenAttention.map(sinkScores);
   const baseline = uniformBaseline(T);
   const epsilon = context.epsilon;
-  const massiveActivations = probes.hidden.map((vector, i) => massiveActivation(vector.subarray(0, probes.hiddenSize), depths[i], 0));
+  const massiveActivations = hidden.map((vector, i) => massiveActivation(vector.subarray(0, probes.hiddenSize), depths[i], 0));
   return {
     schema: REPORT_SCHEMA,
     model: context.model,
@@ -41,7 +42,7 @@ export function buildReport(probes: ProbeResults, context: ReportContext): SinkR
       sinkRate: { epsilon, all: sinkRate(sinkScore, epsilon, 0) ?? 0, fromLayer2: sinkRate(sinkScore, epsilon, 2) },
     },
     massiveActivations,
-    mlp: { layers: probes.mlpNorms.map((row, layer) => ({ layer, norms: Array.from(row) })) },
+    mlp: { layers: mlpNorms.map((values, layer) => ({ layer, norms: Array.from(values) })) },
     circuit: circuitVerdict(depths, ratios, sinkScore, epsilon, baseline),
     warnings: context.warnings,
   };

@@ -35,7 +35,7 @@ describe('fused exporter graphs', { skip: sharedModelsMissing() ?? false }, () =
       assert.equal(prepared.layout.layers.length, spec.layers);
       const session = await ort.InferenceSession.create(prepared.probedPath);
       const extraOutputs = prepared.layout.layers.flatMap((_, l) => [verificationOutputs.recomputed(l), verificationOutputs.fused(l)]);
-      const results = await runProbes(session, prepared, { ids: IDS, mapLayer: spec.layers - 1, extraOutputs });
+      const results = await runProbes(session, prepared, { rows: [IDS], mapLayer: spec.layers - 1, extraOutputs });
       await session.release();
       for (let l = 0; l < spec.layers; l++) {
         assertClose(results.extra[verificationOutputs.recomputed(l)], results.extra[verificationOutputs.fused(l)], `layer ${l}: P·V vs the fused output`, spec.tolerance, spec.tolerance);

@@ -11,6 +11,7 @@ import { describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { probeNodePrefix } from '../../src/engine/graph/probes';
 import { prepareModel } from '../../src/engine/model/preparedModel';
+import { runProbes } from '../../src/engine/probeRun';
 import { FIXTURES, fixture } from '../support/fixtures';
 import { sharedModelsMissing, stories260k } from '../support/paths';
 import { torchMissing } from '../support/torchReference';
@@ -19,12 +20,7 @@ async function executionOrder(onnxPath: string, tokens: number): Promise<{ order
   const prepared = prepareModel(onnxPath);
   const folder = mkdtempSync(join(tmpdir(), 'sink-lens-profile-'));
   const session = await ort.InferenceSession.create(prepared.probedPath, { enableProfiling: true, profileFilePrefix: join(folder, 'run') });
-  const ids = BigInt64Array.from({ length: tokens }, (_, i) => BigInt(i % 7));
-  await session.run({
-    [prepared.layout.idsInput]: new ort.Tensor('int64', ids, [1, tokens]),
-    sinklens_prefix_length: new ort.Tensor('int64', BigInt64Array.of(1n), [1]),
-    sinklens_map_layer: new ort.Tensor('int64', BigInt64Array.of(-1n), [1]),
-  });
+  await runProbes(session, prepared, { rows: [Array.from({ length: tokens }, (_, i) => i % 7)] });
   session.endProfiling();
   await session.release();
   const events = JSON.parse(readFileSync(join(folder, readdirSync(folder)[0]), 'utf8')) as { cat: string; name: string; ts: number }[];

@@ -17,6 +17,8 @@ export type AttentionSource =
 
 export interface DecoderLayer {
   attention: AttentionSource;
+  /** The merged heads [batch, T, heads·headSize] entering the output projection, and that projection. */
+  attentionOutput: { tensor: string; projection: OnnxNode };
   /** The input of the MLP's down-projection [batch, T, intermediate]. */
   mlpActivation: string;
   /** Output widths of the weight MatMuls that project the attention input (q, k, v or fused). */
@@ -104,7 +106,13 @@ export function findDecoderLayout(graph: OnnxGraph): DecoderLayout {
           `expected one Softmax or one fused attention operator in the attention branch of layer ${layers.length}, found ${softmaxes.length} Softmax and ${fused.length} fused (residual step at ${where})`,
         );
       }
-      layers.push({ attention, mlpActivation: '', projectionWidths: projectionWidths(index, body, current.aliases) });
+      const projection = projectionBefore(index, step.branch, `layer ${layers.length}'s attention output projection`);
+      layers.push({
+        attention,
+        attentionOutput: { tensor: projection.inputs.find((input) => !index.isStatic(input))!, projection },
+        mlpActivation: '',
+        projectionWidths: projectionWidths(index, body, current.aliases),
+      });
     } else {
       if (softmaxes.length > 0 || fused.length > 0) {
         const node = softmaxes[0] ?? fused[0];
@@ -231,19 +239,22 @@ function isWeightMatMul(index: GraphIndex, node: OnnxNode): boolean {
   return WEIGHT_MATMULS.has(node.opType) && node.inputs.slice(0, 2).some((input) => index.isStatic(input));
 }
 
-/** Skips bias Adds and casts back from the branch output to the down-projection MatMul. */
-function downProjectionInput(index: GraphIndex, branch: string, layer: number): string {
+/** The weight MatMul that ends a residual branch, skipping bias Adds and casts after it. */
+function projectionBefore(index: GraphIndex, branch: string, what: string): OnnxNode {
   let node = index.producer.get(branch);
   while (node && (PASS_THROUGH.has(node.opType) || (node.opType === 'Add' && node.inputs.some((input) => index.isStatic(input))))) {
     const dynamic = node.inputs.find((input) => input && !index.isStatic(input));
     node = dynamic ? index.producer.get(dynamic) : undefined;
   }
   if (!node || !isWeightMatMul(index, node)) {
-    throw new UnsupportedGraphError(
-      `expected the MLP down-projection (a MatMul with a weight) at the end of layer ${layer}'s MLP, found ${node ? `${qualifiedOp(node)} at node '${node.name}'` : 'no producer'}`,
-    );
+    throw new UnsupportedGraphError(`expected ${what} (a MatMul with a weight) before the residual step, found ${node ? `${qualifiedOp(node)} at node '${node.name}'` : 'no producer'}`);
   }
-  return node.inputs.find((input) => !index.isStatic(input))!;
+  return node;
+}
+
+function downProjectionInput(index: GraphIndex, branch: string, layer: number): string {
+  const projection = projectionBefore(index, branch, `the MLP down-projection at the end of layer ${layer}'s MLP`);
+  return projection.inputs.find((input) => !index.isStatic(input))!;
 }
 
 function projectionWidths(index: GraphIndex, body: OnnxNode[], streamAliases: string[]): number[] {

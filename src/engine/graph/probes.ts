@@ -19,8 +19,10 @@ export { probeNodePrefix } from './editBuilder';
 export const PROBE_INPUTS = {
   /** How many leading positions' full hidden states to return at every depth (default 1: P0). */
   prefixLength: 'sinklens_prefix_length',
-  /** The layer whose full attention map to return; -1 (default) for none. */
+  /** The layer whose full attention map to return (of batch element 0); -1 for none. */
   mapLayer: 'sinklens_map_layer',
+  /** [batch, layers, heads] float: 1 keeps a head's contribution, 0 removes it (head ablation). */
+  headMask: 'sinklens_head_mask',
 } as const;
 
 export const probeOutputs = {
@@ -28,6 +30,7 @@ export const probeOutputs = {
   hidden: (depthIndex: number) => `sinklens/hidden/${depthIndex}`,
   firstTokenAttention: (layer: number) => `sinklens/attn0/${layer}`,
   mlpNorm: (layer: number) => `sinklens/mlp_norm/${layer}`,
+  mlpHidden: (layer: number) => `sinklens/mlp_hidden/${layer}`,
   attentionMap: 'sinklens/attention_map',
 };
 
@@ -98,7 +101,11 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
 
     const mlpNorm = edits.lastAxisNorm(layer.mlpActivation, elemType, probeOutputs.mlpNorm(l));
     edits.output(mlpNorm, ['batch', 'tokens']);
-    probes.push({ name: mlpNorm, dynamicAxis: 1 });
+    const mlpHidden = edits.floatOutput('Slice', [layer.mlpActivation, zeroStart, prefixLength, sequenceAxis], undefined, elemType, probeOutputs.mlpHidden(l));
+    edits.output(mlpHidden, ['batch', 'prefix', 'intermediate']);
+    probes.push({ name: mlpNorm, dynamicAxis: 1 }, { name: mlpHidden, dynamicAxis: 1 });
+
+    maskHeads(edits, nodeEdits, layer, l, probabilities, elemType);
 
     // Slice end is 1 for the requested layer and 0 (an empty tensor) for every other one.
     const selected = edits.node('Cast', [edits.node('Equal', [mapLayer, edits.int64([l])])], { to: int(DataType.Int64) });
@@ -127,6 +134,24 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
   const inputs: NewValueInfo[] = [
     { name: prefixLength, elemType: DataType.Int64, shape: [1] },
     { name: mapLayer, elemType: DataType.Int64, shape: [1] },
+    { name: PROBE_INPUTS.headMask, elemType: DataType.Float, shape: ['batch', layout.layers.length, 'heads'] },
   ];
   return { nodeEdits, nodes: edits.nodes, initializers: edits.initializers, inputs, outputs: edits.outputs };
+}
+
+/**
+ * Multiplies each head's slice of the merged attention output (the output projection's input,
+ * [B, T, H·hd]) by its head-mask entry, so that one session serves every ablation and a whole sweep
+ * can run as one batch.
+ */
+function maskHeads(edits: EditBuilder, nodeEdits: Map<number, NodeEdit>, layer: DecoderLayout['layers'][number], l: number, probabilities: string, elemType: number): void {
+  const { tensor, projection } = layer.attentionOutput;
+  const heads = edits.node('Gather', [edits.node('Shape', [probabilities]), edits.int64([1])], { axis: int(0) });
+  const split = edits.node('Reshape', [tensor, edits.node('Concat', [edits.int64([0, 0]), heads, edits.int64([-1])], { axis: int(0) })]);
+  let mask = edits.node('Reshape', [edits.node('Gather', [PROBE_INPUTS.headMask, edits.int64([l], [])], { axis: int(1) }), edits.int64([0, 1, -1, 1])]);
+  if (elemType !== DataType.Float) mask = edits.node('Cast', [mask], { to: int(elemType) });
+  const masked = edits.node('Reshape', [edits.node('Mul', [split, mask]), edits.int64([0, 0, -1])]);
+  const edit = nodeEdits.get(projection.index) ?? {};
+  edit.inputs = (edit.inputs ?? projection.inputs).map((input) => (input === tensor ? masked : input));
+  nodeEdits.set(projection.index, edit);
 }
