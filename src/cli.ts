@@ -9,6 +9,7 @@ import { EXIT_CODES, SinkLensError, asSinkLensError } from './engine/errors';
 import type { SinkReport } from './engine/report';
 import { formatSummary } from './engine/summaryText';
 import { AnalyzeCommand, parseAnalyzeArgs } from './cli/analyzeArgs';
+import { ANALYSIS_COMMANDS } from './cli/analysisCommands';
 
 const HELP = `sink-lens: where does a language model's attention sink form?
 
@@ -16,7 +17,14 @@ Usage:
   sink-lens analyze [--model PATH] (--prompt TEXT | --prompt-file F | --ids 1,2,3)
                     [--no-bos] [--bos-id N] [--device auto|cuda|cpu] [--epsilon 0.3]
                     [--max-tokens N] [--out report.json] [--html report.html]
-  sink-lens demo    analyse the bundled demo model on its first sample prompt
+  sink-lens compare-bos [--model PATH] (--prompt TEXT | --prompt-file F)   with and without BOS
+  sink-lens batch       [--model PATH] --prompts FILE [--positions 8]      many prompts: cross-input cosine
+  sink-lens ablate      [--model PATH] (--prompts FILE | --prompt TEXT) (--ablate 0:3,0:5 | --sweep-layer 0)
+  sink-lens substitute  [--model PATH] (--prompt TEXT | --ids …)          replace the first token
+  sink-lens demo        analyse the bundled demo model on its first sample prompt
+
+  Every command takes --device, --epsilon, --no-bos, --bos-id, --max-tokens and --out FILE (JSON).
+  --prompts FILE: one prompt per line, or JSONL with {"text": …} per line (.jsonl).
 
   --model   a folder with model.onnx (+ tokenizer.json, config.json) or an .onnx file;
             default: the bundled demo model
@@ -42,9 +50,14 @@ async function analyze(command: AnalyzeCommand): Promise<SinkReport> {
   }
 }
 
-function writeJson(path: string, report: SinkReport): void {
+function writeJson(path: string, document: unknown): void {
   mkdirSync(dirname(resolve(path)), { recursive: true });
-  writeFileSync(path, `${JSON.stringify(report, null, 1)}\n`);
+  writeFileSync(path, `${JSON.stringify(document, null, 1)}\n`);
+}
+
+function outPath(argv: string[]): string | undefined {
+  const index = argv.indexOf('--out');
+  return index >= 0 ? argv[index + 1] : argv.find((arg) => arg.startsWith('--out='))?.slice('--out='.length);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -61,6 +74,17 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`wrote ${parsed.out}\n`);
     } else {
       process.stdout.write(`${formatSummary(report)}\n`);
+    }
+    return 0;
+  }
+  const analysis = ANALYSIS_COMMANDS[command];
+  if (analysis) {
+    const { document, summary } = await analysis(rest);
+    if (outPath(rest)) {
+      writeJson(outPath(rest)!, document);
+      process.stdout.write(`wrote ${outPath(rest)}\n`);
+    } else {
+      process.stdout.write(`${summary}\n`);
     }
     return 0;
   }

@@ -27,6 +27,12 @@ export function bundledModelPath(): string {
   return join(__dirname, '..', 'models', 'sinklet');
 }
 
+export interface TokenizedInput {
+  tokens: ReportToken[];
+  text: string | null;
+  warnings: ReportWarning[];
+}
+
 export class Analyzer {
   private constructor(
     readonly files: ModelFiles,
@@ -76,6 +82,22 @@ export class Analyzer {
     return new Analyzer(files, model, opened.executionProvider, opened.fallbackReason, prepared, opened.session, tokenizer, declared, loadMs);
   }
 
+  /** The vocabulary's spelling of a token id. */
+  tokenText(id: number): string {
+    return this.tokenizer?.idToToken(id) ?? `<${id}>`;
+  }
+
+  isSpecialToken(id: number): boolean {
+    return this.tokenizer?.tokenFor(id).special ?? false;
+  }
+
+  /** The id of `text` when the tokenizer encodes it as exactly one token. */
+  async singleTokenId(text: string): Promise<number | null> {
+    if (!this.tokenizer) return null;
+    const { tokens } = await this.tokenizer.encode(text);
+    return tokens.length === 1 ? tokens[0].id : (tokens.find((token) => token.text.endsWith(text))?.id ?? null);
+  }
+
   get hasTokenizer(): boolean {
     return this.tokenizer !== null;
   }
@@ -91,29 +113,43 @@ export class Analyzer {
 
   async analyze(input: PromptInput, options: AnalyzeOptions): Promise<SinkReport> {
     const tokenizeStart = performance.now();
-    const { tokens, text, warnings } = await this.tokenize(input, options);
+    const prompt = await this.tokenize(input, options);
     const tokenizeMs = performance.now() - tokenizeStart;
     throwIfAborted(options.signal);
     const runStart = performance.now();
-    const probes = await runProbes(this.session, this.prepared, { rows: [tokens.map((token) => token.id)] });
+    const probes = await this.probe({ rows: [prompt.tokens.map((token) => token.id)] });
     const runMs = performance.now() - runStart;
     throwIfAborted(options.signal);
     const summarizeStart = performance.now();
-    const report = buildReport(probes, {
-      model: this.model,
-      runtime: {
-        executionProvider: this.executionProvider,
-        fallbackReason: this.fallbackReason,
-        onnxruntime: onnxruntimeVersion,
-        timingsMs: { load: this.loadMs, tokenize: tokenizeMs, run: runMs, summarize: 0 },
-      },
-      prompt: { text, source: input.source, bos: input.kind === 'text' && options.addBos },
-      tokens,
-      epsilon: options.epsilon ?? DEFAULT_EPSILON,
-      warnings,
-    });
+    const report = this.report(probes, 0, input, prompt, options, { tokenize: tokenizeMs, run: runMs });
     report.runtime.timingsMs.summarize = performance.now() - summarizeStart;
     return report;
+  }
+
+  /** One forward pass of the probed model over one or more equal-length rows (see ProbeRequest). */
+  probe(request: ProbeRequest): Promise<ProbeResults> {
+    return runProbes(this.session, this.prepared, request);
+  }
+
+  /** The report for row `row` of a probe run. */
+  report(probes: ProbeResults, row: number, input: PromptInput, prompt: TokenizedInput, options: AnalyzeOptions, timings = { tokenize: 0, run: 0 }): SinkReport {
+    return buildReport(
+      probes,
+      {
+        model: this.model,
+        runtime: {
+          executionProvider: this.executionProvider,
+          fallbackReason: this.fallbackReason,
+          onnxruntime: onnxruntimeVersion,
+          timingsMs: { load: this.loadMs, ...timings, summarize: 0 },
+        },
+        prompt: { text: prompt.text, source: input.source, bos: input.kind === 'text' && options.addBos },
+        tokens: prompt.tokens,
+        epsilon: options.epsilon ?? DEFAULT_EPSILON,
+        warnings: prompt.warnings,
+      },
+      row,
+    );
   }
 
   /** One layer's full attention probabilities, computed by a rerun (maps are never kept between runs). */
@@ -123,7 +159,7 @@ export class Analyzer {
     }
     const { tokens } = await this.tokenize(input, options);
     throwIfAborted(options.signal);
-    const probes = await runProbes(this.session, this.prepared, { rows: [tokens.map((token) => token.id)], mapLayer: layer });
+    const probes = await this.probe({ rows: [tokens.map((token) => token.id)], mapLayer: layer });
     return { layer, heads: probes.heads, tokens: tokens.length, data: probes.attentionMap! };
   }
 
@@ -131,14 +167,15 @@ export class Analyzer {
   async leadingHiddenStates(input: PromptInput, prefixLength: number, options: AnalyzeOptions): Promise<Float32Array[]> {
     const { tokens } = await this.tokenize(input, options);
     const request: ProbeRequest = { rows: [tokens.map((token) => token.id)], prefixLength: Math.min(prefixLength, tokens.length) };
-    return (await runProbes(this.session, this.prepared, request)).rows[0].hidden;
+    return (await this.probe(request)).rows[0].hidden;
   }
 
   async dispose(): Promise<void> {
     await this.session.release();
   }
 
-  private async tokenize(input: PromptInput, options: AnalyzeOptions): Promise<{ tokens: ReportToken[]; text: string | null; warnings: ReportWarning[] }> {
+  /** The prompt's tokens as the model will see them (BOS added, limits checked). */
+  async tokenize(input: PromptInput, options: AnalyzeOptions): Promise<TokenizedInput> {
     const warnings: ReportWarning[] = [];
     let tokens: ReportToken[];
     let text: string | null = null;

@@ -22,6 +22,14 @@ export function p0NormRatio(norms: ArrayLike<number>): number | null {
   return norms[0] / median(Array.prototype.slice.call(norms, 1));
 }
 
+/** Mean over t >= 1 of cos(h[0], h[t]), from the cosines of every position to P0; null below two tokens. */
+export function p0Separation(cosineToP0: ArrayLike<number>): number | null {
+  if (cosineToP0.length < 2) return null;
+  let sum = 0;
+  for (let t = 1; t < cosineToP0.length; t++) sum += cosineToP0[t];
+  return sum / (cosineToP0.length - 1);
+}
+
 /** (1/T) Σ_q A[q, 0] for each head; `firstToken` is [heads][T]. */
 export function sinkScores(firstToken: number[][]): number[] {
   return firstToken.map((row) => row.reduce((sum, value) => sum + value, 0) / row.length);

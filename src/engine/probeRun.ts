@@ -24,6 +24,8 @@ export interface RowProbes {
   norms: Float32Array[];
   /** [depth][prefix * hidden] */
   hidden: Float32Array[];
+  /** [depth][T]: cos(h[d][t], h[d][0]) */
+  p0Cosine: Float32Array[];
   /** [layer][head * T + q] */
   firstTokenAttention: Float32Array[];
   /** [layer][T] */
@@ -122,6 +124,7 @@ export async function runProbes(session: ort.InferenceSession, prepared: Prepare
   const fetches = [
     ...depthNames(probeOutputs.norm),
     ...depthNames(probeOutputs.hidden),
+    ...depthNames(probeOutputs.p0Cosine),
     ...layerNames(probeOutputs.firstTokenAttention),
     ...layerNames(probeOutputs.mlpNorm),
     ...layerNames(probeOutputs.mlpHidden),
@@ -150,6 +153,7 @@ export async function runProbes(session: ort.InferenceSession, prepared: Prepare
     rows: rows.map((_, r) => ({
       norms: depthNames(probeOutputs.norm).map((name) => row(name, r)),
       hidden: depthNames(probeOutputs.hidden).map((name) => row(name, r)),
+      p0Cosine: depthNames(probeOutputs.p0Cosine).map((name) => row(name, r)),
       firstTokenAttention: layerNames(probeOutputs.firstTokenAttention).map((name) => row(name, r)),
       mlpNorms: layerNames(probeOutputs.mlpNorm).map((name) => row(name, r)),
       mlpHidden: layerNames(probeOutputs.mlpHidden).map((name) => row(name, r)),

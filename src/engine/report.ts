@@ -50,6 +50,8 @@ export interface ResidualSection {
   depths: number[];
   norms: number[][];
   p0NormRatio: (number | null)[];
+  /** Mean over t >= 1 of cos(h[d][0], h[d][t]), per depth; null below two tokens. */
+  p0Separation: (number | null)[];
 }
 
 export interface AttentionSection {

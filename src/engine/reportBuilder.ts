@@ -1,5 +1,5 @@
 /** Turns probe outputs into the `sink-lens/report@1` document. */
-import { circuitVerdict, massiveActivation, p0NormRatio, sinkRate, sinkScores, uniformBaseline } from './metrics';
+import { circuitVerdict, massiveActivation, p0NormRatio, p0Separation, sinkRate, sinkScores, uniformBaseline } from './metrics';
 import type { ProbeResults } from './probeRun';
 import { REPORT_SCHEMA, ModelSummary, PromptSummary, ReportToken, RuntimeSummary, SinkReport, ReportWarning } from './report';
 
@@ -17,7 +17,7 @@ export const depthOf = (index: number) => index / 2;
 
 export function buildReport(probes: ProbeResults, context: ReportContext, row = 0): SinkReport {
   const T = probes.tokens;
-  const { norms: rowNorms, hidden, firstTokenAttention: rowAttention, mlpNorms } = probes.rows[row];
+  const { norms: rowNorms, hidden, p0Cosine, firstTokenAttention: rowAttention, mlpNorms } = probes.rows[row];
   const depths = rowNorms.map((_, i) => depthOf(i));
   const norms = rowNorms.map((values) => Array.from(values));
   const ratios = rowNorms.map((values) => p0NormRatio(values));
@@ -34,7 +34,7 @@ export function buildReport(probes: ProbeResults, context: ReportContext, row = 
     runtime: context.runtime,
     prompt: context.prompt,
     tokens: context.tokens,
-    residual: { depths, norms, p0NormRatio: ratios },
+    residual: { depths, norms, p0NormRatio: ratios, p0Separation: p0Cosine.map((values) => p0Separation(values)) },
     attention: {
       firstTokenAttention,
       sinkScore,

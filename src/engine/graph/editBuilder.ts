@@ -47,11 +47,12 @@ export class EditBuilder {
     return this.toFloat(this.node(opType, inputs, attributes), elemType, output);
   }
 
-  /** L2 norm over the last axis, [B, T, D] → [B, T], in float32. */
-  lastAxisNorm(tensor: string, elemType: number, output: string): string {
+  /** L2 norm over the last axis in float32: [B, T, D] → [B, T] (or [B, T, 1] with `keepDims`). */
+  lastAxisNorm(tensor: string, elemType: number, output?: string, keepDims = false): string {
     const input = this.toFloat(tensor, elemType);
-    if (this.opset >= 18) return this.node('ReduceL2', [input, this.int64([-1])], { keepdims: int(0) }, output);
-    return this.node('ReduceL2', [input], { axes: ints([-1]), keepdims: int(0) }, output);
+    const keepdims = int(keepDims ? 1 : 0);
+    if (this.opset >= 18) return this.node('ReduceL2', [input, this.int64([-1])], { keepdims }, output);
+    return this.node('ReduceL2', [input], { axes: ints([-1]), keepdims }, output);
   }
 
   /** A [1] int64 tensor that is always 0 but can only be computed after `tensor` exists. */

@@ -12,7 +12,7 @@ import { DataType, OnnxModel } from '../onnx/proto';
 import type { GraphEdits, NewValueInfo, NodeEdit } from '../onnx/encode';
 import { recomputeAttention } from './attentionRecompute';
 import type { DecoderLayout } from './decoderLayout';
-import { EditBuilder, int } from './editBuilder';
+import { EditBuilder, int, ints } from './editBuilder';
 
 export { probeNodePrefix } from './editBuilder';
 
@@ -28,6 +28,8 @@ export const PROBE_INPUTS = {
 export const probeOutputs = {
   norm: (depthIndex: number) => `sinklens/norm/${depthIndex}`,
   hidden: (depthIndex: number) => `sinklens/hidden/${depthIndex}`,
+  /** cos(h[d][t], h[d][0]) for every t. */
+  p0Cosine: (depthIndex: number) => `sinklens/p0cos/${depthIndex}`,
   firstTokenAttention: (layer: number) => `sinklens/attn0/${layer}`,
   mlpNorm: (layer: number) => `sinklens/mlp_norm/${layer}`,
   mlpHidden: (layer: number) => `sinklens/mlp_hidden/${layer}`,
@@ -62,12 +64,19 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
 
   const depthProbes = (depthIndex: number): ProbeTensor[] => {
     const residual = layout.residuals[depthIndex];
-    const norm = edits.lastAxisNorm(residual, elemType, probeOutputs.norm(depthIndex));
+    const asFloat = edits.toFloat(residual, elemType);
+    const keptNorm = edits.lastAxisNorm(asFloat, DataType.Float, undefined, true);
+    const norm = edits.node('Reshape', [keptNorm, edits.int64([0, -1])], undefined, probeOutputs.norm(depthIndex));
     edits.output(norm, ['batch', 'tokens']);
+    const unit = edits.node('Div', [asFloat, keptNorm]);
+    const unitP0 = edits.node('Transpose', [edits.node('Slice', [unit, zeroStart, edits.int64([1]), sequenceAxis])], { perm: ints([0, 2, 1]) });
+    const p0Cosine = edits.node('Reshape', [edits.node('MatMul', [unit, unitP0]), edits.int64([0, -1])], undefined, probeOutputs.p0Cosine(depthIndex));
+    edits.output(p0Cosine, ['batch', 'tokens']);
     const hidden = edits.floatOutput('Slice', [residual, zeroStart, prefixLength, sequenceAxis], undefined, elemType, probeOutputs.hidden(depthIndex));
     edits.output(hidden, ['batch', 'prefix', 'hidden']);
     return [
       { name: norm, dynamicAxis: 1 },
+      { name: p0Cosine, dynamicAxis: 1 },
       { name: hidden, dynamicAxis: 1 },
     ];
   };
