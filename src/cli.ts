@@ -10,6 +10,7 @@ import type { SinkReport } from './engine/report';
 import { formatSummary } from './engine/summaryText';
 import { AnalyzeCommand, parseAnalyzeArgs } from './cli/analyzeArgs';
 import { ANALYSIS_COMMANDS } from './cli/analysisCommands';
+import { traceCommand } from './cli/traceCommand';
 
 const HELP = `sink-lens: where does a language model's attention sink form?
 
@@ -21,6 +22,8 @@ Usage:
   sink-lens batch       [--model PATH] --prompts FILE [--positions 8]      many prompts: cross-input cosine
   sink-lens ablate      [--model PATH] (--prompts FILE | --prompt TEXT) (--ablate 0:3,0:5 | --sweep-layer 0)
   sink-lens substitute  [--model PATH] (--prompt TEXT | --ids …)          replace the first token
+  sink-lens trace       --checkpoints DIR|GLOB --prompts FILE [--out trace.json] [--csv trace.csv]
+                        [--jsonl new.jsonl] [--fail-if "sinkRate.fromLayer2 < 0.5"] [--cache DIR]
   sink-lens demo        analyse the bundled demo model on its first sample prompt
 
   Every command takes --device, --epsilon, --no-bos, --bos-id, --max-tokens and --out FILE (JSON).
@@ -31,7 +34,8 @@ Usage:
   --ids     token ids used exactly as given (no BOS is added)
   --out     write the sink-lens/report@1 JSON there instead of printing the summary
 
-Exit codes: 0 ok, 2 bad arguments, 3 model or graph problem, 4 runtime failure.`;
+Exit codes: 0 ok, 1 a --fail-if condition held, 2 bad arguments, 3 model or graph problem,
+4 runtime failure, 130 interrupted.`;
 
 async function analyze(command: AnalyzeCommand): Promise<SinkReport> {
   if (command.html !== undefined) {
@@ -77,6 +81,7 @@ async function main(argv: string[]): Promise<number> {
     }
     return 0;
   }
+  if (command === 'trace') return traceCommand(rest);
   const analysis = ANALYSIS_COMMANDS[command];
   if (analysis) {
     const { document, summary } = await analysis(rest);

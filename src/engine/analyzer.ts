@@ -98,6 +98,12 @@ export class Analyzer {
     return tokens.length === 1 ? tokens[0].id : (tokens.find((token) => token.text.endsWith(text))?.id ?? null);
   }
 
+  /** The model's own logits output (the first graph output that is not a probe or a KV cache), if any. */
+  get logitsOutput(): string | null {
+    const output = this.prepared.model.graph.outputs.find((candidate) => !/present|past|key|value/i.test(candidate.name));
+    return output?.name ?? null;
+  }
+
   get hasTokenizer(): boolean {
     return this.tokenizer !== null;
   }

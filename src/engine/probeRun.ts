@@ -138,7 +138,7 @@ export async function runProbes(session: ort.InferenceSession, prepared: Prepare
     const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
     throw new SinkLensError('runtime', 'run-failed', `onnxruntime could not run the model on ${batch} x ${T} tokens: ${message}`);
   }
-  const data = (name: string) => outputs[name].data as Float32Array;
+  const data = (name: string) => asFloat32(outputs[name]);
   /** Row r's share of a [B, …] output. */
   const row = (name: string, r: number) => {
     const all = data(name);
@@ -161,4 +161,19 @@ export async function runProbes(session: ort.InferenceSession, prepared: Prepare
     attentionMap: map.dims[0] > 0 ? (map.data as Float32Array) : null,
     extra: Object.fromEntries((request.extraOutputs ?? []).map((name) => [name, data(name)])),
   };
+}
+
+/** Output data as float32; float16 outputs (a fp16 model's logits) are widened. */
+function asFloat32(tensor: ort.Tensor): Float32Array {
+  if (tensor.type !== 'float16') return tensor.data as Float32Array;
+  const halves = tensor.data as Uint16Array;
+  const out = new Float32Array(halves.length);
+  for (let i = 0; i < halves.length; i++) {
+    const h = halves[i];
+    const exponent = (h >> 10) & 0x1f;
+    const fraction = h & 0x3ff;
+    const magnitude = exponent === 0 ? fraction * 2 ** -24 : exponent === 31 ? (fraction ? NaN : Infinity) : (1 + fraction / 1024) * 2 ** (exponent - 15);
+    out[i] = h & 0x8000 ? -magnitude : magnitude;
+  }
+  return out;
 }

@@ -1,0 +1,122 @@
+/**
+ * Runs the same probe prompts through every checkpoint, one model at a time (each session is
+ * released before the next opens), and caches each checkpoint's result under the hash of its file,
+ * so that an interrupted trace resumes where it stopped and reruns cost nothing.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PromptInput } from '../api';
+import { Analyzer } from '../analyzer';
+import { throwIfAborted } from '../errors';
+import { circuitVerdict, DEFAULT_EPSILON, uniformBaseline } from '../metrics';
+import { locateModelFiles } from '../model/modelFiles';
+import type { Device } from '../report';
+import { mean, meanOrNull } from '../analyses/vectors';
+import type { Checkpoint } from './checkpoints';
+import { TRACE_SCHEMA, TraceCheckpoint, TraceDocument, TracePromptResult } from './traceDocument';
+
+export interface TraceOptions {
+  prompts: string[];
+  device: Device;
+  epsilon?: number;
+  /** Prepend BOS (default: as each checkpoint's tokenizer config says). */
+  addBos?: boolean;
+  cacheFolder: string;
+  signal?: AbortSignal;
+  /** Called after each checkpoint, with whether it came from the cache. */
+  onCheckpoint?: (checkpoint: TraceCheckpoint, index: number, total: number, cached: boolean) => void;
+}
+
+export async function runTrace(checkpoints: Checkpoint[], options: TraceOptions): Promise<TraceDocument> {
+  const epsilon = options.epsilon ?? DEFAULT_EPSILON;
+  mkdirSync(options.cacheFolder, { recursive: true });
+  const settings = JSON.stringify({ prompts: options.prompts, epsilon, bos: options.addBos ?? null, device: options.device });
+  const results: TraceCheckpoint[] = [];
+  for (const [index, checkpoint] of checkpoints.entries()) {
+    throwIfAborted(options.signal);
+    const hash = await fileHash(locateModelFiles(checkpoint.path).onnx);
+    const cacheFile = join(options.cacheFolder, `${createHash('sha256').update(hash).update(settings).digest('hex').slice(0, 32)}.json`);
+    const cached = existsSync(cacheFile) ? (JSON.parse(readFileSync(cacheFile, 'utf8')) as TraceCheckpoint) : null;
+    const result = cached ? { ...cached, step: checkpoint.step, path: checkpoint.path } : await measureCheckpoint(checkpoint, hash, options, epsilon);
+    if (!cached) {
+      writeFileSync(`${cacheFile}.tmp`, JSON.stringify(result));
+      renameSync(`${cacheFile}.tmp`, cacheFile);
+    }
+    results.push(result);
+    options.onCheckpoint?.(result, index, checkpoints.length, cached !== null);
+  }
+  return { schema: TRACE_SCHEMA, prompts: options.prompts, epsilon, bos: options.addBos ?? null, checkpoints: results };
+}
+
+async function measureCheckpoint(checkpoint: Checkpoint, hash: string, options: TraceOptions, epsilon: number): Promise<TraceCheckpoint> {
+  const analyzer = await Analyzer.open(checkpoint.path, { device: options.device });
+  try {
+    const analyzeOptions = { addBos: options.addBos ?? analyzer.addsBosByDefault, epsilon, signal: options.signal };
+    const logits = analyzer.logitsOutput;
+    const prompts: TracePromptResult[] = [];
+    const sinkScores: number[][][] = [];
+    const baselines: number[] = [];
+    let depths: number[] = [];
+    for (const text of options.prompts) {
+      throwIfAborted(options.signal);
+      const input: PromptInput = { kind: 'text', text, source: 'trace' };
+      const prompt = await analyzer.tokenize(input, analyzeOptions);
+      const ids = prompt.tokens.map((token) => token.id);
+      const probes = await analyzer.probe({ rows: [ids], extraOutputs: logits ? [logits] : [] });
+      const report = analyzer.report(probes, 0, input, prompt, analyzeOptions);
+      depths = report.residual.depths;
+      sinkScores.push(report.attention.sinkScore);
+      baselines.push(uniformBaseline(ids.length));
+      prompts.push({
+        sinkRate: report.attention.sinkRate,
+        p0NormRatio: report.residual.p0NormRatio,
+        circuit: report.circuit,
+        loss: logits ? nextTokenLoss(probes.extra[logits], ids, analyzer.model.vocabSize) : NaN,
+      });
+    }
+    const p0NormRatio = depths.map((_, d) => meanOrNull(prompts.map((prompt) => prompt.p0NormRatio[d])));
+    const meanScores = sinkScores[0].map((heads, l) => heads.map((_, h) => mean(sinkScores.map((scores) => scores[l][h]))));
+    const verdict = circuitVerdict(depths, p0NormRatio, meanScores, epsilon, mean(baselines));
+    return {
+      step: checkpoint.step,
+      path: checkpoint.path,
+      hash,
+      executionProvider: analyzer.executionProvider,
+      depths,
+      sinkRate: { all: mean(prompts.map((p) => p.sinkRate.all)), fromLayer2: meanOrNull(prompts.map((p) => p.sinkRate.fromLayer2)) },
+      formationDepth: verdict.formationDepth,
+      sinkOnsetLayer: verdict.sinkOnsetLayer,
+      concentration: verdict.concentration,
+      p0NormRatio,
+      loss: mean(prompts.map((prompt) => prompt.loss)),
+      prompts,
+    };
+  } finally {
+    await analyzer.dispose();
+  }
+}
+
+/** Mean cross-entropy (nats) of each next token under the logits [T, V]. */
+export function nextTokenLoss(logits: Float32Array, ids: number[], vocab: number): number {
+  let total = 0;
+  for (let t = 0; t + 1 < ids.length; t++) {
+    const row = logits.subarray(t * vocab, (t + 1) * vocab);
+    let max = -Infinity;
+    for (const value of row) if (value > max) max = value;
+    let sum = 0;
+    for (const value of row) sum += Math.exp(value - max);
+    total += max + Math.log(sum) - row[ids[t + 1]];
+  }
+  return total / (ids.length - 1);
+}
+
+function fileHash(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(path)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('end', () => resolve(hash.digest('hex')))
+      .on('error', reject);
+  });
+}
