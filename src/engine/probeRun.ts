@@ -28,10 +28,10 @@ export interface RowProbes {
   p0Cosine: Float32Array[];
   /** [layer][head * T + q] */
   firstTokenAttention: Float32Array[];
-  /** [layer][T] */
-  mlpNorms: Float32Array[];
-  /** [layer][prefix * intermediate] */
-  mlpHidden: Float32Array[];
+  /** [layer][T]; null for a mixture-of-experts layer (no single MLP activation). */
+  mlpNorms: (Float32Array | null)[];
+  /** [layer][prefix * intermediate]; null as above. */
+  mlpHidden: (Float32Array | null)[];
 }
 
 export interface ProbeResults {
@@ -121,13 +121,15 @@ export async function runProbes(session: ort.InferenceSession, prepared: Prepare
   const depthCount = layout.residuals.length;
   const depthNames = (name: (i: number) => string) => Array.from({ length: depthCount }, (_, i) => name(i));
   const layerNames = (name: (l: number) => string) => Array.from({ length: layerCount }, (_, l) => name(l));
+  const hasMlp = (l: number) => layout.layers[l].mlpActivation !== null;
+  const mlpNames = (name: (l: number) => string) => layerNames(name).filter((_, l) => hasMlp(l));
   const fetches = [
     ...depthNames(probeOutputs.norm),
     ...depthNames(probeOutputs.hidden),
     ...depthNames(probeOutputs.p0Cosine),
     ...layerNames(probeOutputs.firstTokenAttention),
-    ...layerNames(probeOutputs.mlpNorm),
-    ...layerNames(probeOutputs.mlpHidden),
+    ...mlpNames(probeOutputs.mlpNorm),
+    ...mlpNames(probeOutputs.mlpHidden),
     probeOutputs.attentionMap,
     ...(request.extraOutputs ?? []),
   ];
@@ -155,8 +157,8 @@ export async function runProbes(session: ort.InferenceSession, prepared: Prepare
       hidden: depthNames(probeOutputs.hidden).map((name) => row(name, r)),
       p0Cosine: depthNames(probeOutputs.p0Cosine).map((name) => row(name, r)),
       firstTokenAttention: layerNames(probeOutputs.firstTokenAttention).map((name) => row(name, r)),
-      mlpNorms: layerNames(probeOutputs.mlpNorm).map((name) => row(name, r)),
-      mlpHidden: layerNames(probeOutputs.mlpHidden).map((name) => row(name, r)),
+      mlpNorms: layerNames(probeOutputs.mlpNorm).map((name, l) => (hasMlp(l) ? row(name, r) : null)),
+      mlpHidden: layerNames(probeOutputs.mlpHidden).map((name, l) => (hasMlp(l) ? row(name, r) : null)),
     })),
     attentionMap: map.dims[0] > 0 ? (map.data as Float32Array) : null,
     extra: Object.fromEntries((request.extraOutputs ?? []).map((name) => [name, data(name)])),

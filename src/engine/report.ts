@@ -90,7 +90,8 @@ export interface SinkReport {
   residual: ResidualSection;
   attention: AttentionSection;
   massiveActivations: MassiveActivation[];
-  mlp: { layers: { layer: number; norms: number[] }[] };
+  /** norms is null for a mixture-of-experts layer, which has no single MLP activation (with a warning). */
+  mlp: { layers: { layer: number; norms: number[] | null }[] };
   circuit: CircuitVerdict;
   warnings: ReportWarning[];
 }

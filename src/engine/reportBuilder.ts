@@ -42,8 +42,14 @@ export function buildReport(probes: ProbeResults, context: ReportContext, row = 
       sinkRate: { epsilon, all: sinkRate(sinkScore, epsilon, 0) ?? 0, fromLayer2: sinkRate(sinkScore, epsilon, 2) },
     },
     massiveActivations,
-    mlp: { layers: mlpNorms.map((values, layer) => ({ layer, norms: Array.from(values) })) },
+    mlp: { layers: mlpNorms.map((values, layer) => ({ layer, norms: values ? Array.from(values) : null })) },
     circuit: circuitVerdict(depths, ratios, sinkScore, epsilon, baseline),
-    warnings: context.warnings,
+    warnings: [...context.warnings, ...mixtureWarnings(mlpNorms)],
   };
+}
+
+function mixtureWarnings(mlpNorms: (Float32Array | null)[]): ReportWarning[] {
+  const layers = mlpNorms.flatMap((values, layer) => (values ? [] : [layer]));
+  if (layers.length === 0) return [];
+  return [{ code: 'mixture-of-experts', message: `layer${layers.length > 1 ? 's' : ''} ${layers.join(', ')} route tokens to experts, so there is no single MLP activation to measure (mlp norms are null)` }];
 }

@@ -3,6 +3,7 @@
  * (tools/torch_ref), to 1e-4 relative: every residual norm, first-token attention, sink score, MLP
  * activation norm, P0 hidden vector and one full attention map.
  */
+import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
@@ -74,11 +75,22 @@ for (const testCase of cases) {
         assertClose(report.residual.norms, reference.norms, 'residual norms');
         assertClose(report.attention.firstTokenAttention, reference.firstTokenAttention, 'first-token attention');
         assertClose(report.attention.sinkScore, reference.sinkScore, 'sink scores');
-        assertClose(report.mlp.layers.map((layer) => layer.norms), reference.mlpNorms, 'MLP activation norms');
+        report.mlp.layers.forEach((layer, l) => {
+          if (reference.mlpNorms[l] === null) assert.equal(layer.norms, null, `layer ${l} is a mixture of experts: no single MLP activation`);
+          else assertClose(layer.norms, reference.mlpNorms[l], `layer ${l} MLP activation norms`);
+        });
         const hidden = await analyzer.leadingHiddenStates(input, 1, { addBos: false });
         assertClose(hidden, reference.p0Hidden, 'P0 hidden state at every depth', 1e-4, 1e-5);
         const maps = await analyzer.attentionMaps(input, mapLayer, { addBos: false });
         assertClose(maps.data, reference.attention!, `layer ${mapLayer} attention map`);
+      });
+
+      it(`${ids.length} tokens with head 0:1 ablated`, async () => {
+        const { layers, heads } = analyzer.model;
+        const mask = Array.from({ length: layers }, (_, l) => Array.from({ length: heads }, (_, h) => (l === 0 && h === 1 ? 0 : 1)));
+        const probes = await analyzer.probe({ rows: [ids], headMask: [mask] });
+        const reference = runReference(testCase.referenceModel(), ids, ['--ablate', '0:1', '--no-logits']);
+        assertClose(probes.rows[0].norms, reference.norms, 'residual norms with L0H1 ablated');
       });
     }
   });

@@ -8,7 +8,18 @@ import { join } from 'node:path';
 import { fixturesRoot, repoRoot } from './paths';
 import { PYTHON, torchMissing } from './torchReference';
 
-export const FIXTURES = ['llama-gqa-random', 'gpt2-random', 'llama-trained', 'gpt2-trained'] as const;
+export const FIXTURES = [
+  'llama-gqa-random',
+  'gpt2-random',
+  'llama-trained',
+  'gpt2-trained',
+  'mistral-swa',
+  'qwen2-bias',
+  'qwen3-qknorm',
+  'phi3-fused',
+  'gemma-scaled',
+  'qwen3-moe',
+] as const;
 export type FixtureName = (typeof FIXTURES)[number] | 'llama-bench-4' | 'llama-bench-24';
 
 /** The fixture's folder, exported now if it is missing; throws with the reason when it cannot be made. */

@@ -15,7 +15,8 @@ export interface Reference {
   norms: number[][];
   firstTokenAttention: number[][][];
   sinkScore: number[][];
-  mlpNorms: number[][];
+  /** null for mixture-of-experts layers. */
+  mlpNorms: (number[] | null)[];
   p0Hidden: number[][];
   logits: number[][];
   attention?: number[][][];

@@ -1,8 +1,10 @@
 // Cross-check: onnxruntime-node logits of every exported fixture (and of stories260k) against
-// the PyTorch reference (reference.py) on the same ids. Also checks dynamic batch/sequence axes
-// and the byte-level tokenizer.json. Exit code 1 when anything is off.
+// the PyTorch reference (reference.py) on the same ids. Also checks dynamic batch/sequence axes,
+// the intermediates (graph probes), the sliding-window layers and the byte-level tokenizer.json.
+// For qwen3-moe the ORT graph runs every expert densely and reference.py dispatches sparsely, as
+// transformers does, so the logits check also shows the two agree. Exit code 1 when anything is off.
 //
-//   node tools/torch_ref/check_exports.mjs [FIXTURES_DIR=.cache/fixtures] [--stories PATH]
+//   node tools/torch_ref/check_exports.mjs [FIXTURES_DIR=.cache/fixtures] [--only NAME,...] [--stories PATH|none]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -20,6 +22,8 @@ const args = process.argv.slice(2);
 const storiesAt = args.indexOf('--stories');
 const stories = storiesAt >= 0 ? args.splice(storiesAt, 2)[1]
   : path.resolve(repo, '../shared/models/stories260k');
+const onlyAt = args.indexOf('--only');
+const only = onlyAt >= 0 ? args.splice(onlyAt, 2)[1].split(',') : null;
 const root = path.resolve(args[0] ?? path.join(repo, '.cache/fixtures'));
 const TOL = 1e-4; // max |ORT - torch| relative to max |logit| (and absolute below 1)
 let failures = 0;
@@ -75,7 +79,8 @@ async function checkModel(name, modelPath, onnxPath, cfg, idsList) {
     if (d > 1e-5) failures++;
     console.log(`  ${d <= 1e-5 ? 'ok  ' : 'FAIL'} batch 2 row 0 vs batch 1: ${d.toExponential(2)}`);
   }
-  await checkProbes(modelPath, onnxPath, idsList.at(-1));
+  const got = await checkProbes(modelPath, onnxPath, idsList.at(-1));
+  if (existsSync(path.join(modelPath, 'config.json'))) checkSlidingWindow(modelPath, got, idsList.at(-1).length);
   return session;
 }
 
@@ -92,13 +97,21 @@ async function checkProbes(modelPath, onnxPath, ids) {
   const rowNorms = (t) => { const D = t.dims.at(-1); return Array.from({ length: T }, (_, i) => Math.hypot(...t.data.subarray(i * D, (i + 1) * D))); };
   const got = {
     norms: names.hidden.map((n) => rowNorms(out[n])),
-    mlpNorms: names.mlp_act.map((n) => rowNorms(out[n])),
+    mlpNorms: names.mlp_act.map((n) => (n ? rowNorms(out[n]) : null)), // null: MoE layer
     firstTokenAttention: names.attn.map((n) => { const [, H] = out[n].dims; return Array.from({ length: H }, (_, h) => Array.from({ length: T }, (_, q) => out[n].data[(h * T + q) * T])); }),
     p0Hidden: names.hidden.map((n) => Array.from(out[n].data.subarray(0, out[n].dims.at(-1)))),
   };
+  // Mixture-of-experts layers have no single MLP activation: both sides must say null there.
+  const moe = ref.mlpNorms.flatMap((m, l) => (m === null ? [l] : []));
+  if (JSON.stringify(got.mlpNorms.flatMap((m, l) => (m === null ? [l] : []))) !== JSON.stringify(moe)) {
+    failures++;
+    console.log(`  FAIL MoE layers: probes found none at ${got.mlpNorms.map((m, l) => (m === null ? l : null)).filter((l) => l !== null)}, reference at ${moe}`);
+  } else if (moe.length) console.log(`  ok   MoE layers ${moe.join(', ')}: no MLP activation (reference and probes)`);
+  const dense = (rows) => rows.filter((m) => m !== null);
   for (const key of Object.keys(got)) {
     let rel = 0, abs = 0;
-    const a = got[key].flat(2), b = ref[key].flat(2);
+    const a = (key === 'mlpNorms' ? dense(got[key]) : got[key]).flat(2);
+    const b = (key === 'mlpNorms' ? dense(ref[key]) : ref[key]).flat(2);
     if (a.length !== b.length) { failures++; console.log(`  FAIL ${key}: ${a.length} values vs ${b.length}`); continue; }
     // Relative per value (floor 1e-3); hidden-vector components relative to the vector's largest
     // component, since float32 rounding is relative to the vector scale, not to each component.
@@ -108,6 +121,25 @@ async function checkProbes(modelPath, onnxPath, ids) {
     if (!ok) failures++;
     console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${key} via graph probes: max rel ${rel.toExponential(2)}, max abs ${abs.toExponential(2)} (${a.length} values)`);
   }
+  return got;
+}
+
+// Sliding-window layers (fixture.json's sliding_layers): queries q >= window must give key 0
+// exactly zero attention in ORT's probabilities, and the full-attention layers must not.
+function checkSlidingWindow(dir, got, T) {
+  const metaFile = path.join(dir, 'fixture.json');
+  const meta = existsSync(metaFile) ? JSON.parse(readFileSync(metaFile, 'utf8')) : {};
+  const c = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  if (!meta.sliding_layers?.length) return;
+  const w = c.sliding_window;
+  got.firstTokenAttention.forEach((heads, l) => {
+    const far = heads.flatMap((row) => row.slice(w));
+    const zero = far.every((v) => v === 0);
+    const sliding = meta.sliding_layers.includes(l);
+    const ok = T > w && zero === sliding;
+    if (!ok) failures++;
+    console.log(`  ${ok ? 'ok  ' : 'FAIL'} layer ${l} (${sliding ? `sliding, window ${w}` : 'full'}): A[q, 0] for q >= ${w} ${zero ? 'all 0' : `up to ${Math.max(...far).toFixed(3)}`}`);
+  });
 }
 
 async function checkTokenizer(folder) {
@@ -126,7 +158,8 @@ async function checkTokenizer(folder) {
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
 async function main() {
-  const folders = existsSync(root) ? readdirSync(root).filter((f) => existsSync(path.join(root, f, 'model.onnx'))).sort() : [];
+  const folders = existsSync(root) ? readdirSync(root).filter((f) => existsSync(path.join(root, f, 'model.onnx'))
+    && (!only || only.includes(f))).sort() : [];
   if (!folders.length) console.log(`no fixtures under ${root} (run export_fixtures.py first)`);
   for (const f of folders) {
     const dir = path.join(root, f);
@@ -138,7 +171,8 @@ async function main() {
     await checkTokenizer(dir);
   }
   const storiesOnnx = path.join(stories, 'model.onnx');
-  if (!existsSync(storiesOnnx)) { console.log(`skip stories260k: ${storiesOnnx} not found`); }
+  if (stories === 'none' || (only && !only.includes('stories260k'))) { /* not asked for */ }
+  else if (!existsSync(storiesOnnx)) { console.log(`skip stories260k: ${storiesOnnx} not found`); }
   else {
     const tok = Tokenizer.fromFile(path.join(stories, 'tokenizer.json'));
     const once = (await tok.encode('Once upon a time')).getIds();

@@ -25,6 +25,7 @@ import torch  # noqa: E402
 
 import byte_tokenizer  # noqa: E402
 import train as training  # noqa: E402
+from archs import ArchConfig  # noqa: E402
 from models import Gpt2Config, LlamaConfig, build, hf_config_dict, random_init  # noqa: E402
 
 OPSET = 14
@@ -43,8 +44,26 @@ FIXTURES = {
     "gpt2-trained": (Gpt2Config(), "trained", 104, dict(steps=900)),
     "llama-bench-4": (LlamaConfig(num_hidden_layers=4, **BENCH_LLAMA), "random", 105, {}),
     "llama-bench-24": (LlamaConfig(num_hidden_layers=24, **BENCH_LLAMA), "random", 106, {}),
+    # Architecture fixtures (archs.py), random weights, a few seconds each. Prompts longer than
+    # the window (4) exercise the sliding-window layers.
+    "mistral-swa": (ArchConfig("mistral", rms_norm_eps=1e-5, sliding_window=4), "random", 107, {}),
+    "qwen2-bias": (ArchConfig("qwen2", sliding_window=4, use_sliding_window=False,
+                              max_window_layers=2), "random", 108, {}),
+    "qwen3-qknorm": (ArchConfig("qwen3", hidden_size=32, head_dim=16, intermediate_size=96,
+                                tie_word_embeddings=True, max_window_layers=2), "random", 109, {}),
+    "phi3-fused": (ArchConfig("phi3", rms_norm_eps=1e-5), "random", 110, {}),
+    "gemma-scaled": (ArchConfig("gemma2", num_hidden_layers=3, hidden_size=48, head_dim=16,
+                                tie_word_embeddings=True, query_pre_attn_scalar=16, sliding_window=4,
+                                layer_types=["sliding_attention", "full_attention", "sliding_attention"],
+                                attn_logit_softcapping=50.0, final_logit_softcapping=30.0),
+                     "random", 111, {}),
+    "qwen3-moe": (ArchConfig("qwen3_moe", num_hidden_layers=3, hidden_size=32, head_dim=16,
+                             intermediate_size=64, num_experts=4, num_experts_per_tok=2,
+                             moe_intermediate_size=32, mlp_only_layers=[1], max_window_layers=3),
+                  "random", 112, {}),
 }
-DEFAULT = ["llama-gqa-random", "gpt2-random", "llama-trained", "gpt2-trained"]
+ARCH = ["mistral-swa", "qwen2-bias", "qwen3-qknorm", "phi3-fused", "gemma-scaled", "qwen3-moe"]
+DEFAULT = ["llama-gqa-random", "gpt2-random", "llama-trained", "gpt2-trained"] + ARCH
 BENCH = ["llama-bench-4", "llama-bench-24"]
 TRAIN = dict(seq=64, batch=32, lr=3e-3)
 
@@ -62,11 +81,15 @@ class LogitsOnly(torch.nn.Module):
 
 def export_onnx(model, cfg, path, name):
     ids = torch.arange(8).unsqueeze(0) % cfg.vocab_size  # any ids: the axes are dynamic
+    if hasattr(model, "set_dense_moe"):  # MoE: every expert, top-k-masked weights (plain ops)
+        model.set_dense_moe(True)
     with torch.no_grad():
         torch.onnx.export(LogitsOnly(model), (ids,), path, input_names=["input_ids"], output_names=["logits"],
                           dynamic_axes={"input_ids": {0: "batch", 1: "seq"},
                                         "logits": {0: "batch", 1: "seq"}},
                           opset_version=OPSET, do_constant_folding=True)
+    if hasattr(model, "set_dense_moe"):
+        model.set_dense_moe(False)
     proto = onnx.load(path)
     for key, value in (("source", f"sink-lens tools/torch_ref fixture {name}"),
                        ("bos_token_id", str(cfg.bos_token_id))):
@@ -74,8 +97,10 @@ def export_onnx(model, cfg, path, name):
     onnx.checker.check_model(proto)
     onnx.save(proto, path)
     ops = collections.Counter(n.op_type for n in proto.graph.node)
-    # The engine finds one attention per Softmax: make sure the export kept exactly one per layer.
-    assert ops["Softmax"] == cfg.num_hidden_layers, ops
+    # The engine finds one attention per Softmax: make sure the export kept exactly one per layer
+    # (plus one router Softmax per mixture-of-experts layer).
+    routers = sum(cfg.moe(l) for l in range(cfg.num_hidden_layers)) if hasattr(cfg, "moe") else 0
+    assert ops["Softmax"] == cfg.num_hidden_layers + routers, ops
     return ops
 
 
@@ -88,10 +113,17 @@ def make(name, out_root):
     model = build(cfg)
     meta = dict(name=name, kind=kind, seed=seed, family=cfg.model_type,
                 made_by="tools/torch_ref/export_fixtures.py", torch=torch.__version__,
-                onnx_opset=OPSET, rope="rotate_half (HF)" if cfg.model_type == "llama" else None)
+                onnx_opset=OPSET, rope=None if cfg.model_type == "gpt2" else "rotate_half (HF)")
+    if isinstance(cfg, ArchConfig):
+        meta["hf_class"] = hf_config_dict(cfg)["architectures"][0]
+        meta["sliding_layers"] = [l for l in range(cfg.num_hidden_layers) if cfg.sliding(l)]
+        meta["moe_layers"] = [l for l in range(cfg.num_hidden_layers) if cfg.moe(l)]
     if kind == "random":
         random_init(model, seed)
         meta["init"] = "random_init: N(0, 1/fan_in) projections, q x2, random norm gains/biases"
+        if isinstance(cfg, ArchConfig):
+            meta["init"] = ("archs.random_init: N(0, 1/fan_in) projections, q x2 (Qwen3: q_norm "
+                            "gain x2), random norm gains (Gemma: w of 1 + w) and biases")
     else:
         data, corpus_info = training.corpus()
         training.small_init(model, seed)

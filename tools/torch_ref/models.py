@@ -55,6 +55,9 @@ class Gpt2Config:
 
 def config_from_dict(d):
     """Build a config from a Hugging Face style config.json (unknown keys are ignored)."""
+    if d["model_type"] not in ("llama", "gpt2"):
+        import archs  # Mistral, Qwen2, Qwen3, Phi-3, Gemma 2, Qwen3-MoE
+        return archs.config_from_dict(d)
     cls = {"llama": LlamaConfig, "gpt2": Gpt2Config}[d["model_type"]]
     names = {f.name for f in fields(cls)}
     return cls(**{k: v for k, v in d.items() if k in names})
@@ -62,6 +65,9 @@ def config_from_dict(d):
 
 def hf_config_dict(cfg):
     """config.json contents: HF key names (plus GPT-2's native aliases, so HF tools read it too)."""
+    if cfg.model_type not in ("llama", "gpt2"):
+        import archs
+        return archs.hf_config_dict(cfg)
     common = dict(
         model_type=cfg.model_type,
         num_hidden_layers=cfg.num_hidden_layers,
@@ -297,6 +303,9 @@ class Gpt2(Decoder):
 
 
 def build(cfg):
+    if cfg.model_type not in ("llama", "gpt2"):
+        import archs
+        return archs.ArchDecoder(cfg)
     return Llama(cfg) if cfg.model_type == "llama" else Gpt2(cfg)
 
 
@@ -308,6 +317,9 @@ def random_init(model, seed, q_gain=2.0):
     could not tell them apart. Norm weights and biases are random too, so that loading them in the
     wrong place shows up.
     """
+    if not isinstance(model, Decoder):
+        import archs
+        return archs.random_init(model, seed, q_gain)
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, p in model.named_parameters():

@@ -4,10 +4,12 @@
     /usr/bin/python3 tools/torch_ref/reference.py --model PATH --ids 1,2,3 \
         [--ablate 0:3,1:0] [--full-attention LAYER] [--float64] [--no-logits]
 
-PATH: a fixture folder (config.json + weights.pt) or a plain LLaMA ONNX export (a .onnx file, or a
+PATH: a fixture folder (config.json + weights.pt; any model_type of models.py / archs.py:
+llama, gpt2, mistral, qwen2, qwen3, phi3, gemma2, qwen3_moe) or a plain LLaMA ONNX export (a .onnx file, or a
 folder with model.onnx and no weights.pt), whose weights are read from the graph (onnx_llama.py).
 Output (float64 numbers; depths 0, 0.5, ..., L; ANALYSES.md defines each quantity):
-  depths, norms [depth][T], firstTokenAttention [L][H][T], sinkScore [L][H], mlpNorms [L][T],
+  depths, norms [depth][T], firstTokenAttention [L][H][T], sinkScore [L][H], mlpNorms [L][T]
+  (a layer's entry is null for a mixture-of-experts MLP),
   p0Hidden [depth][D], logits [T][V], attention [H][T][T] (only with --full-attention).
 """
 import os
@@ -62,7 +64,8 @@ def analyse(model, ids, head_mask=None, full_attention=None, logits=True, float6
         "norms": [d64(h).norm(dim=-1).tolist() for h in rec["hidden"]],
         "firstTokenAttention": [d64(a)[:, :, 0].tolist() for a in rec["attn"]],
         "sinkScore": [d64(a)[:, :, 0].mean(dim=-1).tolist() for a in rec["attn"]],
-        "mlpNorms": [d64(m).norm(dim=-1).tolist() for m in rec["mlp_act"]],
+        # null for a mixture-of-experts layer: no single tensor is its MLP activation
+        "mlpNorms": [None if m is None else d64(m).norm(dim=-1).tolist() for m in rec["mlp_act"]],
         "p0Hidden": [d64(h)[0].tolist() for h in rec["hidden"]],
     }
     if logits:

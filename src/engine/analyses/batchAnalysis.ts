@@ -35,6 +35,7 @@ export interface BatchDocument {
   meanP0Hidden: MassiveActivation[];
   /** The first depth whose mean P0 state has a massive activation; null if none. */
   firstMassiveDepth: number | null;
+  /** Layers 0 and 1, where they have a single MLP activation (not a mixture of experts). */
   mlp: { layer: number; crossInputCosineP0: number | null; meanTopDimsP0: { dim: number; value: number }[] }[];
   reports?: SinkReport[];
 }
@@ -50,7 +51,7 @@ export async function analyzeBatch(analyzer: Analyzer, inputs: PromptInput[], op
   const positions = options.positions ?? 8;
   const reports: SinkReport[] = [];
   const hidden: Float32Array[][] = [];
-  const mlpHidden: Float32Array[][] = [];
+  const mlpHidden: (Float32Array | null)[][] = [];
   for (const [index, input] of inputs.entries()) {
     throwIfAborted(options.signal);
     const prompt = await analyzer.tokenize(input, options);
@@ -95,10 +96,10 @@ export async function analyzeBatch(analyzer: Analyzer, inputs: PromptInput[], op
     meanP0Hidden,
     firstMassiveDepth: firstMassive ? firstMassive.depth : null,
     mlp: [0, 1]
-      .filter((layer) => layer < model.layers)
+      .filter((layer) => layer < model.layers && mlpHidden[0][layer] !== null)
       .map((layer) => {
-        const intermediate = mlpHidden[0][layer].length / Math.min(positions, reports[0].tokens.length);
-        const atP0 = mlpHidden.map((perLayer) => positionVector(perLayer[layer], 0, intermediate));
+        const intermediate = mlpHidden[0][layer]!.length / Math.min(positions, reports[0].tokens.length);
+        const atP0 = mlpHidden.map((perLayer) => positionVector(perLayer[layer]!, 0, intermediate));
         return { layer, crossInputCosineP0: meanPairwiseCosine(atP0), meanTopDimsP0: topDims(meanVector(atP0), 5) };
       }),
     ...(options.includeReports ? { reports } : {}),

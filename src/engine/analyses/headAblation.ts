@@ -63,7 +63,7 @@ export async function ablateHeads(analyzer: Analyzer, inputs: PromptInput[], hea
   const ratios: (number | null)[][][] = variants.map(() => []);
   const rates: { all: number; fromLayer2: number | null }[][] = variants.map(() => []);
   const p0: Float32Array[][][] = variants.map(() => []);
-  const mlpP0: Float32Array[][][] = variants.map(() => []);
+  const mlpP0: (Float32Array | null)[][][] = variants.map(() => []);
   let depths: number[] = [];
   for (const input of inputs) {
     throwIfAborted(options.signal);
@@ -85,7 +85,7 @@ export async function ablateHeads(analyzer: Analyzer, inputs: PromptInput[], hea
     p0NormRatio: depths.map((_, d) => meanOrNull(ratios[v].map((perPrompt) => perPrompt[d]))),
     sinkRate: { all: meanOrNull(rates[v].map((rate) => rate.all)), fromLayer2: meanOrNull(rates[v].map((rate) => rate.fromLayer2)) },
     crossInputCosineP0: depths.map((_, d) => meanPairwiseCosine(p0[v].map((perPrompt) => perPrompt[d]))),
-    mlpCosineP0: [0, 1].filter((l) => l < layers).map((l) => meanPairwiseCosine(mlpP0[v].map((perPrompt) => perPrompt[l]))),
+    mlpCosineP0: [0, 1].filter((l) => l < layers).map((l) => (mlpP0[v][0][l] ? meanPairwiseCosine(mlpP0[v].map((perPrompt) => perPrompt[l]!)) : null)),
   });
   return { schema: ABLATION_SCHEMA, prompts: inputs.length, depths, baseline: summarize(0), variants: variants.slice(1).map((_, i) => summarize(i + 1)) };
 }

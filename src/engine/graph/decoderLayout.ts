@@ -19,8 +19,8 @@ export interface DecoderLayer {
   attention: AttentionSource;
   /** The merged heads [batch, T, heads·headSize] entering the output projection, and that projection. */
   attentionOutput: { tensor: string; projection: OnnxNode };
-  /** The input of the MLP's down-projection [batch, T, intermediate]. */
-  mlpActivation: string;
+  /** The input of the MLP's down-projection [batch, T, intermediate]; null for a mixture of experts. */
+  mlpActivation: string | null;
   /** Output widths of the weight MatMuls that project the attention input (q, k, v or fused). */
   projectionWidths: number[];
 }
@@ -92,7 +92,8 @@ export function findDecoderLayout(graph: OnnxGraph): DecoderLayout {
 
   for (let step = residualStep(index, points[0], expose); step; step = residualStep(index, points[points.length - 1], expose)) {
     const current = points[points.length - 1];
-    const body = index.nodesBetween(new Set(current.aliases), step.branch);
+    const streamTensors = withCasts(index, current.aliases);
+    const body = index.nodesBetween(new Set(streamTensors), step.branch);
     const softmaxes = body.filter((node) => node.opType === 'Softmax');
     const fused = body.filter((node) => FUSED_ATTENTION.has(node.opType));
     const expectAttention = points.length % 2 === 1;
@@ -106,21 +107,20 @@ export function findDecoderLayout(graph: OnnxGraph): DecoderLayout {
           `expected one Softmax or one fused attention operator in the attention branch of layer ${layers.length}, found ${softmaxes.length} Softmax and ${fused.length} fused (residual step at ${where})`,
         );
       }
-      const projection = projectionBefore(index, step.branch, `layer ${layers.length}'s attention output projection`);
+      const projection = lastProjection(index, body, step.branch, `layer ${layers.length}'s attention output projection`);
       layers.push({
         attention,
         attentionOutput: { tensor: projection.inputs.find((input) => !index.isStatic(input))!, projection },
         mlpActivation: '',
-        projectionWidths: projectionWidths(index, body, current.aliases),
+        projectionWidths: projectionWidths(index, body, streamTensors),
       });
     } else {
-      if (softmaxes.length > 0 || fused.length > 0) {
-        const node = softmaxes[0] ?? fused[0];
-        throw new UnsupportedGraphError(
-          `expected an MLP branch after the attention of layer ${layers.length - 1}, found ${qualifiedOp(node)} at node '${node.name}' (mixture-of-experts routers are not supported yet)`,
-        );
+      if (fused.length > 0) {
+        throw new UnsupportedGraphError(`expected an MLP branch after the attention of layer ${layers.length - 1}, found ${qualifiedOp(fused[0])} at node '${fused[0].name}'`);
       }
-      layers[layers.length - 1].mlpActivation = downProjectionInput(index, step.branch, layers.length - 1);
+      // A Softmax in the MLP branch is a mixture-of-experts router: there is no single MLP activation.
+      const layer = layers[layers.length - 1];
+      layer.mlpActivation = softmaxes.length > 0 ? null : lastProjection(index, body, step.branch, `the MLP down-projection of layer ${layers.length - 1}`).inputs.find((input) => !index.isStatic(input))!;
     }
     points.push(step.next);
   }
@@ -207,6 +207,20 @@ function findStreamStart(index: GraphIndex, embeddingOutput: string) {
   );
 }
 
+/**
+ * The tensors plus every Cast / Identity of them: exporters of Hugging Face models record
+ * `x.to(torch.float32)` as a Cast even when x is already float32, and later blocks read the cast.
+ */
+export function withCasts(index: GraphIndex, tensors: string[]): string[] {
+  const all = [...tensors];
+  for (let i = 0; i < all.length; i++) {
+    for (const node of index.consumersOf(all[i])) {
+      if (PASS_THROUGH.has(node.opType) && node.outputs[0] && !all.includes(node.outputs[0])) all.push(node.outputs[0]);
+    }
+  }
+  return all;
+}
+
 interface ResidualStep {
   node: OnnxNode;
   branch: string;
@@ -218,15 +232,16 @@ interface ResidualStep {
  * other is computed from it (or from its aliases).
  */
 function residualStep(index: GraphIndex, point: StreamPoint, expose: (node: OnnxNode, position: number) => string, probeOnly = false): ResidualStep | null {
-  const aliases = new Set(point.aliases);
-  for (const node of index.consumersOf(point.tensor)) {
+  const sameValue = withCasts(index, [point.tensor]);
+  const aliases = new Set(withCasts(index, point.aliases));
+  for (const node of sameValue.flatMap((tensor) => index.consumersOf(tensor))) {
     const isAdd = node.opType === 'Add' && node.inputs.length === 2;
     const isSkip = SKIP_NORMS.has(node.opType);
     if (!isAdd && !isSkip) continue;
-    const position = node.inputs.indexOf(point.tensor);
+    const position = node.inputs.findIndex((input) => sameValue.includes(input));
     if (position > 1) continue;
     const branch = node.inputs[1 - position];
-    if (!branch || branch === point.tensor || index.isStatic(branch) || !index.dependsOn(branch, aliases)) continue;
+    if (!branch || sameValue.includes(branch) || index.isStatic(branch) || !index.dependsOn(branch, aliases)) continue;
     if (probeOnly) return { node, branch, next: point };
     if (isAdd) return { node, branch, next: { tensor: node.outputs[0], aliases: [node.outputs[0]] } };
     const sum = expose(node, 3);
@@ -239,22 +254,25 @@ function isWeightMatMul(index: GraphIndex, node: OnnxNode): boolean {
   return WEIGHT_MATMULS.has(node.opType) && node.inputs.slice(0, 2).some((input) => index.isStatic(input));
 }
 
-/** The weight MatMul that ends a residual branch, skipping bias Adds and casts after it. */
-function projectionBefore(index: GraphIndex, branch: string, what: string): OnnxNode {
-  let node = index.producer.get(branch);
-  while (node && (PASS_THROUGH.has(node.opType) || (node.opType === 'Add' && node.inputs.some((input) => index.isStatic(input))))) {
-    const dynamic = node.inputs.find((input) => input && !index.isStatic(input));
-    node = dynamic ? index.producer.get(dynamic) : undefined;
+/**
+ * The weight MatMul closest to the end of a residual branch: the output or down-projection. Found
+ * by walking back from the branch output, so norms after it (Gemma 2's sandwich norms), bias Adds
+ * and casts are passed over.
+ */
+function lastProjection(index: GraphIndex, body: OnnxNode[], branch: string, what: string): OnnxNode {
+  const inBody = new Set(body);
+  const queue = [branch];
+  const seen = new Set<string>();
+  while (queue.length > 0) {
+    const tensor = queue.shift()!;
+    if (seen.has(tensor) || index.isStatic(tensor)) continue;
+    seen.add(tensor);
+    const node = index.producer.get(tensor);
+    if (!node || !inBody.has(node)) continue;
+    if (isWeightMatMul(index, node)) return node;
+    queue.push(...node.inputs.filter(Boolean));
   }
-  if (!node || !isWeightMatMul(index, node)) {
-    throw new UnsupportedGraphError(`expected ${what} (a MatMul with a weight) before the residual step, found ${node ? `${qualifiedOp(node)} at node '${node.name}'` : 'no producer'}`);
-  }
-  return node;
-}
-
-function downProjectionInput(index: GraphIndex, branch: string, layer: number): string {
-  const projection = projectionBefore(index, branch, `the MLP down-projection at the end of layer ${layer}'s MLP`);
-  return projection.inputs.find((input) => !index.isStatic(input))!;
+  throw new UnsupportedGraphError(`expected ${what} (a MatMul with a weight) in the branch ending at '${branch}', found none`);
 }
 
 function projectionWidths(index: GraphIndex, body: OnnxNode[], streamAliases: string[]): number[] {

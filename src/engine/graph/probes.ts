@@ -108,11 +108,13 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
     edits.output(attention, ['batch', 'heads', 'tokens']);
     probes.push({ name: attention, dynamicAxis: 2 });
 
-    const mlpNorm = edits.lastAxisNorm(layer.mlpActivation, elemType, probeOutputs.mlpNorm(l));
-    edits.output(mlpNorm, ['batch', 'tokens']);
-    const mlpHidden = edits.floatOutput('Slice', [layer.mlpActivation, zeroStart, prefixLength, sequenceAxis], undefined, elemType, probeOutputs.mlpHidden(l));
-    edits.output(mlpHidden, ['batch', 'prefix', 'intermediate']);
-    probes.push({ name: mlpNorm, dynamicAxis: 1 }, { name: mlpHidden, dynamicAxis: 1 });
+    if (layer.mlpActivation !== null) {
+      const mlpNorm = edits.lastAxisNorm(layer.mlpActivation, elemType, probeOutputs.mlpNorm(l));
+      edits.output(mlpNorm, ['batch', 'tokens']);
+      const mlpHidden = edits.floatOutput('Slice', [layer.mlpActivation, zeroStart, prefixLength, sequenceAxis], undefined, elemType, probeOutputs.mlpHidden(l));
+      edits.output(mlpHidden, ['batch', 'prefix', 'intermediate']);
+      probes.push({ name: mlpNorm, dynamicAxis: 1 }, { name: mlpHidden, dynamicAxis: 1 });
+    }
 
     maskHeads(edits, nodeEdits, layer, l, probabilities, elemType);
 
