@@ -17,7 +17,7 @@ const HELP = `sink-lens: where does a language model's attention sink form?
 Usage:
   sink-lens analyze [--model PATH] (--prompt TEXT | --prompt-file F | --ids 1,2,3)
                     [--no-bos] [--bos-id N] [--device auto|cuda|cpu] [--epsilon 0.3]
-                    [--max-tokens N] [--out report.json] [--html report.html]
+                    [--max-tokens N [--truncate]] [--out report.json] [--html report.html]
   sink-lens compare-bos [--model PATH] (--prompt TEXT | --prompt-file F)   with and without BOS
   sink-lens batch       [--model PATH] --prompts FILE [--positions 8]      many prompts: cross-input cosine
   sink-lens ablate      [--model PATH] (--prompts FILE | --prompt TEXT) (--ablate 0:3,0:5 | --sweep-layer 0)
@@ -48,6 +48,7 @@ async function analyze(command: AnalyzeCommand): Promise<SinkReport> {
       bosId: command.bosId,
       epsilon: command.epsilon,
       maxTokens: command.maxTokens,
+      truncate: command.truncate,
     });
   } finally {
     await analyzer.dispose();

@@ -13,7 +13,7 @@ type CommandResult = { document: unknown; summary: string };
 async function withAnalyzer<T>(common: CommonOptions, use: (analyzer: Analyzer, options: AnalyzeOptions) => Promise<T>): Promise<T> {
   const analyzer = await Analyzer.open(common.model ?? bundledModelPath(), { device: common.device });
   try {
-    const options: AnalyzeOptions = { addBos: common.addBos ?? analyzer.addsBosByDefault, bosId: common.bosId, epsilon: common.epsilon, maxTokens: common.maxTokens };
+    const options: AnalyzeOptions = { addBos: common.addBos ?? analyzer.addsBosByDefault, bosId: common.bosId, epsilon: common.epsilon, maxTokens: common.maxTokens, truncate: common.truncate };
     return await use(analyzer, options);
   } finally {
     await analyzer.dispose();

@@ -13,6 +13,7 @@ export interface CommonOptions {
   device: Device;
   epsilon: number | undefined;
   maxTokens: number | undefined;
+  truncate: boolean;
   out: string | undefined;
 }
 
@@ -34,6 +35,7 @@ const COMMON: Options = {
   device: { type: 'string', default: 'auto' },
   epsilon: { type: 'string' },
   'max-tokens': { type: 'string' },
+  truncate: { type: 'boolean' },
   out: { type: 'string' },
 };
 
@@ -60,6 +62,7 @@ export function parseCommand(argv: string[], extra: Options = {}): { values: Par
       device: device as Device,
       epsilon: optionalFraction(values.epsilon, '--epsilon'),
       maxTokens: optionalInteger(values['max-tokens'], '--max-tokens', 1),
+      truncate: Boolean(values.truncate),
       out: values.out as string | undefined,
     },
   };

@@ -222,7 +222,10 @@ export class Analyzer {
       throw new SinkLensError('usage', 'prompt-too-short', `the prompt has ${tokens.length} token${tokens.length === 1 ? '' : 's'}; sink measures need at least 2`);
     }
     const limit = Math.min(options.maxTokens || Infinity, this.declared.contextLength ?? Infinity);
-    if (tokens.length > limit) {
+    if (tokens.length > limit && options.truncate) {
+      warnings.push({ code: 'truncated', message: `the prompt had ${tokens.length} tokens; only the first ${limit} were analysed` });
+      tokens = tokens.slice(0, limit);
+    } else if (tokens.length > limit) {
       const why = limit === options.maxTokens ? `the limit of ${limit} tokens (maxTokens)` : `the model's context of ${limit} tokens`;
       throw new SinkLensError('usage', 'prompt-too-long', `the prompt has ${tokens.length} tokens, more than ${why}; shorten it or raise the limit`);
     }

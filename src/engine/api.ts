@@ -15,8 +15,10 @@ export interface AnalyzeOptions {
   bosId?: number;
   /** Threshold for sinkRate (default 0.3). */
   epsilon?: number;
-  /** Refuse prompts longer than this many tokens with a `PromptTooLongError` (0 = no limit). */
+  /** Prompts longer than this many tokens (or the model's context) are refused (0 = no limit)… */
   maxTokens?: number;
+  /** …unless `truncate` is set: then the first tokens are kept and the report warns. */
+  truncate?: boolean;
   /** Aborting stops the run between stages and rejects with `CancelledError`. */
   signal?: AbortSignal;
 }

@@ -47,7 +47,12 @@ export class PromptTokenizer {
 
   async encode(prompt: string): Promise<TokenizedPrompt> {
     const text = prompt.toWellFormed();
-    const encoding = await this.tokenizer.encode(text, null, { addSpecialTokens: false });
+    let encoding: Awaited<ReturnType<Tokenizer['encode']>>;
+    try {
+      encoding = await this.tokenizer.encode(text, null, { addSpecialTokens: false });
+    } catch (error) {
+      throw new SinkLensError('model', 'tokenizer-failed', `tokenizer.json could not encode the prompt (${firstLine(error)}); check that it is the model's own tokenizer`);
+    }
     const ids = encoding.getIds();
     const pieces = encoding.getTokens();
     const offsets = encoding.getOffsets();

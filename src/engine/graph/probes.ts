@@ -8,6 +8,7 @@
  * depends (through Shape, times zero) on that block's probes: the probes must run before the next
  * block starts, and each map is freed as early as in a plain forward pass.
  */
+import { UnsupportedGraphError } from '../errors';
 import { DataType, OnnxModel } from '../onnx/proto';
 import type { GraphEdits, NewValueInfo, NodeEdit } from '../onnx/encode';
 import { recomputeAttention } from './attentionRecompute';
@@ -54,7 +55,7 @@ export interface ProbeOptions {
 
 export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemType: number, options: ProbeOptions = { verifyRecomputation: false }): GraphEdits {
   const opset = model.opsets.get('') ?? 0;
-  if (opset < 11) throw new Error(`opset ${opset} is older than 11, which Sink Lens needs`);
+  if (opset < 11) throw new UnsupportedGraphError(`expected opset 11 or newer, found opset ${opset}; re-export with a newer opset`);
   const edits = new EditBuilder(opset);
   const prefixLength = PROBE_INPUTS.prefixLength;
   const mapLayer = PROBE_INPUTS.mapLayer;

@@ -12,7 +12,7 @@ import { basename, dirname, join } from 'node:path';
 import { SinkLensError, UnsupportedGraphError } from '../errors';
 import { DecoderLayout, findDecoderLayout } from '../graph/decoderLayout';
 import { buildProbeEdits } from '../graph/probes';
-import { FileSource } from '../onnx/byteSource';
+import { ByteSource, FileSource } from '../onnx/byteSource';
 import { ModelPiece, rewriteModel, writeModel } from '../onnx/encode';
 import { DATA_TYPE_NAMES, DataType, OnnxFormatError, OnnxModel, externalDataLocations, parseModel } from '../onnx/proto';
 import { WireFormatError } from '../onnx/wire';
@@ -45,16 +45,13 @@ export function prepareModel(onnxPath: string, options: PrepareOptions = {}): Pr
   if (stat.size === 0) throw new SinkLensError('model', 'empty-model', `${basename(onnxPath)} is empty (0 bytes); re-export or re-download the model`);
   const source = new FileSource(onnxPath);
   try {
-    const model = parseOnnx(source, onnxPath);
-    const layout = findLayout(model);
-    const elemType = layout.embeddingTable?.dataType || DataType.Float;
+    const { model, layout, elemType, pieces } = probedStructure(source, basename(onnxPath), options);
     const external = externalDataLocations(model.graph);
     for (const location of external) {
       if (!existsSync(join(dirname(onnxPath), location))) {
         throw new SinkLensError('model', 'missing-external-data', `${basename(onnxPath)} keeps its weights in '${location}', which is not beside it; copy that file next to the model`);
       }
     }
-    const pieces = rewriteModel(model, buildProbeEdits(model, layout, elemType, { verifyRecomputation: options.verifyRecomputation ?? false }));
     // The cache key covers the source file and every byte we add, so a changed probe never reuses a stale copy.
     const folder = join(cacheFolder, cacheKey(onnxPath, stat.size, stat.mtimeMs, pieces));
     const probedPath = join(folder, 'model.onnx');
@@ -71,18 +68,28 @@ export function prepareModel(onnxPath: string, options: PrepareOptions = {}): Pr
   }
 }
 
-function parseOnnx(source: FileSource, path: string): OnnxModel {
+/** Parses a model and builds its probed copy (as pieces to write); every failure is a SinkLensError. */
+export function probedStructure(source: ByteSource, name: string, options: PrepareOptions = {}) {
+  const model = parseOnnx(source, name);
+  const layout = findLayout(model);
+  const elemType = layout.embeddingTable?.dataType || DataType.Float;
+  let pieces: ModelPiece[];
+  try {
+    pieces = rewriteModel(model, buildProbeEdits(model, layout, elemType, { verifyRecomputation: options.verifyRecomputation ?? false }));
+  } catch (error) {
+    if (error instanceof SinkLensError) throw error;
+    throw new UnsupportedGraphError(`the probes could not be added (${(error as Error).message})`);
+  }
+  return { model, layout, elemType, pieces };
+}
+
+function parseOnnx(source: ByteSource, name: string): OnnxModel {
   try {
     return parseModel(source);
   } catch (error) {
-    if (error instanceof WireFormatError || error instanceof OnnxFormatError || error instanceof RangeError) {
-      throw new SinkLensError(
-        'model',
-        'corrupt-model',
-        `${basename(path)} is not a readable ONNX model (${error.message}); the file may be truncated or not ONNX: re-export it`,
-      );
-    }
-    throw error;
+    // Whatever a damaged file makes the reader trip over, the user's remedy is the same.
+    const reason = error instanceof WireFormatError || error instanceof OnnxFormatError ? error.message : `unexpected structure: ${(error as Error).message}`;
+    throw new SinkLensError('model', 'corrupt-model', `${name} is not a readable ONNX model (${reason}); the file may be truncated or not ONNX: re-export it`);
   }
 }
 

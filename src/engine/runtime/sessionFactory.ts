@@ -6,6 +6,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { SinkLensError } from '../errors';
 import type { Device, ExecutionProvider } from '../report';
 
 export interface OpenedSession {
@@ -53,6 +54,11 @@ export async function createSession(modelPath: string, device: Device): Promise<
   return { session, executionProvider: 'cpu', fallbackReason };
 }
 
-function createWith(modelPath: string, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(modelPath, options);
+async function createWith(modelPath: string, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(modelPath, options);
+  } catch (error) {
+    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    throw new SinkLensError('model', 'session-failed', `onnxruntime cannot load this model (${reason}); check that the export is complete and uses operators onnxruntime ${onnxruntimeVersion} supports`);
+  }
 }
