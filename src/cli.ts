@@ -8,7 +8,8 @@ import { Analyzer, bundledModelPath } from './engine/analyzer';
 import { EXIT_CODES, SinkLensError, asSinkLensError } from './engine/errors';
 import type { SinkReport } from './engine/report';
 import { formatSummary } from './engine/summaryText';
-import { AnalyzeCommand, parseAnalyzeArgs } from './cli/analyzeArgs';
+import { AnalyzeCommand, parseAnalyzeArgs, parseCommand } from './cli/analyzeArgs';
+import { inspectModel } from './engine/model/inspectModel';
 import { ANALYSIS_COMMANDS } from './cli/analysisCommands';
 import { traceCommand } from './cli/traceCommand';
 
@@ -24,6 +25,7 @@ Usage:
   sink-lens substitute  [--model PATH] (--prompt TEXT | --ids …)          replace the first token
   sink-lens trace       --checkpoints DIR|GLOB --prompts FILE [--out trace.json] [--csv trace.csv]
                         [--jsonl new.jsonl] [--fail-if "sinkRate.fromLayer2 < 0.5"] [--cache DIR]
+  sink-lens inspect     --model PATH   what the model is (architecture, layers, heads, dtype, attention path)
   sink-lens demo        analyse the bundled demo model on its first sample prompt
 
   Every command takes --device, --epsilon, --no-bos, --bos-id, --max-tokens and --out FILE (JSON).
@@ -83,6 +85,13 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'trace') return traceCommand(rest);
+  if (command === 'inspect') {
+    const { common } = parseCommand(rest);
+    const summary = inspectModel(common.model ?? bundledModelPath());
+    if (common.out) writeJson(common.out, summary);
+    else for (const [key, value] of Object.entries(summary)) process.stdout.write(`${key.padEnd(20)} ${Array.isArray(value) ? `[${value.join(', ')}]` : value}\n`);
+    return 0;
+  }
   const analysis = ANALYSIS_COMMANDS[command];
   if (analysis) {
     const { document, summary } = await analysis(rest);

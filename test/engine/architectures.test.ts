@@ -1,8 +1,12 @@
 /** What the engine reads from each architecture fixture's config and graph. */
 import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
+import { findModelFolders, inspectModel } from '../../src/engine/model/inspectModel';
 import { Analyzer } from '../../src/engine/analyzer';
 import { fixture, FixtureName } from '../support/fixtures';
+import { onnxExports, sharedModels, sharedModelsMissing } from '../support/paths';
 import { torchMissing } from '../support/torchReference';
 
 const EXPECTED: { name: FixtureName; architecture: string; layers: number; heads: number; kvHeads: number; sliding: number[]; moeLayers: number[] }[] = [
@@ -31,4 +35,22 @@ describe('architecture fixtures', { skip: torchMissing() ?? false }, () => {
       }
     });
   }
+});
+
+describe('model inspection before the first run', () => {
+  it('summarises a fused fp16 export with external data without creating a session', { skip: sharedModelsMissing() ?? false }, () => {
+    const summary = inspectModel(join(onnxExports, 'tiny-random-LlamaForCausalLM-fp16'));
+    assert.equal(summary.architecture, 'llama');
+    assert.equal(summary.layers, 2);
+    assert.equal(summary.heads, 1);
+    assert.equal(summary.dtype, 'float16');
+    assert.equal(summary.attention, 'recomputed');
+    assert.equal(summary.hasTokenizer, true);
+    assert.equal(summary.sizeBytes, statSync(join(onnxExports, 'tiny-random-LlamaForCausalLM-fp16', 'model.onnx')).size + statSync(join(onnxExports, 'tiny-random-LlamaForCausalLM-fp16', 'model.onnx.data')).size);
+  });
+
+  it('finds model folders under a workspace, skipping node_modules', { skip: sharedModelsMissing() ?? false }, () => {
+    const found = findModelFolders(sharedModels).map((folder) => relative(sharedModels, folder)).sort();
+    assert.deepEqual(found, ['onnx-exports/tiny-qwen35-cuda', 'onnx-exports/tiny-random-LlamaForCausalLM-fp16', 'onnx-exports/tiny-random-gpt2-fp32', 'stories260k']);
+  });
 });

@@ -1,0 +1,85 @@
+/**
+ * A model's summary before its first run (for "Select Model…" and the explorer): what the graph
+ * matcher recognises and what the config files say, without creating an onnxruntime session.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { SinkLensError } from '../errors';
+import { FileSource } from '../onnx/byteSource';
+import { DATA_TYPE_NAMES, externalDataLocations } from '../onnx/proto';
+import { readDeclaredConfig } from './modelConfig';
+import { locateModelFiles } from './modelFiles';
+import { probedStructure } from './preparedModel';
+
+export interface ModelInspection {
+  path: string;
+  name: string;
+  architecture: string;
+  layers: number;
+  /** null when neither a config nor a fused operator says (known after the first run). */
+  heads: number | null;
+  kvHeads: number | null;
+  hiddenSize: number | null;
+  vocabSize: number | null;
+  dtype: string;
+  attention: 'softmax' | 'recomputed';
+  /** The .onnx file plus any external data files. */
+  sizeBytes: number;
+  hasTokenizer: boolean;
+  contextLength: number | null;
+  slidingWindowLayers: number[];
+}
+
+export function inspectModel(path: string): ModelInspection {
+  const files = locateModelFiles(path);
+  const source = new FileSource(files.onnx);
+  try {
+    const { model, layout, elemType } = probedStructure(source, basename(files.onnx));
+    const declared = readDeclaredConfig(files, model.metadata);
+    const fused = layout.layers.map((layer) => layer.attention).find((attention) => attention.kind === 'fused');
+    const fusedHeads = fused?.kind === 'fused' ? Number(fused.node.attributes.get('num_heads')?.i ?? fused.node.attributes.get('q_num_heads')?.i ?? 0) || null : null;
+    const fusedKv = fused?.kind === 'fused' ? Number(fused.node.attributes.get('kv_num_heads')?.i ?? 0) || fusedHeads : null;
+    const dataSize = [...externalDataLocations(model.graph)].reduce((sum, location) => sum + statSync(join(files.folder, location)).size, 0);
+    return {
+      path,
+      name: basename(files.folder),
+      architecture: declared.architecture ?? (layout.learnedPositions ? 'gpt2' : 'llama'),
+      layers: layout.layers.length,
+      heads: declared.heads ?? fusedHeads,
+      kvHeads: declared.kvHeads ?? fusedKv,
+      hiddenSize: layout.embeddingTable?.dims[1] ?? declared.hiddenSize,
+      vocabSize: layout.embeddingTable?.dims[0] ?? declared.vocabSize,
+      dtype: DATA_TYPE_NAMES[elemType] ?? String(elemType),
+      attention: layout.layers.some((layer) => layer.attention.kind === 'fused') ? 'recomputed' : 'softmax',
+      sizeBytes: source.length + dataSize,
+      hasTokenizer: files.tokenizer !== null,
+      contextLength: declared.contextLength,
+      slidingWindowLayers: declared.slidingWindowLayers,
+    };
+  } finally {
+    source.close();
+  }
+}
+
+const SKIPPED_FOLDERS = new Set(['node_modules', '.git', '.cache', 'out', 'dist']);
+
+/** Folders under `root` (to `maxDepth` levels) that hold an .onnx model, for the explorer's model list. */
+export function findModelFolders(root: string, maxDepth = 4): string[] {
+  const found: string[] = [];
+  const visit = (folder: string, depth: number) => {
+    let entries;
+    try {
+      entries = readdirSync(folder, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    if (entries.some((entry) => entry.isFile() && entry.name.endsWith('.onnx') && !entry.name.includes('.sinklens'))) found.push(folder);
+    if (depth >= maxDepth) return;
+    for (const entry of entries) {
+      if (entry.isDirectory() && !SKIPPED_FOLDERS.has(entry.name) && !entry.name.startsWith('.')) visit(join(folder, entry.name), depth + 1);
+    }
+  };
+  visit(root, 0);
+  return found;
+}
+
