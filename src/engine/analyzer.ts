@@ -46,9 +46,9 @@ export class Analyzer {
     private readonly loadMs: number,
   ) {}
 
-  static async open(modelPath: string, options: { device: Device }): Promise<Analyzer> {
+  static async open(modelPath: string, options: { device: Device; sharedTokenizer?: string }): Promise<Analyzer> {
     const started = performance.now();
-    const files = locateModelFiles(modelPath);
+    const files = locateModelFiles(modelPath, options.sharedTokenizer);
     const prepared = prepareModel(files.onnx);
     checkInputsSupported(prepared);
     const declared = readDeclaredConfig(files, prepared.model.metadata);

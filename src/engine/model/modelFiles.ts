@@ -17,7 +17,8 @@ export interface ModelFiles {
 
 const PREFERRED_ONNX = ['model.onnx', 'decoder_model.onnx', 'decoder.onnx', 'model_quantized.onnx'];
 
-export function locateModelFiles(givenPath: string): ModelFiles {
+/** `sharedTokenizer`: a tokenizer.json to use when the model's folder has none (checkpoints of one run). */
+export function locateModelFiles(givenPath: string, sharedTokenizer?: string): ModelFiles {
   const absolute = resolve(givenPath);
   if (!existsSync(absolute)) {
     throw new SinkLensError('model', 'model-not-found', `model not found: ${givenPath} (give a folder with model.onnx, or an .onnx file)`);
@@ -29,12 +30,13 @@ export function locateModelFiles(givenPath: string): ModelFiles {
     throw new SinkLensError('model', 'not-onnx', `${basename(absolute)} is not an .onnx file; give the model's folder or its .onnx file`);
   }
   const optional = (name: string) => (existsSync(join(folder, name)) ? join(folder, name) : null);
+  const besideShared = (name: string) => (sharedTokenizer && existsSync(join(dirname(sharedTokenizer), name)) ? join(dirname(sharedTokenizer), name) : null);
   return {
     givenPath,
     folder,
     onnx,
-    tokenizer: optional('tokenizer.json'),
-    tokenizerConfig: optional('tokenizer_config.json'),
+    tokenizer: optional('tokenizer.json') ?? (sharedTokenizer && existsSync(sharedTokenizer) ? sharedTokenizer : null),
+    tokenizerConfig: optional('tokenizer_config.json') ?? besideShared('tokenizer_config.json'),
     config: optional('config.json'),
     genaiConfig: optional('genai_config.json'),
   };

@@ -11,6 +11,8 @@ export interface Checkpoint {
   step: number;
   /** A model folder or .onnx file, as the Analyzer opens it. */
   path: string;
+  /** A tokenizer.json shared by every checkpoint (the manifest's "tokenizer"), when they have none of their own. */
+  tokenizer?: string;
 }
 
 const usage = (message: string) => new SinkLensError('usage', 'bad-checkpoints', message);
@@ -31,11 +33,12 @@ export function discoverCheckpoints(spec: string): Checkpoint[] {
 
 function fromFolder(folder: string): Checkpoint[] {
   if (!existsSync(folder) || !statSync(folder).isDirectory()) throw usage(`${folder} is not a folder of checkpoints`);
-  const manifest = readJsonIfPresent(join(folder, 'trace.json')) as { checkpoints?: { step?: unknown; path?: unknown }[] } | null;
+  const manifest = readJsonIfPresent(join(folder, 'trace.json')) as { tokenizer?: unknown; checkpoints?: { step?: unknown; path?: unknown }[] } | null;
   if (manifest?.checkpoints) {
+    const tokenizer = typeof manifest.tokenizer === 'string' ? resolve(folder, manifest.tokenizer) : undefined;
     return manifest.checkpoints.map((entry, i) => {
       if (typeof entry.step !== 'number' || typeof entry.path !== 'string') throw usage(`trace.json entry ${i} needs a numeric "step" and a "path"`);
-      return { step: entry.step, path: resolve(folder, entry.path) };
+      return { step: entry.step, path: resolve(folder, entry.path), ...(tokenizer ? { tokenizer } : {}) };
     });
   }
   return readdirSync(folder).flatMap((name) => candidate(join(folder, name)));

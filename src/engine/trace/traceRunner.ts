@@ -50,7 +50,7 @@ export async function runTrace(checkpoints: Checkpoint[], options: TraceOptions)
 }
 
 async function measureCheckpoint(checkpoint: Checkpoint, hash: string, options: TraceOptions, epsilon: number): Promise<TraceCheckpoint> {
-  const analyzer = await Analyzer.open(checkpoint.path, { device: options.device });
+  const analyzer = await Analyzer.open(checkpoint.path, { device: options.device, sharedTokenizer: checkpoint.tokenizer });
   try {
     const analyzeOptions = { addBos: options.addBos ?? analyzer.addsBosByDefault, epsilon, signal: options.signal };
     const logits = analyzer.logitsOutput;
