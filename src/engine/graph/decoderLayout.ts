@@ -49,7 +49,7 @@ interface StreamPoint {
 }
 
 const SKIP_NORMS = new Set(['SkipLayerNormalization', 'SkipSimplifiedLayerNormalization']);
-export const FUSED_ATTENTION = new Set(['Attention', 'MultiHeadAttention', 'GroupQueryAttention']);
+const FUSED_ATTENTION = new Set(['Attention', 'MultiHeadAttention', 'GroupQueryAttention']);
 
 /** Exporter operators that Sink Lens cannot see into. */
 const UNSUPPORTED_OPERATORS = new Set([
@@ -211,7 +211,7 @@ function findStreamStart(index: GraphIndex, embeddingOutput: string) {
  * The tensors plus every Cast / Identity of them: exporters of Hugging Face models record
  * `x.to(torch.float32)` as a Cast even when x is already float32, and later blocks read the cast.
  */
-export function withCasts(index: GraphIndex, tensors: string[]): string[] {
+function withCasts(index: GraphIndex, tensors: string[]): string[] {
   const all = [...tensors];
   for (let i = 0; i < all.length; i++) {
     for (const node of index.consumersOf(all[i])) {

@@ -254,12 +254,6 @@ export class WireWriter {
     return out;
   }
 
-  /** The encoded chunks, for writing a large message without joining it in memory. */
-  parts(): Uint8Array[] {
-    this.flushScratch();
-    return this.chunks;
-  }
-
   private tag(field: number, wireType: WireType): void {
     this.varint(field * 8 + wireType);
   }
