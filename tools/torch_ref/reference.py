@@ -6,7 +6,8 @@
 
 PATH: a fixture folder (config.json + weights.pt; any model_type of models.py / archs.py:
 llama, gpt2, mistral, qwen2, qwen3, phi3, gemma2, qwen3_moe) or a plain LLaMA ONNX export (a .onnx file, or a
-folder with model.onnx and no weights.pt), whose weights are read from the graph (onnx_llama.py).
+folder with model.onnx and no weights.pt, e.g. models/sinklet), whose weights are read from the graph
+(onnx_llama.py; dimensions from the ONNX metadata `config` or a config.json beside the file).
 Output (float64 numbers; depths 0, 0.5, ..., L; ANALYSES.md defines each quantity):
   depths, norms [depth][T], firstTokenAttention [L][H][T], sinkScore [L][H], mlpNorms [L][T]
   (a layer's entry is null for a mixture-of-experts MLP),
