@@ -14,6 +14,7 @@ const bundles = [
   { entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', platform: 'node' },
   { entryPoints: ['src/worker/analysisWorker.ts'], outfile: 'dist/worker.js', platform: 'node' },
   { entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife' },
+  { entryPoints: ['webview/styles.css'], outfile: 'dist/webview.css', platform: 'browser' },
 ].filter((bundle) => existsSync(bundle.entryPoints[0]));
 
 const contexts = await Promise.all(

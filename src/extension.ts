@@ -1,0 +1,97 @@
+/**
+ * Activation: builds the parts (worker client, run store, explorer, decorations, status bar,
+ * panel serializer) and registers the commands. Everything heavy lives in the worker process.
+ * The returned object is the extension's API; tests use it to read decorations and runs.
+ */
+import * as vscode from 'vscode';
+import { AnalysisClient } from './analysisClient';
+import { AnalysisController } from './analysisController';
+import { modelDisplayName, SECTION } from './config';
+import { pickModel } from './modelPicker';
+import { RunStore } from './runStore';
+import { RunsTreeProvider, type RunsNode } from './runsTree';
+import { PANEL_VIEW_TYPE } from './sinkPanel';
+import type { WebviewState } from './shared/protocol';
+import { SinkStatusBar } from './statusBar';
+import { TokenDecorations } from './tokenDecorations';
+
+export interface SinkLensApi {
+  controller: AnalysisController;
+  decorations: TokenDecorations;
+  store: RunStore;
+  tree: RunsTreeProvider;
+  client: AnalysisClient;
+}
+
+type RunArgument = { runId: string } | RunsNode | undefined;
+
+export function activate(context: vscode.ExtensionContext): SinkLensApi {
+  const log = vscode.window.createOutputChannel('Sink Lens', { log: true });
+  context.subscriptions.push(log);
+  const storageFolder = (context.storageUri ?? context.globalStorageUri).fsPath;
+  const store = new RunStore(storageFolder);
+  const client = new AnalysisClient(vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath, (line) => log.info(line));
+  const tree = new RunsTreeProvider(store);
+  const statusBar = new SinkStatusBar();
+  const decorations = new TokenDecorations();
+  const controller = new AnalysisController(context.extensionUri, client, store, tree, statusBar, decorations, log);
+  const treeView = vscode.window.createTreeView('sinkLens.runs', { treeDataProvider: tree, showCollapseAll: true });
+  context.subscriptions.push(client, tree, statusBar, decorations, controller, treeView);
+
+  const runIdOf = (argument: RunArgument): string | undefined => {
+    if (!argument) {
+      const selected = treeView.selection[0];
+      return selected && 'run' in selected ? selected.run.id : undefined;
+    }
+    if ('runId' in argument) return argument.runId;
+    return 'run' in argument ? argument.run.id : undefined;
+  };
+
+  const register = (command: string, handler: (...args: never[]) => unknown) =>
+    context.subscriptions.push(vscode.commands.registerCommand(command, handler));
+
+  register('sinkLens.analyzePrompt', () => controller.analyzePromptUnderCursor());
+  register('sinkLens.selectModel', async () => {
+    const path = await pickModel(context);
+    if (path !== undefined) statusBar.setModel(modelDisplayName(controller.modelPath()));
+  });
+  register('sinkLens.clearDecorations', () => decorations.clear());
+  register('sinkLens.showPanel', () => controller.showPanel());
+  register('sinkLens.showRun', (target: { runId: string; layer?: number; head?: number; token?: number }) => controller.showRun(target));
+  register('sinkLens.revealToken', (target: { runId: string; token: number }) => controller.showRun(target));
+  register('sinkLens.rerun', (argument: RunArgument) => {
+    const runId = runIdOf(argument);
+    return runId ? controller.rerun(runId) : undefined;
+  });
+  register('sinkLens.compareWithoutBos', (argument: RunArgument) => {
+    const runId = runIdOf(argument);
+    return runId ? controller.rerun(runId, { addBos: false }) : undefined;
+  });
+  register('sinkLens.exportRun', (argument: RunArgument) => {
+    const runId = runIdOf(argument);
+    return runId ? controller.exportRun(runId) : undefined;
+  });
+  register('sinkLens.deleteRun', (argument: RunArgument) => {
+    const runId = runIdOf(argument);
+    return runId ? controller.deleteRun(runId) : undefined;
+  });
+
+  context.subscriptions.push(
+    vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
+      async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: WebviewState | null) {
+        controller.revive(panel, state ?? null);
+      },
+    }),
+    vscode.window.onDidChangeActiveTextEditor((editor) => void controller.restoreDecorations(editor)),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration(`${SECTION}.modelPath`)) statusBar.setModel(modelDisplayName(controller.modelPath()));
+    }),
+  );
+
+  void controller.restoreDecorations(vscode.window.activeTextEditor);
+  return { controller, decorations, store, tree, client };
+}
+
+export function deactivate(): void {
+  // Everything is in context.subscriptions; the worker is killed by AnalysisClient.dispose.
+}

@@ -1,0 +1,109 @@
+/**
+ * The explorer: Models → Runs → Layers → Heads. Built from the run index only (sink scores are
+ * kept there), so expanding never loads a report. Selecting a node shows it in the report panel.
+ */
+import * as vscode from 'vscode';
+import { modelDisplayName } from './config';
+import { Disposable } from './dispose';
+import type { RunRecord, RunStore } from './runStore';
+
+export type RunsNode =
+  | { kind: 'model'; modelPath: string; runs: RunRecord[] }
+  | { kind: 'run'; run: RunRecord }
+  | { kind: 'layer'; run: RunRecord; layer: number }
+  | { kind: 'head'; run: RunRecord; layer: number; head: number };
+
+export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvider<RunsNode> {
+  private readonly _onDidChangeTreeData = this._register(new vscode.EventEmitter<RunsNode | undefined>());
+  readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
+
+  constructor(private readonly store: RunStore) {
+    super();
+  }
+
+  refresh(): void {
+    this._onDidChangeTreeData.fire(undefined);
+  }
+
+  async getChildren(node?: RunsNode): Promise<RunsNode[]> {
+    if (!node) {
+      const byModel = new Map<string, RunRecord[]>();
+      for (const run of await this.store.list()) {
+        byModel.set(run.modelPath, [...(byModel.get(run.modelPath) ?? []), run]);
+      }
+      return [...byModel].map(([modelPath, runs]) => ({ kind: 'model', modelPath, runs }));
+    }
+    switch (node.kind) {
+      case 'model':
+        return node.runs.map((run) => ({ kind: 'run', run }));
+      case 'run':
+        return node.run.sinkScore.map((_, layer) => ({ kind: 'layer', run: node.run, layer }));
+      case 'layer':
+        return node.run.sinkScore[node.layer].map((_, head) => ({ kind: 'head', run: node.run, layer: node.layer, head }));
+      case 'head':
+        return [];
+    }
+  }
+
+  getParent(node: RunsNode): RunsNode | undefined {
+    if (node.kind === 'head') return { kind: 'layer', run: node.run, layer: node.layer };
+    if (node.kind === 'layer') return { kind: 'run', run: node.run };
+    return undefined;
+  }
+
+  getTreeItem(node: RunsNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'model': {
+        const item = new vscode.TreeItem(modelDisplayName(node.modelPath), vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `model:${node.modelPath}`;
+        item.description = `${node.runs.length} run${node.runs.length === 1 ? '' : 's'}`;
+        item.tooltip = node.modelPath;
+        item.iconPath = new vscode.ThemeIcon('circuit-board');
+        item.contextValue = 'model';
+        return item;
+      }
+      case 'run': {
+        const { run } = node;
+        const item = new vscode.TreeItem(run.promptPreview || '(empty prompt)', vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `run:${run.id}`;
+        const time = new Date(run.createdAt).toLocaleTimeString();
+        item.description = `${time} · ${run.executionProvider.toUpperCase()}${run.options.addBos ? '' : ' · no BOS'}`;
+        const tooltip = new vscode.MarkdownString();
+        tooltip.appendMarkdown('**Prompt**\n\n');
+        tooltip.appendText(run.prompt.kind === 'text' ? run.prompt.text.slice(0, 400) : run.prompt.ids.join(', '));
+        tooltip.appendMarkdown(`\n\n${new Date(run.createdAt).toLocaleString()} · ${run.executionProvider.toUpperCase()} · BOS ${run.options.addBos ? 'on' : 'off'}`);
+        tooltip.appendMarkdown(`\n\nsinkRate (ε = ${run.epsilon}): **${(run.sinkRate * 100).toFixed(1)} %** of heads`);
+        item.tooltip = tooltip;
+        item.iconPath = new vscode.ThemeIcon('pulse');
+        item.contextValue = 'run';
+        item.command = { command: 'sinkLens.showRun', title: 'Show Run', arguments: [{ runId: run.id }] };
+        return item;
+      }
+      case 'layer': {
+        const scores = node.run.sinkScore[node.layer];
+        const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
+        const item = new vscode.TreeItem(`Layer ${node.layer}`, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `layer:${node.run.id}:${node.layer}`;
+        item.description = `sink ${mean.toFixed(3)}`;
+        item.tooltip = `Layer ${node.layer}: mean sinkScore over ${scores.length} heads = ${mean.toFixed(4)} (ε ${node.run.epsilon}, uniform baseline ${node.run.uniformBaseline.toFixed(4)})`;
+        item.iconPath = new vscode.ThemeIcon(mean > node.run.epsilon ? 'flame' : 'layers');
+        item.contextValue = 'layer';
+        item.command = { command: 'sinkLens.showRun', title: 'Show Layer', arguments: [{ runId: node.run.id, layer: node.layer }] };
+        return item;
+      }
+      case 'head': {
+        const score = node.run.sinkScore[node.layer][node.head];
+        const item = new vscode.TreeItem(`Head ${node.head}`, vscode.TreeItemCollapsibleState.None);
+        item.id = `head:${node.run.id}:${node.layer}:${node.head}`;
+        item.description = `sink ${score.toFixed(3)}`;
+        item.tooltip = `Layer ${node.layer}, head ${node.head}: sinkScore ${score.toFixed(4)} — ${
+          score > node.run.epsilon ? 'a sink (above ε)' : score > 2 * node.run.uniformBaseline ? 'above the uniform baseline, below ε' : 'not a sink'
+        }`;
+        item.iconPath = new vscode.ThemeIcon(score > node.run.epsilon ? 'flame' : 'symbol-field');
+        item.contextValue = 'head';
+        item.command = { command: 'sinkLens.showRun', title: 'Show Head', arguments: [{ runId: node.run.id, layer: node.layer, head: node.head }] };
+        return item;
+      }
+    }
+  }
+}

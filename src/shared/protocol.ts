@@ -1,0 +1,170 @@
+/**
+ * The one message protocol of Sink Lens, shared by the extension host, the analysis worker and the
+ * webview. Every message is a member of a discriminated union on `type`; requests carry a
+ * `requestId` and their replies an `inReplyTo`, so several can be in flight. Bulk numbers travel
+ * as Float32Array (structured clone keeps them binary; nothing is turned into JSON arrays).
+ *
+ * A run is streamed in three parts so that the panel paints before everything has arrived:
+ *   RunSummary (tokens, norms, sink scores, verdict) → one RunLayer per layer → RunEnd.
+ * Full [heads][query][key] attention maps are sent only when the user opens a layer.
+ *
+ * Nothing here may import `vscode` or DOM-only types: the worker is plain Node.
+ */
+import type {
+  CircuitVerdict,
+  Device,
+  ExecutionProvider,
+  MassiveActivation,
+  ModelSummary,
+  PromptSummary,
+  ReportToken,
+  ReportWarning,
+  RuntimeSummary,
+} from '../engine/report';
+
+// ---------------------------------------------------------------------------------------------
+// Pieces of a streamed run
+// ---------------------------------------------------------------------------------------------
+
+/** Everything the first paint needs: small, or one typed array per depth. */
+export interface RunSummary {
+  runId: string;
+  model: ModelSummary;
+  runtime: RuntimeSummary;
+  prompt: PromptSummary;
+  tokens: ReportToken[];
+  depths: number[];
+  /** norms[i] has T values: the residual-stream L2 norm at depths[i] for each position. */
+  norms: Float32Array[];
+  p0NormRatio: (number | null)[];
+  p0Separation: (number | null)[];
+  /** [layer][head] */
+  sinkScore: number[][];
+  uniformBaseline: number;
+  sinkRate: { epsilon: number; all: number; fromLayer2: number | null };
+  circuit: CircuitVerdict;
+  massiveActivations: MassiveActivation[];
+  warnings: ReportWarning[];
+  /** Top-level report fields this protocol does not know (reports may add fields): passed through. */
+  extras: Record<string, unknown>;
+}
+
+/** One layer's per-position data. */
+export interface RunLayer {
+  runId: string;
+  layer: number;
+  /** [head] → T values: attention each query pays to position 0. */
+  firstTokenAttention: Float32Array[];
+  /** T values, or null when the report has no MLP data for this layer. */
+  mlpNorms: Float32Array | null;
+}
+
+/**
+ * How much attention each position receives in one layer: for key k, (1/T) Σ_q A[l,h,q,k] averaged
+ * over heads (Gu et al.'s sink score, generalised from k = 0 to every key). Computed from the full
+ * maps in the worker, so only T numbers per layer cross the wire.
+ */
+export interface RunReceived {
+  runId: string;
+  layer: number;
+  received: Float32Array;
+}
+
+/**
+ * One head's (or the head mean's) [query][key] attention map. One head at a time keeps a
+ * 2048-token map at 16 MB on the wire instead of heads x 16 MB.
+ */
+export interface AttentionMapPayload {
+  runId: string;
+  layer: number;
+  /** -1 = mean over heads. */
+  head: number;
+  heads: number;
+  tokens: number;
+  /** Row-major [query][key]. */
+  data: Float32Array;
+}
+
+export interface ErrorPayload {
+  category: 'usage' | 'model' | 'runtime' | 'cancelled';
+  code: string;
+  message: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Host ↔ worker
+// ---------------------------------------------------------------------------------------------
+
+export type WorkerPrompt =
+  | { kind: 'text'; text: string; source: string }
+  | { kind: 'ids'; ids: number[]; source: string };
+
+export interface WorkerRunOptions {
+  addBos: boolean;
+  epsilon: number;
+  maxTokens: number;
+}
+
+export interface ModelRef {
+  modelPath: string;
+  device: Device;
+}
+
+export type ToWorkerMessage =
+  | { type: 'analyze'; requestId: number; runId: string; model: ModelRef; prompt: WorkerPrompt; options: WorkerRunOptions; withReceived: boolean }
+  | { type: 'attentionMap'; requestId: number; runId: string; model: ModelRef; prompt: WorkerPrompt; options: WorkerRunOptions; layer: number; head: number }
+  | { type: 'cancel'; requestId: number };
+
+export type FromWorkerMessage =
+  | { type: 'ready'; pid: number }
+  | { type: 'modelOpened'; inReplyTo: number; model: ModelSummary; executionProvider: ExecutionProvider; fallbackReason: string | null }
+  | { type: 'runSummary'; inReplyTo: number; summary: RunSummary }
+  | { type: 'runLayer'; inReplyTo: number; layer: RunLayer }
+  | { type: 'runReceived'; inReplyTo: number; received: RunReceived }
+  | { type: 'attentionMap'; inReplyTo: number; map: AttentionMapPayload }
+  | { type: 'done'; inReplyTo: number }
+  | { type: 'error'; inReplyTo: number; error: ErrorPayload };
+
+// ---------------------------------------------------------------------------------------------
+// Host ↔ webview
+// ---------------------------------------------------------------------------------------------
+
+/** What the webview keeps with getState/setState and what the serializer restores from. */
+export interface WebviewState {
+  runId: string | null;
+  layer: number;
+  /** -1 = mean over heads. */
+  head: number;
+  focusedToken: number | null;
+  /** Whether the user opened an attention map; a restored or re-run panel then loads it again. */
+  mapOpen: boolean;
+}
+
+export type ToWebviewMessage =
+  | { type: 'runBegin'; summary: RunSummary }
+  | { type: 'runLayer'; layer: RunLayer }
+  | { type: 'runReceived'; received: RunReceived }
+  | { type: 'runEnd'; runId: string }
+  | { type: 'runError'; runId: string | null; error: ErrorPayload }
+  | { type: 'attentionMap'; inReplyTo: number; map: AttentionMapPayload }
+  | { type: 'attentionMapError'; inReplyTo: number; error: ErrorPayload }
+  | { type: 'focus'; runId: string; token?: number; layer?: number; head?: number }
+  | { type: 'exportDone'; path: string | null };
+
+export type ExportKind = 'png' | 'json' | 'csv';
+
+export type FromWebviewMessage =
+  | { type: 'ready'; state: WebviewState | null }
+  | { type: 'requestAttentionMap'; requestId: number; runId: string; layer: number; head: number }
+  | { type: 'export'; kind: ExportKind; name: string; /** base64 PNG or CSV text; JSON is built by the host. */ data?: string }
+  | { type: 'revealToken'; runId: string; token: number }
+  | { type: 'stateChanged'; state: WebviewState }
+  | { type: 'command'; command: 'selectModel' | 'openSettings' | 'rerun' };
+
+// ---------------------------------------------------------------------------------------------
+// Helpers shared by both ends
+// ---------------------------------------------------------------------------------------------
+
+export function isToWorkerMessage(value: unknown): value is ToWorkerMessage {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
+}

@@ -1,0 +1,29 @@
+/** CSV of a report's tables, for exports from the panel and the explorer. Pure; shared by host and webview. */
+import type { SinkReport } from '../engine/report';
+
+export type CsvTable = 'sinkScores' | 'norms';
+
+export function reportCsv(report: Pick<SinkReport, 'attention' | 'residual' | 'tokens'>, table: CsvTable): string {
+  const rows: (string | number)[][] = [];
+  if (table === 'sinkScores') {
+    rows.push(['layer', 'head', 'sinkScore', 'aboveEpsilon', 'epsilon', 'uniformBaseline']);
+    const { sinkScore, sinkRate, uniformBaseline } = report.attention;
+    sinkScore.forEach((heads, layer) =>
+      heads.forEach((score, head) => rows.push([layer, head, score, score > sinkRate.epsilon ? 1 : 0, sinkRate.epsilon, uniformBaseline])),
+    );
+  } else {
+    rows.push(['depth', 'position', 'tokenId', 'token', 'norm']);
+    report.residual.depths.forEach((depth, i) =>
+      report.tokens.forEach((token, t) => rows.push([depth, t, token.id, token.text, report.residual.norms[i][t]])),
+    );
+  }
+  return rows.map((row) => row.map(csvField).join(',')).join('\n') + '\n';
+}
+
+function csvField(value: string | number): string {
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
+  // A leading =, +, - or @ would be read as a formula by spreadsheets: prefix a quote.
+  const safe = /^[=+\-@]/.test(value) ? `'${value}` : value;
+  // Tokens carry commas, quotes, line breaks and leading or trailing spaces: quote those.
+  return /[",\r\n]|^\s|\s$/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}

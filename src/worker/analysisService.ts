@@ -1,0 +1,166 @@
+/**
+ * The worker's logic, independent of how messages travel (child-process IPC in production, a
+ * function call in tests). Owns one analyzer per model, runs one request at a time, and streams a
+ * run as summary → layers → (optionally) attention received per layer → done.
+ */
+import type { AnalyzeOptions, AttentionMaps, PromptInput } from '../engine/api';
+import { asSinkLensError, CancelledError } from '../engine/errors';
+import type { Device, ExecutionProvider, ModelSummary, SinkReport } from '../engine/report';
+import type { ErrorPayload, FromWorkerMessage, ToWorkerMessage, WorkerPrompt, WorkerRunOptions } from '../shared/protocol';
+import { attentionReceived, selectHead, toRunLayers, toRunSummary } from '../shared/reportParts';
+
+/** What the worker needs from the engine's Analyzer (src/engine/analyzer.ts). */
+export interface AnalyzerLike {
+  readonly model: ModelSummary;
+  readonly executionProvider: ExecutionProvider;
+  readonly fallbackReason: string | null;
+  analyze(input: PromptInput, options: AnalyzeOptions): Promise<SinkReport>;
+  attentionMaps(input: PromptInput, layer: number, options: AnalyzeOptions): Promise<AttentionMaps>;
+  dispose(): Promise<void>;
+}
+
+/** Where analyzers come from: the engine's AnalyzerPool (one per model file and device, LRU). */
+export interface AnalyzerSource {
+  get(modelPath: string, device: Device): Promise<AnalyzerLike>;
+  disposeAll(): Promise<void>;
+}
+export type Send = (message: FromWorkerMessage) => void;
+
+type Job = Extract<ToWorkerMessage, { type: 'analyze' | 'attentionMap' }>;
+
+export class AnalysisService {
+  private readonly queue: Job[] = [];
+  private readonly controllers = new Map<number, AbortController>();
+  private running = false;
+  /** The last layer's full maps: switching heads in the panel then costs no forward pass. */
+  private lastMaps: { key: string; maps: AttentionMaps } | null = null;
+
+  constructor(
+    private readonly analyzers: AnalyzerSource,
+    private readonly send: Send,
+  ) {}
+
+  handle(message: ToWorkerMessage): void {
+    if (message.type === 'cancel') {
+      this.cancel(message.requestId);
+      return;
+    }
+    this.controllers.set(message.requestId, new AbortController());
+    this.queue.push(message);
+    void this.drain();
+  }
+
+  async dispose(): Promise<void> {
+    for (const controller of this.controllers.values()) controller.abort();
+    this.lastMaps = null;
+    await this.analyzers.disposeAll();
+  }
+
+  private cancel(requestId: number): void {
+    const controller = this.controllers.get(requestId);
+    if (!controller) return;
+    controller.abort();
+    const queued = this.queue.findIndex((job) => job.requestId === requestId);
+    if (queued >= 0) {
+      this.queue.splice(queued, 1);
+      this.controllers.delete(requestId);
+      this.send({ type: 'error', inReplyTo: requestId, error: toPayload(new CancelledError()) });
+    }
+  }
+
+  private async drain(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      for (let job = this.queue.shift(); job; job = this.queue.shift()) {
+        const signal = this.controllers.get(job.requestId)!.signal;
+        try {
+          if (job.type === 'analyze') await this.analyze(job, signal);
+          else await this.attentionMap(job, signal);
+          this.send({ type: 'done', inReplyTo: job.requestId });
+        } catch (error) {
+          const reported = signal.aborted ? new CancelledError() : error;
+          this.send({ type: 'error', inReplyTo: job.requestId, error: toPayload(reported) });
+        } finally {
+          this.controllers.delete(job.requestId);
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async analyzerFor(job: Job): Promise<AnalyzerLike> {
+    // The pool opens each model once per device and forgets one that failed to open, so a
+    // fixed model file is tried again next time.
+    const opened = await this.analyzers.get(job.model.modelPath, job.model.device);
+    this.send({
+      type: 'modelOpened',
+      inReplyTo: job.requestId,
+      model: opened.model,
+      executionProvider: opened.executionProvider,
+      fallbackReason: opened.fallbackReason,
+    });
+    return opened;
+  }
+
+  private async analyze(job: Extract<Job, { type: 'analyze' }>, signal: AbortSignal): Promise<void> {
+    const analyzer = await this.analyzerFor(job);
+    const input = toPromptInput(job.prompt);
+    const options = toAnalyzeOptions(job.options, signal);
+    const report = await analyzer.analyze(input, options);
+    this.send({ type: 'runSummary', inReplyTo: job.requestId, summary: toRunSummary(job.runId, report) });
+    for (const layer of toRunLayers(job.runId, report)) {
+      await yieldToMessages(signal);
+      this.send({ type: 'runLayer', inReplyTo: job.requestId, layer });
+    }
+    if (!job.withReceived) return;
+    const tokens = report.tokens.length;
+    for (let layer = 0; layer < report.model.layers; layer++) {
+      await yieldToMessages(signal);
+      const maps = await analyzer.attentionMaps(input, layer, options);
+      const received = attentionReceived(maps.data, maps.heads, tokens);
+      this.send({ type: 'runReceived', inReplyTo: job.requestId, received: { runId: job.runId, layer, received } });
+    }
+  }
+
+  private async attentionMap(job: Extract<Job, { type: 'attentionMap' }>, signal: AbortSignal): Promise<void> {
+    const key = JSON.stringify([job.model, job.prompt, job.options.addBos, job.layer]);
+    let maps = this.lastMaps?.key === key ? this.lastMaps.maps : undefined;
+    if (!maps) {
+      this.lastMaps = null; // free the previous layer before computing the next
+      const analyzer = await this.analyzerFor(job);
+      maps = await analyzer.attentionMaps(toPromptInput(job.prompt), job.layer, toAnalyzeOptions(job.options, signal));
+      this.lastMaps = { key, maps };
+    }
+    const head = job.head >= 0 && job.head < maps.heads ? job.head : -1;
+    // slice() so the message owns a compact buffer, not a view into all heads.
+    const data = selectHead(maps.data, maps.heads, maps.tokens, head).slice();
+    this.send({
+      type: 'attentionMap',
+      inReplyTo: job.requestId,
+      map: { runId: job.runId, layer: maps.layer, head, heads: maps.heads, tokens: maps.tokens, data },
+    });
+  }
+}
+
+function toPromptInput(prompt: WorkerPrompt): PromptInput {
+  return prompt.kind === 'text'
+    ? { kind: 'text', text: prompt.text, source: prompt.source }
+    : { kind: 'ids', ids: prompt.ids, source: prompt.source };
+}
+
+function toAnalyzeOptions(options: WorkerRunOptions, signal: AbortSignal): AnalyzeOptions {
+  return { addBos: options.addBos, epsilon: options.epsilon, maxTokens: options.maxTokens, signal };
+}
+
+/** Lets a pending 'cancel' message in before the next step. */
+async function yieldToMessages(signal: AbortSignal): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  if (signal.aborted) throw new CancelledError();
+}
+
+export function toPayload(error: unknown): ErrorPayload {
+  const known = asSinkLensError(error);
+  return { category: known.category, code: known.code, message: known.message };
+}

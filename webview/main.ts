@@ -1,0 +1,375 @@
+/**
+ * The Sink Report webview. Receives a run in parts (summary → layers → attention received → end),
+ * paints what it has as soon as it has it, and asks the host for one layer's full attention maps
+ * only when the user opens that layer. State (which run, layer, head, token) is kept with
+ * setState so the panel comes back as it was after a reload.
+ */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import { describeVerdict } from '../src/engine/verdict';
+import type { SinkReport } from '../src/engine/report';
+import type { AttentionMapPayload, ExportKind, RunLayer, RunSummary, ToWebviewMessage, WebviewState } from '../src/shared/protocol';
+import { reportCsv, type CsvTable } from '../src/shared/reportCsv';
+import { formatNumber, h, visibleToken } from './dom';
+import { Heatmap } from './heatmap';
+import { NormsChart, normSeries } from './normsChart';
+import { SinkGrid } from './sinkGrid';
+import { onThemeChange } from './theme';
+import { TokenStrip } from './tokenStrip';
+import { vscode } from './vscodeApi';
+
+interface RunView {
+  summary: RunSummary;
+  layers: Map<number, RunLayer>;
+  received: (Float32Array | undefined)[];
+  done: boolean;
+}
+
+const app = document.getElementById('app')!;
+let state: WebviewState = { runId: null, layer: 0, head: -1, focusedToken: null, mapOpen: false, ...(vscode.getState() ?? {}) };
+let run: RunView | null = null;
+let nextRequestId = 1;
+let pendingMap: { requestId: number; runId: string; layer: number } | null = null;
+
+// ---- the parts of the page -----------------------------------------------------------------
+
+const normsChart = new NormsChart();
+const sinkGrid = new SinkGrid((layer, head) => openMap(layer, head));
+const heatmap = new Heatmap();
+const tokenStrip = new TokenStrip((token) => focusToken(token));
+const layerSelect = document.createElement('vscode-single-select') as HTMLElement & { value: string };
+const headSelect = document.createElement('vscode-single-select') as HTMLElement & { value: string };
+const progressLine = h('p', { class: 'progress', 'data-testid': 'progress', 'aria-live': 'polite' });
+const tokenDetails = h('div', { class: 'token-details', 'data-testid': 'token-details' });
+const mapStatus = h('p', { class: 'map-status', 'data-testid': 'map-status' });
+
+function setState(patch: Partial<WebviewState>): void {
+  state = { ...state, ...patch };
+  vscode.setState(state);
+  vscode.postMessage({ type: 'stateChanged', state });
+}
+
+function button(label: string, onClick: () => void, options: { secondary?: boolean; testId?: string; title?: string } = {}): HTMLElement {
+  const element = document.createElement('vscode-button');
+  element.textContent = label;
+  if (options.secondary) element.setAttribute('secondary', '');
+  if (options.testId) element.dataset.testid = options.testId;
+  if (options.title) element.title = options.title;
+  element.addEventListener('click', onClick);
+  return element;
+}
+
+function section(title: string, id: string, ...children: (Node | string)[]): HTMLElement {
+  return h('section', { class: `card ${id}`, 'aria-labelledby': `${id}-title` }, h('h2', { id: `${id}-title` }, title), ...children);
+}
+
+// ---- rendering -----------------------------------------------------------------------------
+
+function renderRun(view: RunView): void {
+  const { summary } = view;
+  const model = summary.model;
+  const device = summary.runtime.executionProvider.toUpperCase();
+  const modelName = model.path.split(/[\\/]/).filter(Boolean).slice(-2).join('/');
+  const meta = h(
+    'p',
+    { class: 'meta', 'data-testid': 'meta' },
+    `${modelName} · ${model.architecture} · ${model.layers} layers × ${model.heads} heads · ${summary.tokens.length} tokens · ran on `,
+    h('strong', { 'data-testid': 'device', title: summary.runtime.fallbackReason ? `CUDA not used: ${summary.runtime.fallbackReason}` : undefined }, device),
+    summary.runtime.fallbackReason ? h('span', { class: 'fallback', title: summary.runtime.fallbackReason }, ' (CUDA unavailable)') : '',
+  );
+  const promptText = summary.prompt.text ?? '(token ids)';
+  const prompt = h('blockquote', { class: 'prompt', 'data-testid': 'prompt' }, promptText.length > 400 ? `${promptText.slice(0, 400)}…` : promptText);
+
+  const header = h(
+    'header',
+    { class: 'header' },
+    h('div', {}, h('h1', {}, 'Sink Report'), meta, prompt),
+    h('div', { class: 'actions' }, button('Re-run', () => vscode.postMessage({ type: 'command', command: 'rerun' }), { secondary: true }), button('Report JSON', () => exportFile('json', `sink-report-${summary.runId}.json`), { secondary: true, testId: 'export-json' }), button('Select Model…', () => vscode.postMessage({ type: 'command', command: 'selectModel' }), { secondary: true })),
+  );
+
+  const verdict = renderVerdict(summary);
+
+  tokenStrip.setTokens(summary.tokens);
+  heatmap.setTokens(summary.tokens.map((token) => token.text));
+  const tokens = section('Tokens', 'tokens', h('p', { class: 'hint' }, 'Shaded by the attention each token receives (mean over layers and heads). Click one to see its numbers.'), tokenStrip.element, tokenDetails);
+
+  normsChart.set(normSeries(summary.depths, summary.norms));
+  const norms = section(
+    'Hidden-state norm by depth',
+    'norms',
+    h('p', { class: 'hint' }, 'Position 0 (P0) against the other positions. The P0 Sink Circuit predicts P0 jumps to a high norm within two blocks.'),
+    h('div', { class: 'chart-box' }, normsChart.canvas),
+    h('p', { class: 'ratios', 'data-testid': 'p0-ratios' }, `P0 / median of others: ${summary.p0NormRatio.map((ratio, i) => `${summary.depths[i]}: ${formatNumber(ratio, 2)}`).join(' · ')}`),
+    h('div', { class: 'row-actions' }, button('PNG', () => exportPng('norms', normsChart.toPng()), { secondary: true, testId: 'export-norms-png', title: 'Save this chart as a PNG image' }), button('CSV', () => exportCsv('norms'), { secondary: true, testId: 'export-norms-csv', title: 'Save the norms table as CSV' })),
+  );
+
+  sinkGrid.set({ sinkScore: summary.sinkScore, epsilon: summary.sinkRate.epsilon, uniformBaseline: summary.uniformBaseline });
+  const grid = section(
+    'Sink score by layer and head',
+    'grid',
+    h(
+      'p',
+      { class: 'legend' },
+      h('span', { class: 'swatch sink' }), ` outlined: above ε = ${summary.sinkRate.epsilon} (a sink) · `,
+      h('span', { class: 'swatch weak' }), ` faded: at most twice the uniform baseline ${formatNumber(summary.uniformBaseline, 3)}`,
+    ),
+    sinkGrid.element,
+    h('p', { class: 'rates', 'data-testid': 'sink-rate' }, `Sink rate: ${formatPercent(summary.sinkRate.all)} of heads (all layers), ${summary.sinkRate.fromLayer2 === null ? '–' : formatPercent(summary.sinkRate.fromLayer2)} from layer 2 on.`),
+    h('div', { class: 'row-actions' }, button('PNG', () => exportPng('sink-grid', sinkGrid.toPng()), { secondary: true, testId: 'export-grid-png', title: 'Save the grid as a PNG image' }), button('CSV', () => exportCsv('sinkScores'), { secondary: true, testId: 'export-grid-csv', title: 'Save the sink scores as CSV' })),
+  );
+
+  layerSelect.replaceChildren(...Array.from({ length: model.layers }, (_, layer) => option(String(layer), `Layer ${layer}`)));
+  headSelect.replaceChildren(option('-1', 'Mean of heads'), ...Array.from({ length: model.heads }, (_, head) => option(String(head), `Head ${head}`)));
+  layerSelect.setAttribute('aria-label', 'Layer');
+  headSelect.setAttribute('aria-label', 'Head');
+  const map = section(
+    'Attention map',
+    'map',
+    h('p', { class: 'hint' }, 'Rows are queries, columns are keys; the left column is attention to position 0. Computed on demand for one layer.'),
+    h('div', { class: 'map-controls' }, h('label', {}, 'Layer ', layerSelect), h('label', {}, 'Head ', headSelect), button('Show map', () => openMap(Number(layerSelect.value), Number(headSelect.value)), { testId: 'show-map' }), button('PNG', () => exportPng('attention-map', heatmap.toPng()), { secondary: true, testId: 'export-map-png', title: 'Save the map as a PNG image' })),
+    mapStatus,
+    heatmap.element,
+  );
+
+  app.replaceChildren(header, progressLine, verdict, tokens, h('div', { class: 'two-columns' }, norms, grid), map, glossary());
+  updateProgress();
+  updateReceived();
+  requestAnimationFrame(() => {
+    layerSelect.value = String(state.layer);
+    headSelect.value = String(state.head);
+  });
+}
+
+function option(value: string, label: string): HTMLElement {
+  const element = document.createElement('vscode-option');
+  element.setAttribute('value', value);
+  element.textContent = label;
+  return element;
+}
+
+function renderVerdict(summary: RunSummary): HTMLElement {
+  const reportLike = {
+    circuit: summary.circuit,
+    attention: { sinkRate: summary.sinkRate, uniformBaseline: summary.uniformBaseline },
+    residual: { p0NormRatio: summary.p0NormRatio, depths: summary.depths },
+  } as unknown as SinkReport;
+  const verdict = describeVerdict(reportLike);
+  return section(
+    'Verdict',
+    'verdict',
+    h('p', { class: 'headline', 'data-testid': 'verdict-headline' }, verdict.headline),
+    h('ul', {}, ...verdict.details.map((detail) => h('li', {}, detail))),
+    h('p', { class: 'hint' }, h('a', { href: '#glossary' }, 'What do these numbers mean?')),
+    ...summary.warnings.map((warning) => h('p', { class: 'warning' }, `⚠ ${warning.message}`)),
+  );
+}
+
+function glossary(): HTMLElement {
+  const entry = (term: string, definition: string) => [h('dt', {}, term), h('dd', {}, definition)];
+  return h(
+    'section',
+    { class: 'card glossary', id: 'glossary', 'aria-labelledby': 'glossary-title' },
+    h('h2', { id: 'glossary-title' }, 'What the numbers mean'),
+    h(
+      'dl',
+      {},
+      ...entry('Depth', 'Where in the model the hidden state is read: 0 is the embedding output, l + 0.5 is after block l\'s attention, l + 1 after block l.'),
+      ...entry('Norm', 'The L2 length of a position\'s hidden state. An attention sink usually sits on a position whose norm is far above the rest.'),
+      ...entry('P0 / median', 'Position 0\'s norm divided by the median norm of the other positions at the same depth.'),
+      ...entry('sinkScore', 'For one head: the attention each query pays to position 0, averaged over all queries (query 0 pays 1).'),
+      ...entry('ε (epsilon)', 'A head counts as a sink when its sinkScore is above ε (0.3 by default, as in Gu et al.).'),
+      ...entry('Uniform baseline', 'What a head that spreads attention evenly over the positions it can see would pay to position 0. Short prompts have a high baseline: compare scores with it.'),
+      ...entry('Sink rate', 'The share of heads whose sinkScore is above ε, over all layers and from layer 2 on.'),
+      ...entry('Formation depth', 'The first depth from which P0\'s norm stays at least twice the others\'. The P0 Sink Circuit forms within two blocks.'),
+      ...entry('Attention received', 'For a token: the attention all queries pay to it, averaged over queries, heads and layers; for position 0 this is the mean sinkScore.'),
+    ),
+  );
+}
+
+function formatPercent(value: number): string {
+  return `${(value * 100).toFixed(1)} %`;
+}
+
+function updateProgress(): void {
+  if (!run) return;
+  const total = run.summary.model.layers;
+  const received = run.received.filter(Boolean).length;
+  progressLine.textContent = run.done
+    ? `Done: ${run.summary.tokens.length} tokens, ${total} layers.`
+    : `Streaming… layers ${run.layers.size} of ${total}; attention received ${received} of ${total}.`;
+  progressLine.classList.toggle('done', run.done);
+}
+
+function updateReceived(): void {
+  if (!run) return;
+  const available = run.received.filter((layer): layer is Float32Array => Boolean(layer));
+  if (available.length === 0) {
+    tokenStrip.setReceived(null);
+    return;
+  }
+  const tokens = run.summary.tokens.length;
+  const mean = new Float32Array(tokens);
+  for (const layer of available) for (let t = 0; t < tokens; t++) mean[t] += layer[t] / available.length;
+  tokenStrip.setReceived(mean);
+  if (state.focusedToken !== null) renderTokenDetails(state.focusedToken);
+}
+
+function focusToken(token: number): void {
+  setState({ focusedToken: token });
+  tokenStrip.focus(token);
+  heatmap.focusToken(token);
+  renderTokenDetails(token);
+}
+
+function renderTokenDetails(index: number): void {
+  if (!run) return;
+  const { summary } = run;
+  const token = summary.tokens[index];
+  if (!token) return;
+  const norms = summary.norms.map((row) => row[index]);
+  const received = run.received.map((layer) => (layer ? formatNumber(layer[index], 3) : '…'));
+  tokenDetails.replaceChildren(
+    h('h3', {}, `Token ${index}: `, h('code', {}, visibleToken(token.text)), ` · id ${token.id}${token.special ? ' · special' : ''}${token.end <= token.start ? ' · no source text' : ''}`),
+    h('p', {}, `Norm by depth: ${norms.map((value, i) => `${summary.depths[i]}: ${formatNumber(value, 2)}`).join(' · ')}`),
+    h('p', {}, `Attention received per layer: ${received.map((value, layer) => `L${layer}: ${value}`).join(' · ')}`),
+    token.end > token.start ? button('Show in editor', () => vscode.postMessage({ type: 'revealToken', runId: summary.runId, token: index }), { secondary: true }) : '',
+  );
+}
+
+// ---- attention maps ------------------------------------------------------------------------
+
+function openMap(layer: number, head: number): void {
+  if (!run) return;
+  setState({ layer, head, mapOpen: true });
+  sinkGrid.select(layer, head);
+  layerSelect.value = String(layer);
+  headSelect.value = String(head);
+  const shown = heatmap.shown;
+  if (shown && shown.layer === layer && shown.head === head) {
+    mapStatus.textContent = mapLabel(layer, head);
+    return;
+  }
+  const requestId = nextRequestId++;
+  pendingMap = { requestId, runId: run.summary.runId, layer };
+  mapStatus.textContent = `Computing layer ${layer}'s attention map…`;
+  vscode.postMessage({ type: 'requestAttentionMap', requestId, runId: run.summary.runId, layer, head });
+}
+
+function onAttentionMap(requestId: number, map: AttentionMapPayload): void {
+  if (!pendingMap || pendingMap.requestId !== requestId || !run || map.runId !== run.summary.runId) return;
+  pendingMap = null;
+  heatmap.setMap({ layer: map.layer, head: map.head, tokens: map.tokens, data: map.data });
+  heatmap.focusToken(state.focusedToken);
+  mapStatus.textContent = mapLabel(map.layer, map.head);
+}
+
+function mapLabel(layer: number, head: number): string {
+  const score = head >= 0 ? run?.summary.sinkScore[layer]?.[head] : undefined;
+  return `Layer ${layer}, ${head >= 0 ? `head ${head} (sinkScore ${formatNumber(score, 3)})` : 'mean of heads'}.`;
+}
+
+// ---- exports -------------------------------------------------------------------------------
+
+function exportFile(kind: ExportKind, name: string, data?: string): void {
+  vscode.postMessage({ type: 'export', kind, name, data });
+}
+
+function exportPng(name: string, dataUrl: string | null): void {
+  if (!run || !dataUrl) return;
+  exportFile('png', `sink-${name}-${run.summary.runId}.png`, dataUrl);
+}
+
+function exportCsv(table: CsvTable): void {
+  if (!run) return;
+  const { summary } = run;
+  const csv = reportCsv(
+    {
+      tokens: summary.tokens,
+      attention: { sinkScore: summary.sinkScore, sinkRate: summary.sinkRate, uniformBaseline: summary.uniformBaseline, firstTokenAttention: [] },
+      residual: { depths: summary.depths, norms: summary.norms.map((row) => Array.from(row)), p0NormRatio: summary.p0NormRatio, p0Separation: summary.p0Separation },
+    },
+    table,
+  );
+  exportFile('csv', `sink-${table}-${summary.runId}.csv`, csv);
+}
+
+// ---- messages ------------------------------------------------------------------------------
+
+window.addEventListener('message', (event: MessageEvent<ToWebviewMessage>) => {
+  const message = event.data;
+  switch (message.type) {
+    case 'runBegin': {
+      const isNewRun = state.runId !== message.summary.runId;
+      run = { summary: message.summary, layers: new Map(), received: new Array(message.summary.model.layers).fill(undefined), done: false };
+      heatmap.setMap(null);
+      if (isNewRun) setState({ runId: message.summary.runId, focusedToken: null, layer: Math.min(state.layer, message.summary.model.layers - 1), head: Math.min(state.head, message.summary.model.heads - 1) });
+      renderRun(run);
+      if (state.mapOpen) openMap(state.layer, state.head);
+      break;
+    }
+    case 'runLayer':
+      if (run && message.layer.runId === run.summary.runId) {
+        run.layers.set(message.layer.layer, message.layer);
+        updateProgress();
+      }
+      break;
+    case 'runReceived':
+      if (run && message.received.runId === run.summary.runId) {
+        run.received[message.received.layer] = message.received.received;
+        updateReceived();
+        updateProgress();
+      }
+      break;
+    case 'runEnd':
+      if (run && message.runId === run.summary.runId) {
+        run.done = true;
+        updateProgress();
+        document.body.dataset.runState = 'done';
+      }
+      break;
+    case 'runError':
+      if (!run || message.runId === run.summary.runId || message.runId === null) {
+        const box = h(
+          'div',
+          { class: 'error', role: 'alert', 'data-testid': 'error' },
+          h('p', {}, message.error.category === 'cancelled' ? 'The analysis was cancelled.' : `The analysis failed: ${message.error.message}`),
+          h('div', { class: 'row-actions' }, button('Select Model…', () => vscode.postMessage({ type: 'command', command: 'selectModel' })), button('Open Settings', () => vscode.postMessage({ type: 'command', command: 'openSettings' }), { secondary: true })),
+        );
+        if (run) progressLine.replaceChildren(box);
+        else app.replaceChildren(box);
+      }
+      break;
+    case 'attentionMap':
+      onAttentionMap(message.inReplyTo, message.map);
+      break;
+    case 'attentionMapError':
+      if (pendingMap?.requestId === message.inReplyTo) {
+        pendingMap = null;
+        mapStatus.textContent = `Could not compute the map: ${message.error.message}`;
+      }
+      break;
+    case 'focus':
+      if (!run || message.runId !== run.summary.runId) break;
+      if (message.layer !== undefined) openMap(message.layer, message.head ?? state.head);
+      if (message.token !== undefined) {
+        focusToken(message.token);
+        tokenStrip.element.scrollIntoView({ block: 'nearest' });
+      }
+      break;
+    case 'exportDone':
+      if (message.path) progressLine.textContent = `Saved ${message.path}`;
+      break;
+  }
+});
+
+layerSelect.addEventListener('change', () => openMap(Number(layerSelect.value), Number(headSelect.value)));
+headSelect.addEventListener('change', () => openMap(Number(layerSelect.value), Number(headSelect.value)));
+
+onThemeChange(() => {
+  normsChart.render();
+  heatmap.rebuild();
+});
+
+vscode.setState(state);
+vscode.postMessage({ type: 'ready', state: state.runId ? state : null });
