@@ -1,0 +1,27 @@
+/**
+ * Entry of the mocha suite that runs INSIDE the real extension host (code-server's, through the
+ * smoke-test driver's payload URL; or Electron's through `npm run test:electron`). VS Code calls
+ * run(); a rejection makes the workbench report a non-zero exit code. Results are also written as
+ * JSON to $SINK_LENS_TEST_RESULTS when set, so the outer test can print them.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Mocha from 'mocha';
+import { metrics } from './metrics';
+
+export function run(): Promise<void> {
+  const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 180_000 });
+  mocha.addFile(join(__dirname, 'sinkLens.test.js'));
+  const results: { title: string; state: string; error?: string }[] = [];
+  return new Promise((resolve, reject) => {
+    const runner = mocha.run((failures) => {
+      const path = process.env.SINK_LENS_TEST_RESULTS;
+      if (path) writeFileSync(path, JSON.stringify({ failures, results, metrics }, null, 2));
+      if (failures > 0) reject(new Error(`${failures} test(s) failed`));
+      else resolve();
+    });
+    runner.on('pass', (test) => results.push({ title: test.fullTitle(), state: 'passed' }));
+    runner.on('fail', (test, error: Error) => results.push({ title: test.fullTitle(), state: 'failed', error: error.stack ?? String(error) }));
+    runner.on('pending', (test) => results.push({ title: test.fullTitle(), state: 'skipped' }));
+  });
+}
