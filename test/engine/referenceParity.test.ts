@@ -11,7 +11,7 @@ import type { PromptInput } from '../../src/engine/api';
 import { Analyzer } from '../../src/engine/analyzer';
 import { assertClose } from '../support/compare';
 import { FIXTURES, fixture } from '../support/fixtures';
-import { sharedModelsMissing, stories260k } from '../support/paths';
+import { repoRoot, sharedModelsMissing, stories260k } from '../support/paths';
 import { runReference, torchMissing } from '../support/torchReference';
 
 interface Case {
@@ -30,6 +30,14 @@ const storiesPrompts = [
   Array.from({ length: 96 }, (_, i) => (i === 0 ? 1 : 3 + ((i * 37) % 500))),
 ];
 
+/** The bundled demo model (tools/sinklet; vocab 323, BOS id 1): a plain torch.onnx export without
+ * constant folding (Transposed weights, RoPE computed in the graph), config.json beside it. */
+const sinklet = join(repoRoot, 'models', 'sinklet');
+const sinkletPrompts = [
+  [1, 5, 9, 12, 40, 77, 150, 259, 260, 300, 322, 7],
+  Array.from({ length: 40 }, (_, i) => (i === 0 ? 1 : 3 + ((i * 37) % 320))),
+];
+
 const cases: Case[] = [
   {
     name: 'stories260k (real TinyStories LLaMA)',
@@ -37,6 +45,13 @@ const cases: Case[] = [
     referenceModel: () => join(stories260k, 'model.onnx'),
     prompts: storiesPrompts,
     skip: () => sharedModelsMissing() ?? torchMissing(),
+  },
+  {
+    name: 'bundled demo model (models/sinklet)',
+    model: () => sinklet,
+    referenceModel: () => join(sinklet, 'model.onnx'),
+    prompts: sinkletPrompts,
+    skip: () => torchMissing(),
   },
   ...FIXTURES.map((name) => ({
     name: `fixture ${name}`,
