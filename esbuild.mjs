@@ -15,6 +15,9 @@ const bundles = [
   { entryPoints: ['src/worker/analysisWorker.ts'], outfile: 'dist/worker.js', platform: 'node' },
   { entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife' },
   { entryPoints: ['webview/styles.css'], outfile: 'dist/webview.css', platform: 'browser' },
+  { entryPoints: ['webview/trace/main.ts'], outfile: 'dist/trace.js', platform: 'browser', format: 'iife' },
+  { entryPoints: ['webview/trace/styles.css'], outfile: 'dist/trace.css', platform: 'browser' },
+  { entryPoints: ['webview/static/staticHost.ts'], outfile: 'dist/static-host.js', platform: 'browser', format: 'iife' },
 ].filter((bundle) => existsSync(bundle.entryPoints[0]));
 
 const contexts = await Promise.all(

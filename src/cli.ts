@@ -12,6 +12,7 @@ import { AnalyzeCommand, parseAnalyzeArgs, parseCommand } from './cli/analyzeArg
 import { inspectModel } from './engine/model/inspectModel';
 import { ANALYSIS_COMMANDS } from './cli/analysisCommands';
 import { traceCommand } from './cli/traceCommand';
+import { renderReportHtml } from './cli/htmlReport';
 
 const HELP = `sink-lens: where does a language model's attention sink form?
 
@@ -35,31 +36,37 @@ Usage:
             default: the bundled demo model
   --ids     token ids used exactly as given (no BOS is added)
   --out     write the sink-lens/report@1 JSON there instead of printing the summary
+  --html    write the report as one self-contained HTML page with the panel's charts
 
 Exit codes: 0 ok, 1 a --fail-if condition held, 2 bad arguments, 3 model or graph problem,
 4 runtime failure, 130 interrupted.`;
 
-async function analyze(command: AnalyzeCommand): Promise<SinkReport> {
-  if (command.html !== undefined) {
-    throw new SinkLensError('usage', 'html-unavailable', '--html is not available yet (it comes with the panel\'s charts); use --out for the JSON report');
-  }
+/** Analyses the prompt; with `html`, also renders the report page (which needs the open model for its maps). */
+async function analyze(command: AnalyzeCommand, html?: string): Promise<SinkReport> {
   const analyzer = await Analyzer.open(command.model ?? bundledModelPath(), { device: command.device });
   try {
-    return await analyzer.analyze(command.input, {
+    const options = {
       addBos: command.addBos ?? analyzer.addsBosByDefault,
       bosId: command.bosId,
       epsilon: command.epsilon,
       maxTokens: command.maxTokens,
       truncate: command.truncate,
-    });
+    };
+    const report = await analyzer.analyze(command.input, options);
+    if (html) writeText(html, await renderReportHtml(analyzer, command.input, options, report));
+    return report;
   } finally {
     await analyzer.dispose();
   }
 }
 
-function writeJson(path: string, document: unknown): void {
+function writeText(path: string, text: string): void {
   mkdirSync(dirname(resolve(path)), { recursive: true });
-  writeFileSync(path, `${JSON.stringify(document, null, 1)}\n`);
+  writeFileSync(path, text);
+}
+
+function writeJson(path: string, document: unknown): void {
+  writeText(path, `${JSON.stringify(document, null, 1)}\n`);
 }
 
 function outPath(argv: string[]): string | undefined {
@@ -75,11 +82,12 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'analyze') {
     const parsed = parseAnalyzeArgs(rest);
-    const report = await analyze(parsed);
+    const report = await analyze(parsed, parsed.html);
+    if (parsed.html) process.stdout.write(`wrote ${parsed.html}\n`);
     if (parsed.out) {
       writeJson(parsed.out, report);
       process.stdout.write(`wrote ${parsed.out}\n`);
-    } else {
+    } else if (!parsed.html) {
       process.stdout.write(`${formatSummary(report)}\n`);
     }
     return 0;
@@ -108,11 +116,12 @@ async function main(argv: string[]): Promise<number> {
     const model = bundledModelPath();
     const sample = readFileSync(join(model, 'samples.txt'), 'utf8').split('\n').find((line) => line.trim());
     if (!sample) throw new SinkLensError('model', 'no-samples', `${join(model, 'samples.txt')} has no sample prompt`);
-    const report = await analyze({ ...parseAnalyzeArgs(['--prompt', sample]), model });
+    const html = resolve('sink-lens-demo', 'report.html');
+    const report = await analyze({ ...parseAnalyzeArgs(['--prompt', sample]), model }, html);
     process.stdout.write(`${formatSummary(report)}\n\n`);
     const out = resolve('sink-lens-demo', 'report.json');
     writeJson(out, report);
-    process.stdout.write(`Report written to ${out}\n`);
+    process.stdout.write(`Report written to ${out}\nThe same report with its charts: ${html} (open it in a browser)\n`);
     return 0;
   }
   throw new SinkLensError('usage', 'unknown-command', `unknown command '${command}'; use analyze or demo`);

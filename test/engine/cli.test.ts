@@ -128,7 +128,7 @@ describe('sink-lens CLI', () => {
     assert.equal(report.model.architecture, 'gpt2');
   });
 
-  it('--html says it is not available yet rather than writing something fake', { skip: missing ?? false }, () => {
-    assertOneLineError(cli('analyze', '--model', stories260k, '--ids', '1,2', '--html', '/tmp/x.html'), 2, /--html is not available yet/);
+  it('trace --html says it is not available yet rather than writing something fake', () => {
+    assertOneLineError(cli('trace', '--checkpoints', '.', '--prompts', 'x.txt', '--html', '/tmp/x.html'), 2, /--html is not available yet; use --out \(JSON\) or --csv/);
   });
 });

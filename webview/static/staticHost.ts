@@ -1,0 +1,82 @@
+/**
+ * Stands in for VS Code in a report exported as one HTML file (`sink-lens analyze --html`): it
+ * provides `acquireVsCodeApi` to the Sink Report webview bundle, feeds it the embedded run the way
+ * the extension streams one, answers its attention-map requests from the embedded maps, and turns
+ * its exports into downloads. Loaded before the webview bundle.
+ */
+import type { SinkReport } from '../../src/engine/report';
+import type { FromWebviewMessage, ToWebviewMessage } from '../../src/shared/protocol';
+import { attentionReceived, selectHead, toRunLayers, toRunSummary } from '../../src/shared/reportParts';
+
+interface EmbeddedRun {
+  report: SinkReport;
+  /** Per layer, base64 of a Float32Array [heads][T][T]; null when too large to embed. */
+  maps: string[] | null;
+}
+
+const embedded = JSON.parse(document.getElementById('sink-lens-data')!.textContent!) as EmbeddedRun;
+const runId = 'export';
+const heads = embedded.report.model.heads;
+const tokens = embedded.report.tokens.length;
+const maps = embedded.maps?.map((base64) => {
+  const bytes = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
+  return new Float32Array(bytes.buffer);
+});
+
+document.body.classList.add(matchMedia('(prefers-color-scheme: dark)').matches ? 'vscode-dark' : 'vscode-light');
+
+function send(message: ToWebviewMessage): void {
+  window.postMessage(message, '*');
+}
+
+function download(name: string, href: string): void {
+  const link = document.createElement('a');
+  link.href = href;
+  link.download = name;
+  link.click();
+}
+
+function handle(message: FromWebviewMessage): void {
+  switch (message.type) {
+    case 'ready':
+      send({ type: 'runBegin', summary: toRunSummary(runId, embedded.report) });
+      for (const layer of toRunLayers(runId, embedded.report)) send({ type: 'runLayer', layer });
+      maps?.forEach((data, layer) => send({ type: 'runReceived', received: { runId, layer, received: attentionReceived(data, heads, tokens) } }));
+      send({ type: 'runEnd', runId });
+      return;
+    case 'requestAttentionMap':
+      if (!maps) {
+        send({
+          type: 'attentionMapError',
+          inReplyTo: message.requestId,
+          error: { category: 'usage', code: 'maps-not-embedded', message: 'this export holds no attention maps (too large to embed); open the prompt in VS Code or export a shorter one' },
+        });
+        return;
+      }
+      send({
+        type: 'attentionMap',
+        inReplyTo: message.requestId,
+        map: { runId, layer: message.layer, head: message.head, heads, tokens, data: selectHead(maps[message.layer], heads, tokens, message.head).slice() },
+      });
+      return;
+    case 'export': {
+      const name = message.name;
+      if (message.kind === 'json') download(name, `data:application/json;charset=utf-8,${encodeURIComponent(JSON.stringify(embedded.report, null, 1))}`);
+      else if (message.kind === 'csv') download(name, `data:text/csv;charset=utf-8,${encodeURIComponent(message.data ?? '')}`);
+      else download(name, message.data ?? '');
+      send({ type: 'exportDone', path: name });
+      return;
+    }
+    default:
+      return; // state, reveal and command messages mean nothing outside VS Code
+  }
+}
+
+let state: unknown;
+(window as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => ({
+  postMessage: (message: FromWebviewMessage) => setTimeout(() => handle(message)),
+  getState: () => state,
+  setState: (next: unknown) => {
+    state = next;
+  },
+});
