@@ -30,10 +30,10 @@ const copy = (relative) => {
   if (existsSync(from)) cpSync(from, join(stage, relative), { recursive: true, dereference: true });
 };
 for (const file of ['extension.js', 'worker.js', 'webview.js', 'webview.css', 'cli.js']) copy(join('dist', file));
+for (const file of ['trace.js', 'trace.css']) copy(join('dist', file));
 copy('media');
 copy('models/sinklet');
-// Training checkpoints are for trace analyses from a checkout, not for the installed demo.
-rmSync(join(stage, 'models', 'sinklet', 'checkpoints'), { recursive: true, force: true });
+// The training checkpoints (about 4 MB) stay: they are "Sink Lens: Open Demo Trace".
 copy('LICENSE');
 copy('CHANGELOG.md');
 

@@ -7,6 +7,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { CancelledError, SinkLensError } from './engine/errors';
 import type { ExecutionProvider, ModelSummary } from './engine/report';
+import type { Checkpoint } from './engine/trace/checkpoints';
+import type { TraceCheckpoint, TraceDocument } from './engine/trace/traceDocument';
 import { Disposable } from './dispose';
 import type {
   AttentionMapPayload,
@@ -18,6 +20,7 @@ import type {
   ToWorkerMessage,
   WorkerPrompt,
   WorkerRunOptions,
+  WorkerTraceOptions,
 } from './shared/protocol';
 
 export interface RunHandlers {
@@ -37,6 +40,8 @@ export interface AnalysisRequest {
 interface Pending {
   handlers: RunHandlers;
   onAttentionMap?(map: AttentionMapPayload): void;
+  onTraceCheckpoint?(checkpoint: TraceCheckpoint, index: number, total: number, cached: boolean): void;
+  onTraceResult?(trace: TraceDocument): void;
   resolve(): void;
   reject(error: Error): void;
 }
@@ -79,6 +84,24 @@ export class AnalysisClient extends Disposable {
       signal,
     ).then(() => {
       if (!result) throw new SinkLensError('runtime', 'no-map', 'the worker finished without sending the attention map');
+      return result;
+    });
+  }
+
+  /** A checkpoint trace in the worker; cancelling (signal) kills the worker, finished checkpoints stay cached. */
+  trace(
+    checkpoints: Checkpoint[],
+    options: WorkerTraceOptions,
+    onCheckpoint: (checkpoint: TraceCheckpoint, index: number, total: number, cached: boolean) => void,
+    signal?: AbortSignal,
+  ): Promise<TraceDocument> {
+    let result: TraceDocument | undefined;
+    return this.request(
+      (requestId) => ({ type: 'trace', requestId, checkpoints, options }),
+      { handlers: {}, onTraceCheckpoint: onCheckpoint, onTraceResult: (trace) => (result = trace) },
+      signal,
+    ).then(() => {
+      if (!result) throw new SinkLensError('runtime', 'no-trace', 'the worker finished without sending the trace');
       return result;
     });
   }
@@ -174,6 +197,12 @@ export class AnalysisClient extends Disposable {
         break;
       case 'attentionMap':
         pending.onAttentionMap?.(message.map);
+        break;
+      case 'traceCheckpoint':
+        pending.onTraceCheckpoint?.(message.checkpoint, message.index, message.total, message.cached);
+        break;
+      case 'traceResult':
+        pending.onTraceResult?.(message.trace);
         break;
       case 'done':
         this.pending.delete(message.inReplyTo);

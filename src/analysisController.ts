@@ -9,6 +9,7 @@ import { modelDisplayName, modelExists, readSettings, resolveModelPath } from '.
 import { Disposable, DisposableValue } from './dispose';
 import { CancelledError, SinkLensError } from './engine/errors';
 import type { SinkReport } from './engine/report';
+import { askLongPrompt, presetChoice, tooLong, type LongPromptChoice } from './longPrompt';
 import { extractPrompt, type PromptSpan } from './promptExtraction';
 import { reportCsv, type CsvTable } from './shared/reportCsv';
 import type { FromWebviewMessage, RunLayer, RunSummary, WebviewState } from './shared/protocol';
@@ -61,8 +62,12 @@ export class AnalysisController extends Disposable implements PanelHost {
     return resolveModelPath(readSettings(), this.extensionUri.fsPath);
   }
 
-  /** The command. Returns the report (tests use it); undefined when nothing ran. */
-  async analyzePromptUnderCursor(): Promise<AnalyzeResult | undefined> {
+  /**
+   * The command. Returns the report (tests use it); undefined when nothing ran. `argument` may
+   * preset the answer to the long-prompt question (`{ longPrompt: 'truncate' }`, for tests); any
+   * other argument (a menu's Uri) is ignored.
+   */
+  async analyzePromptUnderCursor(argument?: unknown): Promise<AnalyzeResult | undefined> {
     const editor = vscode.window.activeTextEditor;
     if (!editor) {
       void vscode.window.showWarningMessage('Sink Lens: open a file and put the cursor in a prompt first.');
@@ -88,7 +93,7 @@ export class AnalysisController extends Disposable implements PanelHost {
       kind: span.kind,
       start: span.start,
       end: span.end,
-    });
+    }, { longPrompt: presetChoice(argument) });
   }
 
   /** Re-runs a stored run's prompt, optionally without BOS. */
@@ -105,6 +110,11 @@ export class AnalysisController extends Disposable implements PanelHost {
     const stillThere = document && offsets && stored?.sourceText != null && document.getText().slice(offsets[0], offsets.at(-1)) === stored.sourceText;
     const target = stillThere ? { document, offsets, kind: 'selection' as const, start: offsets[0], end: offsets.at(-1)! } : undefined;
     return this.run(record.prompt.text, record.prompt.source, target, { addBos: overrides.addBos ?? record.options.addBos, modelPath: record.modelPath });
+  }
+
+  /** Analyses a text that is not in an editor (a trace checkpoint's probe prompt) through the normal run path. */
+  analyzeText(text: string, source: string, overrides: { addBos?: boolean; modelPath?: string } = {}): Promise<AnalyzeResult | undefined> {
+    return this.run(text, source, undefined, overrides);
   }
 
   async showRun(target: { runId: string; layer?: number; head?: number; token?: number }): Promise<void> {
@@ -140,6 +150,12 @@ export class AnalysisController extends Disposable implements PanelHost {
 
   showPanel(): void {
     this.ensurePanel().reveal();
+  }
+
+  /** The report panel when one is open (tests observe and close it). */
+  currentPanel(): SinkPanel | undefined {
+    const panel = this.panel.value;
+    return panel && !panel.isDisposed ? panel : undefined;
   }
 
   async exportRun(runId: string): Promise<void> {
@@ -208,7 +224,7 @@ export class AnalysisController extends Disposable implements PanelHost {
     text: string,
     source: string,
     target: { document: vscode.TextDocument; offsets: number[]; kind: PromptSpan['kind']; start: number; end: number } | undefined,
-    overrides: { addBos?: boolean; modelPath?: string } = {},
+    overrides: { addBos?: boolean; modelPath?: string; truncate?: boolean; maxTokens?: number; longPrompt?: LongPromptChoice } = {},
   ): Promise<AnalyzeResult | undefined> {
     const settings = readSettings();
     const modelPath = overrides.modelPath ?? this.modelPath();
@@ -222,7 +238,12 @@ export class AnalysisController extends Disposable implements PanelHost {
       runId,
       model: { modelPath, device: settings.device },
       prompt: { kind: 'text', text, source },
-      options: { addBos: overrides.addBos ?? settings.addBos, epsilon: settings.epsilon, maxTokens: settings.maxTokens },
+      options: {
+        addBos: overrides.addBos ?? settings.addBos,
+        epsilon: settings.epsilon,
+        maxTokens: overrides.maxTokens ?? settings.maxTokens,
+        ...(overrides.truncate ? { truncate: true } : {}),
+      },
     };
     const live: LiveRun = { record: null, request, summary: null, layers: [], received: [], done: false, error: null };
     this.runs.set(runId, live);
@@ -272,6 +293,15 @@ export class AnalysisController extends Disposable implements PanelHost {
     } catch (error) {
       live.error = error instanceof Error ? error : new Error(String(error));
       this.runs.delete(runId);
+      // Longer than sinkLens.maxTokens: say how long, and let the user truncate or go on.
+      const long = overrides.truncate || overrides.maxTokens !== undefined ? undefined : tooLong(error);
+      if (long) {
+        this.log.info(`prompt of ${long.tokens} tokens is over the limit of ${long.limit}`);
+        const choice = overrides.longPrompt ?? (await askLongPrompt(long));
+        if (choice === 'truncate') return this.run(text, source, target, { ...overrides, truncate: true });
+        if (choice === 'analyzeAll') return this.run(text, source, target, { ...overrides, maxTokens: long.tokens });
+        return undefined;
+      }
       this.currentPanelFor(runId)?.post({ type: 'runError', runId, error: toErrorPayload(error) });
       this.showError(error);
       return undefined;

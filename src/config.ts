@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { Device } from './engine/report';
+import { settingForTrust } from './trustedSetting';
 
 export const SECTION = 'sinkLens';
 
@@ -21,10 +22,12 @@ export interface SinkLensSettings {
 export function readSettings(): SinkLensSettings {
   const config = vscode.workspace.getConfiguration(SECTION);
   // In an untrusted workspace a workspace-level modelPath is ignored by VS Code already
-  // (restrictedConfigurations); `get` returns the user's value or the default.
+  // (restrictedConfigurations); settingForTrust checks it again, from inspect(), so that a model
+  // named by an untrusted workspace is never loaded whatever VS Code does.
+  const trusted = vscode.workspace.isTrusted;
   return {
-    modelPath: config.get<string>('modelPath', '').trim(),
-    device: config.get<Device>('device', 'auto'),
+    modelPath: (trusted ? config.get<string>('modelPath', '') : settingForTrust(config.inspect<string>('modelPath'), false, '')).trim(),
+    device: trusted ? config.get<Device>('device', 'auto') : settingForTrust(config.inspect<Device>('device'), false, 'auto'),
     epsilon: config.get<number>('epsilon', 0.3),
     maxTokens: config.get<number>('maxTokens', 2048),
     addBos: config.get<boolean>('addBos', true),

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { AnalysisClient } from './analysisClient';
 import { AnalysisController } from './analysisController';
 import { modelDisplayName, SECTION } from './config';
+import { installCudaProviderCommand } from './cudaInstallCommand';
 import { pickModel } from './modelPicker';
 import { RunStore } from './runStore';
 import { RunsTreeProvider, type RunsNode } from './runsTree';
@@ -14,6 +15,10 @@ import { PANEL_VIEW_TYPE } from './sinkPanel';
 import type { WebviewState } from './shared/protocol';
 import { SinkStatusBar } from './statusBar';
 import { TokenDecorations } from './tokenDecorations';
+import { TraceController } from './traceController';
+import { TRACE_PANEL_VIEW_TYPE } from './tracePanel';
+import { TraceStore } from './traceStore';
+import type { TraceWebviewState } from './shared/traceProtocol';
 
 export interface SinkLensApi {
   controller: AnalysisController;
@@ -21,6 +26,7 @@ export interface SinkLensApi {
   store: RunStore;
   tree: RunsTreeProvider;
   client: AnalysisClient;
+  traces: TraceController;
 }
 
 type RunArgument = { runId: string } | RunsNode | undefined;
@@ -37,6 +43,13 @@ export function activate(context: vscode.ExtensionContext): SinkLensApi {
   const controller = new AnalysisController(context.extensionUri, client, store, tree, statusBar, decorations, log);
   const treeView = vscode.window.createTreeView('sinkLens.runs', { treeDataProvider: tree, showCollapseAll: true });
   context.subscriptions.push(client, tree, statusBar, decorations, controller, treeView);
+  // Checkpoint traces: kept in the workspace's storage like runs; per-checkpoint results cached globally.
+  const traceStore = new TraceStore(storageFolder);
+  const traces = new TraceController(
+    context.extensionUri, client, traceStore, tree, controller, vscode.Uri.joinPath(context.globalStorageUri, 'trace-cache').fsPath, log,
+  );
+  tree.setTraceSource(traceStore);
+  context.subscriptions.push(traces);
 
   const runIdOf = (argument: RunArgument): string | undefined => {
     if (!argument) {
@@ -50,7 +63,7 @@ export function activate(context: vscode.ExtensionContext): SinkLensApi {
   const register = (command: string, handler: (...args: never[]) => unknown) =>
     context.subscriptions.push(vscode.commands.registerCommand(command, handler));
 
-  register('sinkLens.analyzePrompt', () => controller.analyzePromptUnderCursor());
+  register('sinkLens.analyzePrompt', (argument?: unknown) => controller.analyzePromptUnderCursor(argument));
   register('sinkLens.selectModel', async () => {
     const path = await pickModel(context);
     if (path !== undefined) statusBar.setModel(modelDisplayName(controller.modelPath()));
@@ -75,6 +88,21 @@ export function activate(context: vscode.ExtensionContext): SinkLensApi {
     const runId = runIdOf(argument);
     return runId ? controller.deleteRun(runId) : undefined;
   });
+  register('sinkLens.installCudaProvider', (argument?: unknown) => installCudaProviderCommand(context, client, log, argument));
+
+  register('sinkLens.analyzeTrace', (folder?: vscode.Uri) => traces.analyzeFolder(folder instanceof vscode.Uri ? folder : undefined));
+  register('sinkLens.openDemoTrace', () => traces.openDemo());
+  register('sinkLens.showTrace', (target?: { traceId: string; selected?: number } | { trace: { id: string } }) => {
+    const traceId = target && ('traceId' in target ? target.traceId : target.trace?.id);
+    return traceId ? traces.showTrace(traceId, 'selected' in target! ? target.selected : undefined) : undefined;
+  });
+  context.subscriptions.push(
+    vscode.window.registerWebviewPanelSerializer(TRACE_PANEL_VIEW_TYPE, {
+      async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: TraceWebviewState | null) {
+        traces.revive(panel, state ?? null);
+      },
+    }),
+  );
 
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
@@ -89,7 +117,7 @@ export function activate(context: vscode.ExtensionContext): SinkLensApi {
   );
 
   void controller.restoreDecorations(vscode.window.activeTextEditor);
-  return { controller, decorations, store, tree, client };
+  return { controller, decorations, store, tree, client, traces };
 }
 
 export function deactivate(): void {

@@ -6,19 +6,30 @@ import * as vscode from 'vscode';
 import { modelDisplayName } from './config';
 import { Disposable } from './dispose';
 import type { RunRecord, RunStore } from './runStore';
+import type { TraceRecord } from './traceStore';
 
 export type RunsNode =
   | { kind: 'model'; modelPath: string; runs: RunRecord[] }
   | { kind: 'run'; run: RunRecord }
   | { kind: 'layer'; run: RunRecord; layer: number }
-  | { kind: 'head'; run: RunRecord; layer: number; head: number };
+  | { kind: 'head'; run: RunRecord; layer: number; head: number }
+  | { kind: 'traces'; traces: TraceRecord[] }
+  | { kind: 'trace'; trace: TraceRecord };
 
 export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvider<RunsNode> {
   private readonly _onDidChangeTreeData = this._register(new vscode.EventEmitter<RunsNode | undefined>());
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
 
+  /** Checkpoint traces (src/traceStore.ts), listed under a "Traces" node when there are any. */
+  private traces: { list(): Promise<TraceRecord[]> } | undefined;
+
   constructor(private readonly store: RunStore) {
     super();
+  }
+
+  setTraceSource(traces: { list(): Promise<TraceRecord[]> }): void {
+    this.traces = traces;
+    this.refresh();
   }
 
   refresh(): void {
@@ -31,7 +42,11 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
       for (const run of await this.store.list()) {
         byModel.set(run.modelPath, [...(byModel.get(run.modelPath) ?? []), run]);
       }
-      return [...byModel].map(([modelPath, runs]) => ({ kind: 'model', modelPath, runs }));
+      const traces = (await this.traces?.list()) ?? [];
+      return [
+        ...[...byModel].map(([modelPath, runs]): RunsNode => ({ kind: 'model', modelPath, runs })),
+        ...(traces.length ? [{ kind: 'traces', traces } as const] : []),
+      ];
     }
     switch (node.kind) {
       case 'model':
@@ -40,7 +55,10 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
         return node.run.sinkScore.map((_, layer) => ({ kind: 'layer', run: node.run, layer }));
       case 'layer':
         return node.run.sinkScore[node.layer].map((_, head) => ({ kind: 'head', run: node.run, layer: node.layer, head }));
+      case 'traces':
+        return node.traces.map((trace) => ({ kind: 'trace', trace }));
       case 'head':
+      case 'trace':
         return [];
     }
   }
@@ -48,7 +66,7 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
   getParent(node: RunsNode): RunsNode | undefined {
     if (node.kind === 'head') return { kind: 'layer', run: node.run, layer: node.layer };
     if (node.kind === 'layer') return { kind: 'run', run: node.run };
-    return undefined;
+    return undefined; // a trace's parent is rebuilt by getChildren; reveal() is not used on traces
   }
 
   getTreeItem(node: RunsNode): vscode.TreeItem {
@@ -102,6 +120,26 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
         item.iconPath = new vscode.ThemeIcon(score > node.run.epsilon ? 'flame' : 'symbol-field');
         item.contextValue = 'head';
         item.command = { command: 'sinkLens.showRun', title: 'Show Head', arguments: [{ runId: node.run.id, layer: node.layer, head: node.head }] };
+        return item;
+      }
+      case 'traces': {
+        const item = new vscode.TreeItem('Traces', vscode.TreeItemCollapsibleState.Expanded);
+        item.id = 'traces';
+        item.description = `${node.traces.length} trace${node.traces.length === 1 ? '' : 's'}`;
+        item.tooltip = 'Checkpoint traces: the sink metrics across a training run\'s checkpoints';
+        item.iconPath = new vscode.ThemeIcon('graph-line');
+        item.contextValue = 'traces';
+        return item;
+      }
+      case 'trace': {
+        const { trace } = node;
+        const item = new vscode.TreeItem(trace.name, vscode.TreeItemCollapsibleState.None);
+        item.id = `trace:${trace.id}`;
+        item.description = `${trace.checkpoints} checkpoint${trace.checkpoints === 1 ? '' : 's'}`;
+        item.tooltip = `${trace.folder}\n${trace.checkpoints} checkpoints · ${trace.prompts} probe prompt${trace.prompts === 1 ? '' : 's'} · ${trace.executionProvider.toUpperCase()} · ${new Date(trace.createdAt).toLocaleString()}`;
+        item.iconPath = new vscode.ThemeIcon('graph-line');
+        item.contextValue = 'trace';
+        item.command = { command: 'sinkLens.showTrace', title: 'Show Trace', arguments: [{ traceId: trace.id }] };
         return item;
       }
     }

@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { Disposable } from './dispose';
 import type { FromWebviewMessage, ToWebviewMessage, WebviewState } from './shared/protocol';
+import { parseFromWebviewMessage } from './shared/webviewMessages';
 
 export const PANEL_VIEW_TYPE = 'sinkLens.report';
 
@@ -20,6 +21,8 @@ export class SinkPanel extends Disposable {
   /** The run the webview shows (from its state, or the last one posted). */
   runId: string | null = null;
   private ready = false;
+  /** Messages from the webview that failed validation and were dropped. */
+  droppedMessages = 0;
   private readonly queued: ToWebviewMessage[] = [];
 
   static create(extensionUri: vscode.Uri, host: PanelHost): SinkPanel {
@@ -49,7 +52,13 @@ export class SinkPanel extends Disposable {
     panel.webview.html = renderHtml(panel.webview, extensionUri);
     this._register(panel.onDidDispose(() => this.dispose()));
     this._register(
-      panel.webview.onDidReceiveMessage((message: FromWebviewMessage) => {
+      panel.webview.onDidReceiveMessage((received: unknown) => {
+        // Validated before use: anything but the shapes the webview sends is dropped.
+        const message = parseFromWebviewMessage(received);
+        if (!message) {
+          this.droppedMessages++;
+          return;
+        }
         if (message.type === 'ready') {
           this.ready = true;
           if (message.state?.runId) this.runId = message.state.runId;

@@ -21,6 +21,8 @@ import type {
   ReportWarning,
   RuntimeSummary,
 } from '../engine/report';
+import type { Checkpoint } from '../engine/trace/checkpoints';
+import type { TraceCheckpoint, TraceDocument } from '../engine/trace/traceDocument';
 
 // ---------------------------------------------------------------------------------------------
 // Pieces of a streamed run
@@ -103,6 +105,8 @@ export interface WorkerRunOptions {
   addBos: boolean;
   epsilon: number;
   maxTokens: number;
+  /** Above maxTokens: analyse the first maxTokens tokens (the report warns) instead of refusing. */
+  truncate?: boolean;
 }
 
 export interface ModelRef {
@@ -113,7 +117,17 @@ export interface ModelRef {
 export type ToWorkerMessage =
   | { type: 'analyze'; requestId: number; runId: string; model: ModelRef; prompt: WorkerPrompt; options: WorkerRunOptions; withReceived: boolean }
   | { type: 'attentionMap'; requestId: number; runId: string; model: ModelRef; prompt: WorkerPrompt; options: WorkerRunOptions; layer: number; head: number }
+  | { type: 'trace'; requestId: number; checkpoints: Checkpoint[]; options: WorkerTraceOptions }
   | { type: 'cancel'; requestId: number };
+
+/** A checkpoint trace (engine's runTrace): the worker measures one checkpoint at a time, cached in cacheFolder. */
+export interface WorkerTraceOptions {
+  prompts: string[];
+  device: Device;
+  epsilon: number;
+  addBos?: boolean;
+  cacheFolder: string;
+}
 
 export type FromWorkerMessage =
   | { type: 'ready'; pid: number }
@@ -122,6 +136,8 @@ export type FromWorkerMessage =
   | { type: 'runLayer'; inReplyTo: number; layer: RunLayer }
   | { type: 'runReceived'; inReplyTo: number; received: RunReceived }
   | { type: 'attentionMap'; inReplyTo: number; map: AttentionMapPayload }
+  | { type: 'traceCheckpoint'; inReplyTo: number; checkpoint: TraceCheckpoint; index: number; total: number; cached: boolean }
+  | { type: 'traceResult'; inReplyTo: number; trace: TraceDocument }
   | { type: 'done'; inReplyTo: number }
   | { type: 'error'; inReplyTo: number; error: ErrorPayload };
 

@@ -4,9 +4,12 @@
  * run as summary → layers → (optionally) attention received per layer → done.
  */
 import type { AnalyzeOptions, AttentionMaps, PromptInput } from '../engine/api';
-import { asSinkLensError, CancelledError } from '../engine/errors';
+import { asSinkLensError, CancelledError, SinkLensError } from '../engine/errors';
 import type { Device, ExecutionProvider, ModelSummary, SinkReport } from '../engine/report';
 import type { ErrorPayload, FromWorkerMessage, ToWorkerMessage, WorkerPrompt, WorkerRunOptions } from '../shared/protocol';
+import type { Checkpoint } from '../engine/trace/checkpoints';
+import type { TraceOptions } from '../engine/trace/traceRunner';
+import type { TraceDocument } from '../engine/trace/traceDocument';
 import { attentionReceived, selectHead, toRunLayers, toRunSummary } from '../shared/reportParts';
 
 /** What the worker needs from the engine's Analyzer (src/engine/analyzer.ts). */
@@ -26,7 +29,10 @@ export interface AnalyzerSource {
 }
 export type Send = (message: FromWorkerMessage) => void;
 
-type Job = Extract<ToWorkerMessage, { type: 'analyze' | 'attentionMap' }>;
+/** The engine's runTrace (src/engine/trace/traceRunner.ts): opens and releases one checkpoint at a time. */
+export type TraceRunner = (checkpoints: Checkpoint[], options: TraceOptions) => Promise<TraceDocument>;
+
+type Job = Extract<ToWorkerMessage, { type: 'analyze' | 'attentionMap' | 'trace' }>;
 
 export class AnalysisService {
   private readonly queue: Job[] = [];
@@ -38,6 +44,7 @@ export class AnalysisService {
   constructor(
     private readonly analyzers: AnalyzerSource,
     private readonly send: Send,
+    private readonly traceRunner?: TraceRunner,
   ) {}
 
   handle(message: ToWorkerMessage): void {
@@ -76,6 +83,7 @@ export class AnalysisService {
         const signal = this.controllers.get(job.requestId)!.signal;
         try {
           if (job.type === 'analyze') await this.analyze(job, signal);
+          else if (job.type === 'trace') await this.trace(job, signal);
           else await this.attentionMap(job, signal);
           this.send({ type: 'done', inReplyTo: job.requestId });
         } catch (error) {
@@ -90,7 +98,24 @@ export class AnalysisService {
     }
   }
 
-  private async analyzerFor(job: Job): Promise<AnalyzerLike> {
+  /**
+   * A checkpoint trace. The open analyzers are released first, so that memory holds one model at
+   * a time (runTrace itself releases each checkpoint's session before opening the next).
+   */
+  private async trace(job: Extract<Job, { type: 'trace' }>, signal: AbortSignal): Promise<void> {
+    if (!this.traceRunner) throw new SinkLensError('runtime', 'no-trace', 'this worker cannot run traces');
+    this.lastMaps = null;
+    await this.analyzers.disposeAll();
+    const trace = await this.traceRunner(job.checkpoints, {
+      ...job.options,
+      signal,
+      onCheckpoint: (checkpoint, index, total, cached) =>
+        this.send({ type: 'traceCheckpoint', inReplyTo: job.requestId, checkpoint, index, total, cached }),
+    });
+    this.send({ type: 'traceResult', inReplyTo: job.requestId, trace });
+  }
+
+  private async analyzerFor(job: Extract<Job, { type: 'analyze' | 'attentionMap' }>): Promise<AnalyzerLike> {
     // The pool opens each model once per device and forgets one that failed to open, so a
     // fixed model file is tried again next time.
     const opened = await this.analyzers.get(job.model.modelPath, job.model.device);
@@ -151,7 +176,7 @@ function toPromptInput(prompt: WorkerPrompt): PromptInput {
 }
 
 function toAnalyzeOptions(options: WorkerRunOptions, signal: AbortSignal): AnalyzeOptions {
-  return { addBos: options.addBos, epsilon: options.epsilon, maxTokens: options.maxTokens, signal };
+  return { addBos: options.addBos, epsilon: options.epsilon, maxTokens: options.maxTokens, truncate: options.truncate, signal };
 }
 
 /** Lets a pending 'cancel' message in before the next step. */

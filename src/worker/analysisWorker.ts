@@ -5,6 +5,7 @@
  * serialization, which keeps Float32Arrays binary.
  */
 import { AnalyzerPool } from '../engine/analyzerPool';
+import { runTrace } from '../engine/trace/traceRunner';
 import type { FromWorkerMessage, ToWorkerMessage } from '../shared/protocol';
 import { isToWorkerMessage } from '../shared/protocol';
 import { AnalysisService } from './analysisService';
@@ -14,7 +15,7 @@ function send(message: FromWorkerMessage): void {
 }
 
 // Two models stay open (e.g. a model and the one it is compared with); older ones are released.
-const service = new AnalysisService(new AnalyzerPool(2), send);
+const service = new AnalysisService(new AnalyzerPool(2), send, runTrace);
 
 process.on('message', (message: unknown) => {
   if (isToWorkerMessage(message)) service.handle(message as ToWorkerMessage);

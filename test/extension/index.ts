@@ -12,6 +12,7 @@ import { metrics } from './metrics';
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 180_000 });
   mocha.addFile(join(__dirname, 'sinkLens.test.js'));
+  mocha.addFile(join(__dirname, 'reliability.test.js'));
   const results: { title: string; state: string; error?: string }[] = [];
   return new Promise((resolve, reject) => {
     const runner = mocha.run((failures) => {

@@ -30,6 +30,8 @@ export function locateModelFiles(givenPath: string, sharedTokenizer?: string): M
     throw new SinkLensError('model', 'not-onnx', `${basename(absolute)} is not an .onnx file; give the model's folder or its .onnx file`);
   }
   const optional = (name: string) => (existsSync(join(folder, name)) ? join(folder, name) : null);
+  // A checkpoint of a training run (no tokenizer of its own) takes the one its trace.json names.
+  sharedTokenizer ??= optional('tokenizer.json') ? undefined : manifestTokenizer(folder);
   const besideShared = (name: string) => (sharedTokenizer && existsSync(join(dirname(sharedTokenizer), name)) ? join(dirname(sharedTokenizer), name) : null);
   return {
     givenPath,
@@ -40,6 +42,20 @@ export function locateModelFiles(givenPath: string, sharedTokenizer?: string): M
     config: optional('config.json'),
     genaiConfig: optional('genai_config.json'),
   };
+}
+
+/** The "tokenizer" of a trace.json manifest in the model's folder or the one above (a run's checkpoints). */
+function manifestTokenizer(folder: string): string | undefined {
+  for (const candidate of [folder, dirname(folder)]) {
+    let manifest: { tokenizer?: unknown } | null = null;
+    try {
+      manifest = readJsonIfPresent(join(candidate, 'trace.json')) as { tokenizer?: unknown } | null;
+    } catch {
+      continue; // an unreadable manifest of someone else's: not this model's problem
+    }
+    if (typeof manifest?.tokenizer === 'string') return resolve(candidate, manifest.tokenizer);
+  }
+  return undefined;
 }
 
 function findOnnxInFolder(folder: string): string {

@@ -13,7 +13,8 @@ import { get as httpGet, IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { CancelledError, SinkLensError } from '../errors';
-import { onnxruntimeBinaryFolder, onnxruntimeVersion } from './sessionFactory';
+// Not from sessionFactory: that loads onnxruntime, and the extension host runs this installer.
+import { installedOnnxruntimeVersion, onnxruntimeBinaryFolder } from './onnxruntimeFiles';
 
 export const DEFAULT_CUDA_PROVIDER_SOURCE = 'https://api.nuget.org/v3-flatcontainer/';
 const PACKAGE = 'microsoft.ml.onnxruntime.gpu.linux';
@@ -46,7 +47,7 @@ export async function installCudaProvider(options: CudaInstallOptions): Promise<
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     throw new SinkLensError('runtime', 'cuda-unsupported-platform', `the CUDA provider package exists for linux-x64 only, not ${process.platform}-${process.arch}`);
   }
-  const version = options.version ?? onnxruntimeVersion;
+  const version = options.version ?? installedOnnxruntimeVersion();
   const binaryFolder = options.binaryFolder ?? onnxruntimeBinaryFolder();
   if (!binaryFolder) throw new SinkLensError('runtime', 'no-onnxruntime-binding', 'onnxruntime-node\'s binding folder was not found; reinstall the extension');
   const packageUrl = cudaPackageUrl(options.source ?? DEFAULT_CUDA_PROVIDER_SOURCE, version);

@@ -3,11 +3,12 @@
  * back by itself: asking for CUDA without its provider libraries throws at session creation, so
  * we catch that, record why, and create the session on the CPU.
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { SinkLensError } from '../errors';
 import type { Device, ExecutionProvider } from '../report';
+import { onnxruntimeBinaryFolder } from './onnxruntimeFiles';
 
 export interface OpenedSession {
   session: ort.InferenceSession;
@@ -18,17 +19,6 @@ export interface OpenedSession {
 export const onnxruntimeVersion: string = ort.env.versions?.node ?? 'unknown';
 
 const CUDA_PROVIDER_LIBRARY = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
-
-/** The folder holding onnxruntime-node's native binding for this platform. */
-export function onnxruntimeBinaryFolder(): string | null {
-  const root = join(dirname(require.resolve('onnxruntime-node/package.json')), 'bin');
-  if (!existsSync(root)) return null;
-  for (const napi of readdirSync(root)) {
-    const folder = join(root, napi, process.platform, process.arch);
-    if (existsSync(folder)) return folder;
-  }
-  return null;
-}
 
 export function cudaProviderInstalled(): boolean {
   const folder = onnxruntimeBinaryFolder();

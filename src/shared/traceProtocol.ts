@@ -1,0 +1,35 @@
+/**
+ * Messages of the checkpoint-trace panel (host ↔ webview/trace). Kept apart from the report
+ * panel's protocol: the two webviews share nothing but the engine's trace document. No `vscode`
+ * and no DOM types here.
+ */
+import type { TraceDocument } from '../engine/trace/traceDocument';
+
+/** What the trace webview keeps with setState and what the serializer restores from. */
+export interface TraceWebviewState {
+  traceId: string | null;
+  /** Index of the selected checkpoint (by step order); null: the last one. */
+  selected: number | null;
+}
+
+/** A trace as the panel shows it: while it runs, `trace.checkpoints` holds those measured so far. */
+export interface TraceView {
+  traceId: string;
+  /** Short name for titles (the folder's last two parts). */
+  name: string;
+  folder: string;
+  /** Checkpoints found; trace.checkpoints.length of them are measured. */
+  total: number;
+  done: boolean;
+  trace: TraceDocument;
+}
+
+export type ToTraceWebviewMessage =
+  | { type: 'trace'; view: TraceView }
+  | { type: 'traceError'; traceId: string; message: string }
+  | { type: 'select'; index: number };
+
+export type FromTraceWebviewMessage =
+  | { type: 'ready'; state: TraceWebviewState | null }
+  | { type: 'stateChanged'; state: TraceWebviewState }
+  | { type: 'openCheckpoint'; traceId: string; index: number };

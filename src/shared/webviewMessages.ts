@@ -1,0 +1,65 @@
+/**
+ * Validation of messages from the webview before the host uses them. The webview renders document
+ * text; were anything ever to run in it, what it can send is still limited to these shapes, with
+ * numbers in range and strings bounded. Anything else is dropped.
+ */
+import type { ExportKind, FromWebviewMessage, WebviewState } from './protocol';
+
+const MAX_RUN_ID = 200;
+const MAX_NAME = 300;
+/** A PNG of a tall chart as a data URL, or a CSV of a large report. */
+const MAX_EXPORT_DATA = 64 * 1024 * 1024;
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isIndex = (value: unknown, min = 0): value is number => Number.isSafeInteger(value) && (value as number) >= min && (value as number) < 1_000_000_000;
+const isRunId = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && value.length <= MAX_RUN_ID && /^[\w.:-]+$/.test(value);
+
+function parseState(value: unknown): WebviewState | undefined {
+  if (!isObject(value)) return undefined;
+  const { runId, layer, head, focusedToken, mapOpen } = value;
+  if (!(runId === null || isRunId(runId))) return undefined;
+  if (!isIndex(layer) || !isIndex(head, -1) || !(focusedToken === null || focusedToken === undefined || isIndex(focusedToken)) || typeof mapOpen !== 'boolean') return undefined;
+  return { runId, layer, head, focusedToken: focusedToken ?? null, mapOpen };
+}
+
+/** The message as the host may use it, or undefined when it is not one the webview sends. */
+export function parseFromWebviewMessage(value: unknown): FromWebviewMessage | undefined {
+  if (!isObject(value) || typeof value.type !== 'string') return undefined;
+  switch (value.type) {
+    case 'ready': {
+      if (value.state === null || value.state === undefined) return { type: 'ready', state: null };
+      const state = parseState(value.state);
+      return state ? { type: 'ready', state } : undefined;
+    }
+    case 'stateChanged': {
+      const state = parseState(value.state);
+      return state ? { type: 'stateChanged', state } : undefined;
+    }
+    case 'requestAttentionMap': {
+      const { requestId, runId, layer, head } = value;
+      if (!isIndex(requestId) || !isRunId(runId) || !isIndex(layer) || !isIndex(head, -1)) return undefined;
+      return { type: 'requestAttentionMap', requestId, runId, layer, head };
+    }
+    case 'export': {
+      const { kind, name, data } = value;
+      if (kind !== 'png' && kind !== 'json' && kind !== 'csv') return undefined;
+      // A file name only: no folders, no control characters (the user still confirms in a save dialog).
+      if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME || /[\\/\0-\x1f]|^\.\.?$/.test(name)) return undefined;
+      if (data !== undefined && (typeof data !== 'string' || data.length > MAX_EXPORT_DATA)) return undefined;
+      if (kind === 'png' && (data === undefined || !data.startsWith('data:image/png;base64,'))) return undefined;
+      return { type: 'export', kind: kind as ExportKind, name, ...(data !== undefined ? { data } : {}) };
+    }
+    case 'revealToken': {
+      const { runId, token } = value;
+      if (!isRunId(runId) || !isIndex(token)) return undefined;
+      return { type: 'revealToken', runId, token };
+    }
+    case 'command': {
+      const { command } = value;
+      if (command !== 'selectModel' && command !== 'openSettings' && command !== 'rerun') return undefined;
+      return { type: 'command', command };
+    }
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * A user's path to a checkpoint trace in the real workbench (code-server + Chromium): run "Sink
+ * Lens: Open Demo Trace" from the command palette, read the trace webview (8 checkpoints; the sink
+ * rate at step 0 and at the last step, checked against `sink-lens trace` on the same checkpoints),
+ * move the slider with the keyboard, hover the heat map, save screenshots in the dark and light
+ * themes (test-results/trace-dark.png, trace-light.png), open a checkpoint in the Sink Report and
+ * see the trace in the explorer. Skips, saying why, when code-server, chromium or the demo
+ * checkpoints are missing.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { chromium, type FrameLocator, type Page } from 'playwright-core';
+import type { TraceDocument } from '../../src/engine/trace/traceDocument';
+import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  createSandbox,
+  installExtension,
+  missingPrerequisite,
+  moveMouseInto,
+  packageVsix,
+  removeSandbox,
+  REPO,
+  RESULTS,
+  startCodeServer,
+  writeUserSettings,
+} from './codeServer';
+
+const CHECKPOINTS = join(REPO, 'models', 'sinklet', 'checkpoints');
+const PROMPTS = join(REPO, 'models', 'sinklet', 'samples.txt');
+
+async function runCommand(page: Page, title: string): Promise<void> {
+  // Contributed commands reach the palette a few seconds after the workbench shows: retry.
+  for (let attempt = 0; ; attempt++) {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${title}`);
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    try {
+      await row.waitFor({ state: 'visible', timeout: 5_000 });
+      await input.press('Enter');
+      return;
+    } catch (error) {
+      await page.keyboard.press('Escape');
+      if (attempt >= 12) throw error;
+    }
+  }
+}
+
+/** The webview whose page has `selector` (the trace panel and, later, the Sink Report are both open). */
+async function webviewWith(page: Page, selector: string, timeout = 120_000): Promise<FrameLocator> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const frames = page.locator('iframe.webview.ready');
+    const count = await frames.count();
+    for (let i = 0; i < count; i++) {
+      const view = frames.nth(i).contentFrame().frameLocator('iframe#active-frame');
+      if ((await view.locator(selector).count().catch(() => 0)) > 0) return view;
+    }
+    if (Date.now() > deadline) throw new Error(`no webview shows ${selector}`);
+    await page.waitForTimeout(500);
+  }
+}
+
+function cliTrace(sandboxRoot: string): TraceDocument {
+  const out = join(sandboxRoot, 'cli-trace.json');
+  const result = spawnSync(
+    process.execPath,
+    [join(REPO, 'dist', 'cli.js'), 'trace', '--checkpoints', CHECKPOINTS, '--prompts', PROMPTS, '--device', 'cpu', '--out', out, '--cache', join(sandboxRoot, 'cli-trace-cache')],
+    { encoding: 'utf8' },
+  );
+  assert.equal(result.status, 0, `the CLI traced the same checkpoints: ${result.stderr}`);
+  return JSON.parse(readFileSync(out, 'utf8')) as TraceDocument;
+}
+
+const numberOf = async (view: FrameLocator, testId: string) => Number(await view.getByTestId(testId).getAttribute('data-value'));
+
+test('palette → Open Demo Trace → the trace webview shows the emergence (light and dark)', { timeout: 900_000 }, async (t) => {
+  const missing = missingPrerequisite() ?? (existsSync(join(CHECKPOINTS, 'trace.json')) ? null : `no demo checkpoints at ${CHECKPOINTS}`);
+  if (missing) {
+    t.skip(missing);
+    return;
+  }
+  mkdirSync(RESULTS, { recursive: true });
+  const sandbox = createSandbox('trace');
+  const settings = { 'workbench.colorTheme': 'Default Dark Modern', 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'sinkLens.device': 'cpu' };
+  writeUserSettings(sandbox, settings);
+  const vsix = packageVsix(sandbox.root);
+  installExtension(sandbox, vsix);
+  const expected = cliTrace(sandbox.root);
+  const server = await startCodeServer(sandbox);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  const consoleLines: string[] = [];
+  page.on('console', (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
+  const shot = (name: string) => page.screenshot({ path: join(RESULTS, name) });
+  const tallShot = async (name: string) => {
+    await page.setViewportSize({ width: 1600, height: 1900 });
+    await page.waitForTimeout(800); // let the charts' resize observers settle before the picture
+    await shot(name);
+    await page.setViewportSize({ width: 1600, height: 1000 });
+  };
+  let passed = false;
+  try {
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(sandbox.workspace)}`);
+    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 120_000 });
+    await runCommand(page, 'View: Toggle Primary Side Bar Visibility');
+
+    await runCommand(page, 'Sink Lens: Open Demo Trace');
+    const view = await webviewWith(page, 'body[data-trace-state="done"]', 300_000);
+
+    // Eight checkpoints, shown in the header and in the table.
+    const last = expected.checkpoints.length - 1;
+    assert.equal(expected.checkpoints.length, 8);
+    assert.equal(await view.getByTestId('checkpoint-count').getAttribute('data-count'), '8');
+    assert.equal(await view.locator('.trace-table tbody tr').count(), 8);
+
+    // The last checkpoint is selected first: its sink rate is the CLI's, and the sink has formed.
+    assert.equal(await view.getByTestId('selected-step').getAttribute('data-step'), String(expected.checkpoints[last].step));
+    const lastRate = await numberOf(view, 'stat-sink-rate');
+    assert.ok(lastRate >= 0.5, `sinkRate at the last step ${lastRate}`);
+    assert.equal(lastRate.toFixed(6), expected.checkpoints[last].sinkRate.all.toFixed(6));
+    assert.equal((await numberOf(view, 'stat-concentration')).toFixed(6), expected.checkpoints[last].concentration!.toFixed(6));
+    assert.equal((await numberOf(view, 'stat-loss')).toFixed(6), expected.checkpoints[last].loss.toFixed(6));
+
+    // The slider, by keyboard: Home is step 0, where there is no sink yet.
+    const slider = view.getByTestId('trace-slider');
+    await slider.focus();
+    await page.keyboard.press('Home');
+    await view.locator('[data-testid="selected-step"][data-step="0"]').waitFor();
+    const firstRate = await numberOf(view, 'stat-sink-rate');
+    assert.ok(firstRate < 0.1, `sinkRate at step 0 ${firstRate}`);
+    assert.equal(firstRate.toFixed(6), expected.checkpoints[0].sinkRate.all.toFixed(6));
+    // Four steps right: step 1500, where the sink has just emerged.
+    for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowRight');
+    await view.locator(`[data-testid="selected-step"][data-step="${expected.checkpoints[4].step}"]`).waitFor();
+    assert.equal((await numberOf(view, 'stat-sink-rate')).toFixed(6), expected.checkpoints[4].sinkRate.all.toFixed(6));
+    t.diagnostic(`sinkRate: step 0 ${firstRate}, step ${expected.checkpoints[4].step} ${expected.checkpoints[4].sinkRate.all}, step ${expected.checkpoints[last].step} ${lastRate}`);
+
+    // The heat map's read-out under the mouse: the bottom-left cell is step 0, depth 0.
+    const heat = view.getByTestId('trace-heatmap');
+    const box = await heat.boundingBox();
+    assert.ok(box);
+    await moveMouseInto(page, heat, 64 + 6, 6 + 26 * expected.checkpoints[0].depths.length - 6);
+    await view.getByTestId('trace-heatmap-readout').filter({ hasText: /step 0 · depth 0:/ }).waitFor();
+    const readout = await view.getByTestId('trace-heatmap-readout').textContent();
+    assert.ok(readout?.includes(expected.checkpoints[0].p0NormRatio[0]!.toFixed(3)), readout ?? '');
+
+    await tallShot('trace-dark.png');
+    writeUserSettings(sandbox, { ...settings, 'workbench.colorTheme': 'Default Light Modern' });
+    await view.locator('body.vscode-light').waitFor();
+    await tallShot('trace-light.png');
+    const cspViolations = consoleLines.filter((line) => /Content Security Policy|Refused to (load|execute|apply)/i.test(line));
+    assert.deepEqual(cspViolations, [], 'the trace webview runs under its CSP without violations');
+
+    // "Open in Sink Report": the normal single-prompt analysis of the first probe prompt on step 1500.
+    await view.getByTestId('open-in-report').click();
+    const report = await webviewWith(page, 'body[data-run-state="done"]', 300_000);
+    const perPrompt = expected.checkpoints[4].prompts[0].sinkRate.all;
+    const sinkRate = await report.getByTestId('sink-rate').textContent();
+    assert.ok(sinkRate?.includes(`${(perPrompt * 100).toFixed(1)} %`), `${sinkRate} vs ${perPrompt}`);
+    assert.equal(await report.getByTestId('prompt').textContent(), expected.prompts[0]);
+    await shot('trace-report.png');
+
+    // The explorer lists the trace.
+    await page.locator('.activitybar .action-item a[aria-label^="Sink Lens"]').first().click();
+    await page.locator('.pane-body .monaco-list-row', { hasText: 'sinklet/checkpoints' }).first().waitFor();
+    assert.match((await page.locator('.pane-body .monaco-list-row', { hasText: 'sinklet/checkpoints' }).first().textContent()) ?? '', /8 checkpoints/);
+    await shot('trace-explorer.png');
+    passed = true;
+  } catch (error) {
+    await shot('trace-failure.png').catch(() => undefined);
+    writeFileSync(join(RESULTS, 'trace-failure-console.txt'), consoleLines.join('\n'));
+    throw error;
+  } finally {
+    await browser.close();
+    await server.stop();
+    if (passed) removeSandbox(sandbox);
+    else t.diagnostic(`kept for its logs: ${sandbox.root}`);
+  }
+});
