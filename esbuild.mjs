@@ -18,6 +18,7 @@ const bundles = [
   { entryPoints: ['webview/trace/main.ts'], outfile: 'dist/trace.js', platform: 'browser', format: 'iife' },
   { entryPoints: ['webview/trace/styles.css'], outfile: 'dist/trace.css', platform: 'browser' },
   { entryPoints: ['webview/static/staticHost.ts'], outfile: 'dist/static-host.js', platform: 'browser', format: 'iife' },
+  { entryPoints: ['webview/static/traceHost.ts'], outfile: 'dist/static-trace-host.js', platform: 'browser', format: 'iife' },
 ].filter((bundle) => existsSync(bundle.entryPoints[0]));
 
 const contexts = await Promise.all(

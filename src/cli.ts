@@ -24,7 +24,7 @@ Usage:
   sink-lens batch       [--model PATH] --prompts FILE [--positions 8]      many prompts: cross-input cosine
   sink-lens ablate      [--model PATH] (--prompts FILE | --prompt TEXT) (--ablate 0:3,0:5 | --sweep-layer 0)
   sink-lens substitute  [--model PATH] (--prompt TEXT | --ids …)          replace the first token
-  sink-lens trace       --checkpoints DIR|GLOB --prompts FILE [--out trace.json] [--csv trace.csv]
+  sink-lens trace       --checkpoints DIR|GLOB --prompts FILE [--out trace.json] [--csv trace.csv] [--html trace.html]
                         [--jsonl new.jsonl] [--fail-if "sinkRate.fromLayer2 < 0.5"] [--cache DIR]
   sink-lens inspect     --model PATH   what the model is (architecture, layers, heads, dtype, attention path)
   sink-lens demo        analyse the bundled demo model on its first sample prompt

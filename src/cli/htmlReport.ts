@@ -1,16 +1,19 @@
 /**
- * `--html`: the Sink Report panel as one self-contained HTML file. It inlines the same webview
- * bundle the extension shows (dist/webview.js, dist/webview.css) behind a small stand-in for VS
- * Code (dist/static-host.js), with the report and, when small enough, every layer's attention maps
- * embedded. Nothing is loaded from anywhere; a strict CSP with a nonce says so.
+ * `--html`: a panel as one self-contained HTML file. It inlines the same webview bundle the
+ * extension shows (the Sink Report: dist/webview.js; the checkpoint trace: dist/trace.js) behind a
+ * small stand-in for VS Code (dist/static-host.js, dist/static-trace-host.js), with the data
+ * embedded: the report and, when small enough, every layer's attention maps; or the trace.
+ * Nothing is loaded from anywhere; a strict CSP with a nonce says so.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Analyzer } from '../engine/analyzer';
 import type { AnalyzeOptions, PromptInput } from '../engine/api';
 import { SinkLensError } from '../engine/errors';
 import type { SinkReport } from '../engine/report';
+import type { TraceDocument } from '../engine/trace/traceDocument';
+import type { TraceView } from '../shared/traceProtocol';
 
 /** Above this many attention probabilities (all layers and heads), maps are left out of the file. */
 const MAX_EMBEDDED_VALUES = 4_000_000;
@@ -70,9 +73,18 @@ export async function renderReportHtml(analyzer: Analyzer, input: PromptInput, o
       maps.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64'));
     }
   }
+  return htmlPage(`Sink Lens · ${report.model.path}`, { report, maps }, 'webview.css', ['static-host.js', 'webview.js']);
+}
+
+export function renderTraceHtml(trace: TraceDocument, folder: string): string {
+  const view: TraceView = { traceId: 'export', name: basename(folder), folder, total: trace.checkpoints.length, done: true, trace };
+  return htmlPage(`Sink Lens trace · ${folder}`, view, 'trace.css', ['static-trace-host.js', 'trace.js']);
+}
+
+function htmlPage(titleText: string, embedded: unknown, css: string, scripts: string[]): string {
   const nonce = randomBytes(16).toString('base64');
-  const data = JSON.stringify({ report, maps }).replace(/</g, '\\u003c');
-  const title = `Sink Lens · ${report.model.path}`.replace(/[<>&"]/g, (char) => `&#${char.charCodeAt(0)};`);
+  const data = JSON.stringify(embedded).replace(/</g, '\\u003c');
+  const title = titleText.replace(/[<>&"]/g, (char) => `&#${char.charCodeAt(0)};`);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -81,13 +93,12 @@ export async function renderReportHtml(analyzer: Analyzer, input: PromptInput, o
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title>
 <style nonce="${nonce}">${themeCss()}</style>
-<style nonce="${nonce}">${asset('webview.css')}</style>
+<style nonce="${nonce}">${asset(css)}</style>
 </head>
 <body>
 <div id="app"></div>
 <script type="application/json" id="sink-lens-data">${data}</script>
-<script nonce="${nonce}">${scriptSafe(asset('static-host.js'))}</script>
-<script nonce="${nonce}">${scriptSafe(asset('webview.js'))}</script>
+${scripts.map((script) => `<script nonce="${nonce}">${scriptSafe(asset(script))}</script>`).join('\n')}
 </body>
 </html>
 `;

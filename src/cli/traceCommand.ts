@@ -8,8 +8,8 @@ import { discoverCheckpoints } from '../engine/trace/checkpoints';
 import { parseCondition } from '../engine/trace/traceConditions';
 import { traceCsv } from '../engine/trace/traceDocument';
 import { runTrace } from '../engine/trace/traceRunner';
-import { SinkLensError } from '../engine/errors';
 import { parseCommand, usage } from './analyzeArgs';
+import { renderTraceHtml } from './htmlReport';
 import { readPromptsFile } from './promptsFile';
 
 export const TRACE_CONDITION_EXIT = 1;
@@ -25,7 +25,6 @@ export async function traceCommand(argv: string[]): Promise<number> {
   });
   if (values.checkpoints === undefined) throw usage('trace needs --checkpoints DIR|GLOB');
   if (values.prompts === undefined) throw usage('trace needs --prompts FILE');
-  if (values.html !== undefined) throw new SinkLensError('usage', 'html-unavailable', '--html is not available yet; use --out (JSON) or --csv');
   const conditions = ((values['fail-if'] as unknown as string[] | undefined) ?? []).map(parseCondition);
   const checkpoints = discoverCheckpoints(String(values.checkpoints));
   const prompts = readPromptsFile(String(values.prompts)).map((input) => (input.kind === 'text' ? input.text : ''));
@@ -57,6 +56,11 @@ export async function traceCommand(argv: string[]): Promise<number> {
     mkdirSync(dirname(resolve(out)), { recursive: true });
     writeFileSync(out, `${JSON.stringify(trace, null, 1)}\n`);
     process.stdout.write(`wrote ${out}\n`);
+  }
+  if (values.html) {
+    mkdirSync(dirname(resolve(String(values.html))), { recursive: true });
+    writeFileSync(String(values.html), renderTraceHtml(trace, String(values.checkpoints)));
+    process.stdout.write(`wrote ${values.html}\n`);
   }
   if (values.csv) {
     writeFileSync(String(values.csv), traceCsv(trace));

@@ -127,8 +127,4 @@ describe('sink-lens CLI', () => {
     assert.equal(report.model.attention, 'recomputed');
     assert.equal(report.model.architecture, 'gpt2');
   });
-
-  it('trace --html says it is not available yet rather than writing something fake', () => {
-    assertOneLineError(cli('trace', '--checkpoints', '.', '--prompts', 'x.txt', '--html', '/tmp/x.html'), 2, /--html is not available yet; use --out \(JSON\) or --csv/);
-  });
 });

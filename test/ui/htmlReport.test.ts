@@ -18,6 +18,34 @@ const cli = join(REPO, 'dist', 'cli.js');
 const missing = !existsSync(CHROMIUM) ? `Chromium is not installed at ${CHROMIUM} (.ci/setup-ui.sh installs it)` : null;
 
 describe('HTML report export', { skip: missing ?? false }, () => {
+  it('sink-lens trace --html renders the demo checkpoints offline', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'sink-lens-html-'));
+    const html = join(folder, 'trace.html');
+    const model = join(REPO, 'models', 'sinklet');
+    const args = [cli, 'trace', '--checkpoints', join(model, 'checkpoints'), '--prompts', join(model, 'samples.txt'), '--html', html, '--out', join(folder, 'trace.json'), '--cache', join(folder, 'cache'), '--device', 'cpu'];
+    const result = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    const trace = JSON.parse(readFileSync(join(folder, 'trace.json'), 'utf8')) as { checkpoints: { step: number }[] };
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      const tab = await browser.newPage({ viewport: { width: 1100, height: 1500 } });
+      const problems: string[] = [];
+      tab.on('pageerror', (error) => problems.push(error.message));
+      tab.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
+      await tab.goto(`file://${html}`);
+      await tab.getByTestId('trace-table').waitFor();
+      assert.equal(await tab.getByTestId('trace-table').locator('tbody tr').count(), trace.checkpoints.length);
+      await tab.getByTestId('trace-slider').focus();
+      await tab.keyboard.press('Home');
+      assert.equal(await tab.getByTestId('selected-step').getAttribute('data-step'), String(trace.checkpoints[0].step));
+      mkdirSync(RESULTS, { recursive: true });
+      await tab.screenshot({ path: join(RESULTS, 'html-trace.png'), fullPage: true });
+      assert.deepEqual(problems, []);
+    } finally {
+      await browser.close();
+    }
+  });
+
   it('renders the bundled model\'s report offline, with its attention maps', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'sink-lens-html-'));
     const html = join(folder, 'report.html');

@@ -1,0 +1,28 @@
+/**
+ * Stands in for VS Code in a trace exported as one HTML file (`sink-lens trace --html`): feeds the
+ * checkpoint-trace webview bundle the embedded trace. "Open in Sink Report" needs the models, so
+ * outside VS Code it says how to get that view instead.
+ */
+import type { FromTraceWebviewMessage, ToTraceWebviewMessage, TraceView } from '../../src/shared/traceProtocol';
+
+const view = JSON.parse(document.getElementById('sink-lens-data')!.textContent!) as TraceView;
+
+document.body.classList.add(matchMedia('(prefers-color-scheme: dark)').matches ? 'vscode-dark' : 'vscode-light');
+
+function handle(message: FromTraceWebviewMessage): void {
+  if (message.type === 'ready') {
+    window.postMessage({ type: 'trace', view } satisfies ToTraceWebviewMessage, '*');
+  } else if (message.type === 'openCheckpoint') {
+    const checkpoint = view.trace.checkpoints[message.index];
+    window.alert(`In VS Code this opens the Sink Report of step ${checkpoint.step}. From a terminal: sink-lens analyze --model ${checkpoint.path} --prompt …`);
+  }
+}
+
+let state: unknown;
+(window as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => ({
+  postMessage: (message: FromTraceWebviewMessage) => setTimeout(() => handle(message)),
+  getState: () => state,
+  setState: (next: unknown) => {
+    state = next;
+  },
+});
