@@ -8,7 +8,7 @@ import { AnalysisClient } from './analysisClient';
 import { AnalysisController } from './analysisController';
 import { modelDisplayName, SECTION } from './config';
 import { installCudaProviderCommand } from './cudaInstallCommand';
-import { pickModel } from './modelPicker';
+import { pickModel, recentModels, workspaceModels } from './modelPicker';
 import { RunStore } from './runStore';
 import { RunsTreeProvider, type RunsNode } from './runsTree';
 import { PANEL_VIEW_TYPE } from './sinkPanel';
@@ -49,6 +49,10 @@ export function activate(context: vscode.ExtensionContext): SinkLensApi {
     context.extensionUri, client, traceStore, tree, controller, vscode.Uri.joinPath(context.globalStorageUri, 'trace-cache').fsPath, log,
   );
   tree.setTraceSource(traceStore);
+  // The explorer lists models without runs too. Workspace models are found once per activation (a
+  // folder walk); recent ones are read on every refresh.
+  const inWorkspace = workspaceModels();
+  tree.setModelSource(() => [...new Set([...recentModels(context), ...inWorkspace])]);
   context.subscriptions.push(traces);
 
   const runIdOf = (argument: RunArgument): string | undefined => {
@@ -67,6 +71,7 @@ export function activate(context: vscode.ExtensionContext): SinkLensApi {
   register('sinkLens.selectModel', async () => {
     const path = await pickModel(context);
     if (path !== undefined) statusBar.setModel(modelDisplayName(controller.modelPath()));
+    tree.refresh();
   });
   register('sinkLens.clearDecorations', () => decorations.clear());
   register('sinkLens.showPanel', () => controller.showPanel());

@@ -11,7 +11,7 @@ import { bundledModelPath, modelDisplayName, SECTION } from './config';
 const RECENT_KEY = 'sinkLens.recentModels';
 
 export async function pickModel(context: vscode.ExtensionContext): Promise<string | undefined> {
-  const recent = context.globalState.get<string[]>(RECENT_KEY, []);
+  const recent = recentModels(context);
   type Item = vscode.QuickPickItem & { value: string | 'browse' };
   const items: Item[] = [
     { label: '$(package) sinklet', description: 'bundled demo model', detail: bundledModelPath(context.extensionPath), value: '' },
@@ -42,7 +42,12 @@ export async function pickModel(context: vscode.ExtensionContext): Promise<strin
   return path;
 }
 
-function workspaceModels(): string[] {
+export function recentModels(context: vscode.ExtensionContext): string[] {
+  return context.globalState.get<string[]>(RECENT_KEY, []).filter(Boolean);
+}
+
+/** Folders of the (trusted) workspace that hold an .onnx model. */
+export function workspaceModels(): string[] {
   if (!vscode.workspace.isTrusted) return [];
   return (vscode.workspace.workspaceFolders ?? []).flatMap((folder) => findModelFolders(folder.uri.fsPath, 3));
 }

@@ -23,8 +23,16 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
   /** Checkpoint traces (src/traceStore.ts), listed under a "Traces" node when there are any. */
   private traces: { list(): Promise<TraceRecord[]> } | undefined;
 
+  /** Models without runs yet: recently selected ones and those found in the workspace. */
+  private knownModels: () => string[] = () => [];
+
   constructor(private readonly store: RunStore) {
     super();
+  }
+
+  setModelSource(models: () => string[]): void {
+    this.knownModels = models;
+    this.refresh();
   }
 
   setTraceSource(traces: { list(): Promise<TraceRecord[]> }): void {
@@ -42,6 +50,7 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
       for (const run of await this.store.list()) {
         byModel.set(run.modelPath, [...(byModel.get(run.modelPath) ?? []), run]);
       }
+      for (const modelPath of this.knownModels()) if (!byModel.has(modelPath)) byModel.set(modelPath, []);
       const traces = (await this.traces?.list()) ?? [];
       return [
         ...[...byModel].map(([modelPath, runs]): RunsNode => ({ kind: 'model', modelPath, runs })),
@@ -72,9 +81,9 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
   getTreeItem(node: RunsNode): vscode.TreeItem {
     switch (node.kind) {
       case 'model': {
-        const item = new vscode.TreeItem(modelDisplayName(node.modelPath), vscode.TreeItemCollapsibleState.Expanded);
+        const item = new vscode.TreeItem(modelDisplayName(node.modelPath), node.runs.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
         item.id = `model:${node.modelPath}`;
-        item.description = `${node.runs.length} run${node.runs.length === 1 ? '' : 's'}`;
+        item.description = node.runs.length ? `${node.runs.length} run${node.runs.length === 1 ? '' : 's'}` : 'no runs yet (Select Model… to use it)';
         item.tooltip = node.modelPath;
         item.iconPath = new vscode.ThemeIcon('circuit-board');
         item.contextValue = 'model';
