@@ -13,6 +13,7 @@ export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 180_000 });
   mocha.addFile(join(__dirname, 'sinkLens.test.js'));
   mocha.addFile(join(__dirname, 'reliability.test.js'));
+  mocha.addFile(join(__dirname, 'soak.test.js'));
   const results: { title: string; state: string; error?: string }[] = [];
   return new Promise((resolve, reject) => {
     const runner = mocha.run((failures) => {
