@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { Disposable } from './dispose';
+import { webviewDocument, webviewPanelOptions } from './webviewDocument';
 import type { FromWebviewMessage, ToWebviewMessage, WebviewState } from './shared/protocol';
 import { parseFromWebviewMessage } from './shared/webviewMessages';
 
@@ -30,13 +31,13 @@ export class SinkPanel extends Disposable {
       PANEL_VIEW_TYPE,
       'Sink Report',
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
-      panelOptions(extensionUri),
+      webviewPanelOptions(extensionUri),
     );
     return new SinkPanel(panel, extensionUri, host, null);
   }
 
   static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, host: PanelHost, state: WebviewState | null): SinkPanel {
-    panel.webview.options = panelOptions(extensionUri);
+    panel.webview.options = webviewPanelOptions(extensionUri);
     return new SinkPanel(panel, extensionUri, host, state);
   }
 
@@ -49,7 +50,7 @@ export class SinkPanel extends Disposable {
     super();
     this.runId = state?.runId ?? null;
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'sink-lens.svg');
-    panel.webview.html = renderHtml(panel.webview, extensionUri);
+    panel.webview.html = webviewDocument(panel.webview, extensionUri, { title: 'Sink Report', styles: ['webview.css'], script: 'webview.js', placeholderHtml: '<p class="placeholder">Run <strong>Sink Lens: Analyze Prompt Sinks</strong> with the cursor in a prompt.</p>' });
     this._register(panel.onDidDispose(() => this.dispose()));
     this._register(
       panel.webview.onDidReceiveMessage((received: unknown) => {
@@ -98,45 +99,4 @@ export class SinkPanel extends Disposable {
   private flush(): void {
     for (const message of this.queued.splice(0)) void this.panel.webview.postMessage(message);
   }
-}
-
-function panelOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-  return {
-    enableScripts: true,
-    enableFindWidget: true,
-    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')],
-  };
-}
-
-function renderHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-  const nonce = getNonce();
-  const asset = (...path: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...path)).toString();
-  const csp = [
-    "default-src 'none'",
-    `img-src ${webview.cspSource} blob: data:`,
-    `style-src ${webview.cspSource} 'nonce-${nonce}'`,
-    `font-src ${webview.cspSource}`,
-    `script-src 'nonce-${nonce}'`,
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-  <meta charset="UTF-8">
-  <meta http-equiv="Content-Security-Policy" content="${csp}">
-  <meta name="viewport" content="width=device-width, initial-scale=1.0">
-  <link rel="stylesheet" nonce="${nonce}" href="${asset('dist', 'webview.css')}">
-  <title>Sink Report</title>
-</head>
-<body>
-  <main id="app" aria-live="polite"><p class="placeholder">Run <strong>Sink Lens: Analyze Prompt Sinks</strong> with the cursor in a prompt.</p></main>
-  <script nonce="${nonce}" src="${asset('dist', 'webview.js')}"></script>
-</body>
-</html>`;
-}
-
-function getNonce(): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  let nonce = '';
-  for (let i = 0; i < 32; i++) nonce += alphabet[Math.floor(Math.random() * alphabet.length)];
-  return nonce;
 }

@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode';
 import { Disposable } from './dispose';
+import { webviewDocument, webviewPanelOptions } from './webviewDocument';
 import type { FromTraceWebviewMessage, ToTraceWebviewMessage, TraceWebviewState } from './shared/traceProtocol';
 
 export const TRACE_PANEL_VIEW_TYPE = 'sinkLens.trace';
@@ -28,13 +29,13 @@ export class TracePanel extends Disposable {
       TRACE_PANEL_VIEW_TYPE,
       'Sink Trace',
       { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
-      panelOptions(extensionUri),
+      webviewPanelOptions(extensionUri),
     );
     return new TracePanel(panel, extensionUri, host, null);
   }
 
   static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, host: TracePanelHost, state: TraceWebviewState | null): TracePanel {
-    panel.webview.options = panelOptions(extensionUri);
+    panel.webview.options = webviewPanelOptions(extensionUri);
     return new TracePanel(panel, extensionUri, host, state);
   }
 
@@ -47,7 +48,7 @@ export class TracePanel extends Disposable {
     super();
     this.traceId = state?.traceId ?? null;
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'sink-lens.svg');
-    panel.webview.html = renderHtml(panel.webview, extensionUri);
+    panel.webview.html = webviewDocument(panel.webview, extensionUri, { title: 'Sink Trace', styles: ['webview.css', 'trace.css'], script: 'trace.js', placeholderHtml: '<p class="placeholder">Run <strong>Sink Lens: Open Demo Trace</strong> or <strong>Sink Lens: Analyze Checkpoint Trace…</strong>.</p>' });
     this._register(panel.onDidDispose(() => this.dispose()));
     this._register(
       panel.webview.onDidReceiveMessage((message: FromTraceWebviewMessage) => {
@@ -89,47 +90,4 @@ export class TracePanel extends Disposable {
   private flush(): void {
     for (const message of this.queued.splice(0)) void this.panel.webview.postMessage(message);
   }
-}
-
-function panelOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-  return {
-    enableScripts: true,
-    enableFindWidget: true,
-    retainContextWhenHidden: false,
-    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')],
-  };
-}
-
-function renderHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-  const nonce = getNonce();
-  const asset = (...path: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...path)).toString();
-  const csp = [
-    "default-src 'none'",
-    `img-src ${webview.cspSource} blob: data:`,
-    `style-src ${webview.cspSource} 'nonce-${nonce}'`,
-    `font-src ${webview.cspSource}`,
-    `script-src 'nonce-${nonce}'`,
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-  <meta charset="UTF-8">
-  <meta http-equiv="Content-Security-Policy" content="${csp}">
-  <meta name="viewport" content="width=device-width, initial-scale=1.0">
-  <link rel="stylesheet" nonce="${nonce}" href="${asset('dist', 'webview.css')}">
-  <link rel="stylesheet" nonce="${nonce}" href="${asset('dist', 'trace.css')}">
-  <title>Sink Trace</title>
-</head>
-<body>
-  <main id="app" aria-live="polite"><p class="placeholder">Run <strong>Sink Lens: Open Demo Trace</strong> or <strong>Sink Lens: Analyze Checkpoint Trace…</strong>.</p></main>
-  <script nonce="${nonce}" src="${asset('dist', 'trace.js')}"></script>
-</body>
-</html>`;
-}
-
-function getNonce(): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  let nonce = '';
-  for (let i = 0; i < 32; i++) nonce += alphabet[Math.floor(Math.random() * alphabet.length)];
-  return nonce;
 }
