@@ -17,6 +17,8 @@ const bundles = [
   { entryPoints: ['webview/styles.css'], outfile: 'dist/webview.css', platform: 'browser' },
   { entryPoints: ['webview/trace/main.ts'], outfile: 'dist/trace.js', platform: 'browser', format: 'iife' },
   { entryPoints: ['webview/trace/styles.css'], outfile: 'dist/trace.css', platform: 'browser' },
+  { entryPoints: ['webview/analyses/main.ts'], outfile: 'dist/analyses.js', platform: 'browser', format: 'iife' },
+  { entryPoints: ['webview/analyses/styles.css'], outfile: 'dist/analyses.css', platform: 'browser' },
   { entryPoints: ['webview/static/staticHost.ts'], outfile: 'dist/static-host.js', platform: 'browser', format: 'iife' },
   { entryPoints: ['webview/static/traceHost.ts'], outfile: 'dist/static-trace-host.js', platform: 'browser', format: 'iife' },
 ].filter((bundle) => existsSync(bundle.entryPoints[0]));

@@ -31,6 +31,7 @@ const copy = (relative) => {
 };
 for (const file of ['extension.js', 'worker.js', 'webview.js', 'webview.css', 'cli.js']) copy(join('dist', file));
 for (const file of ['trace.js', 'trace.css']) copy(join('dist', file));
+for (const file of ['analyses.js', 'analyses.css']) copy(join('dist', file));
 copy('media');
 copy('models/sinklet');
 // The training checkpoints (about 4 MB) stay: they are "Sink Lens: Open Demo Trace".

@@ -14,6 +14,8 @@ import type {
   AttentionMapPayload,
   FromWorkerMessage,
   ModelRef,
+  MultiAnalysisRequest,
+  MultiAnalysisResult,
   RunLayer,
   RunReceived,
   RunSummary,
@@ -42,6 +44,8 @@ interface Pending {
   onAttentionMap?(map: AttentionMapPayload): void;
   onTraceCheckpoint?(checkpoint: TraceCheckpoint, index: number, total: number, cached: boolean): void;
   onTraceResult?(trace: TraceDocument): void;
+  onMultiProgress?(done: number, total: number): void;
+  onMultiResult?(result: MultiAnalysisResult): void;
   resolve(): void;
   reject(error: Error): void;
 }
@@ -102,6 +106,25 @@ export class AnalysisClient extends Disposable {
       signal,
     ).then(() => {
       if (!result) throw new SinkLensError('runtime', 'no-trace', 'the worker finished without sending the trace');
+      return result;
+    });
+  }
+
+  /** One of the paper's multi-run analyses in the worker; cancelling (signal) kills the worker. */
+  multiAnalysis(
+    model: ModelRef,
+    request: MultiAnalysisRequest,
+    onProgress?: (done: number, total: number) => void,
+    signal?: AbortSignal,
+    onModelOpened?: RunHandlers['onModelOpened'],
+  ): Promise<MultiAnalysisResult> {
+    let result: MultiAnalysisResult | undefined;
+    return this.request(
+      (requestId) => ({ type: 'multiAnalysis', requestId, model, request }),
+      { handlers: { onModelOpened }, onMultiProgress: onProgress, onMultiResult: (value) => (result = value) },
+      signal,
+    ).then(() => {
+      if (!result) throw new SinkLensError('runtime', 'no-result', 'the worker finished without sending the analysis');
       return result;
     });
   }
@@ -203,6 +226,12 @@ export class AnalysisClient extends Disposable {
         break;
       case 'traceResult':
         pending.onTraceResult?.(message.trace);
+        break;
+      case 'multiProgress':
+        pending.onMultiProgress?.(message.done, message.total);
+        break;
+      case 'multiResult':
+        pending.onMultiResult?.(message.result);
         break;
       case 'done':
         this.pending.delete(message.inReplyTo);

@@ -4,6 +4,8 @@
  * The returned object is the extension's API; tests use it to read decorations and runs.
  */
 import * as vscode from 'vscode';
+import { AnalysesController } from './analysesController';
+import { ANALYSES_PANEL_VIEW_TYPE } from './analysesPanel';
 import { AnalysisClient } from './analysisClient';
 import { AnalysisController } from './analysisController';
 import { modelDisplayName, SECTION } from './config';
@@ -19,6 +21,7 @@ import { TraceController } from './traceController';
 import { TRACE_PANEL_VIEW_TYPE } from './tracePanel';
 import { TraceStore } from './traceStore';
 import type { TraceWebviewState } from './shared/traceProtocol';
+import type { AnalysesWebviewState } from './shared/analysesProtocol';
 
 export interface SinkLensApi {
   controller: AnalysisController;
@@ -27,6 +30,7 @@ export interface SinkLensApi {
   tree: RunsTreeProvider;
   client: AnalysisClient;
   traces: TraceController;
+  analyses: AnalysesController;
 }
 
 type RunArgument = { runId: string } | RunsNode | undefined;
@@ -54,6 +58,9 @@ export function activate(context: vscode.ExtensionContext): SinkLensApi {
   const inWorkspace = workspaceModels();
   tree.setModelSource(() => [...new Set([...recentModels(context), ...inWorkspace])]);
   context.subscriptions.push(traces);
+  // The paper's multi-run analyses (with/without BOS, many prompts, head sweep, first-token substitution).
+  const analyses = new AnalysesController(context.extensionUri, client, store, controller, log);
+  context.subscriptions.push(analyses);
 
   const runIdOf = (argument: RunArgument): string | undefined => {
     if (!argument) {
@@ -81,10 +88,20 @@ export function activate(context: vscode.ExtensionContext): SinkLensApi {
     const runId = runIdOf(argument);
     return runId ? controller.rerun(runId) : undefined;
   });
-  register('sinkLens.compareWithoutBos', (argument: RunArgument) => {
-    const runId = runIdOf(argument);
-    return runId ? controller.rerun(runId, { addBos: false }) : undefined;
+  // With and without BOS side by side (Sink Analyses panel). From the explorer (a run or a layer), the
+  // run is also re-run without BOS as before (a stored run, returned); from the palette, the prompt
+  // under the cursor is compared and the comparison returned.
+  register('sinkLens.compareWithoutBos', async (argument?: RunArgument) => {
+    const runId = argument ? runIdOf(argument) : undefined;
+    if (!runId) return analyses.compareWithoutBos();
+    const rerun = await controller.rerun(runId, { addBos: false });
+    await analyses.compareWithoutBos({ runId });
+    return rerun;
   });
+  register('sinkLens.analyzePromptsInFile', () => analyses.analyzePromptsInFile());
+  register('sinkLens.ablateLayerHeads', (argument?: never) => analyses.ablateLayer(argument));
+  register('sinkLens.substituteFirstToken', (argument?: RunArgument) => analyses.substitute(argument));
+  register('sinkLens.showAnalyses', () => analyses.showPanel());
   register('sinkLens.exportRun', (argument: RunArgument) => {
     const runId = runIdOf(argument);
     return runId ? controller.exportRun(runId) : undefined;
@@ -110,6 +127,14 @@ export function activate(context: vscode.ExtensionContext): SinkLensApi {
   );
 
   context.subscriptions.push(
+    vscode.window.registerWebviewPanelSerializer(ANALYSES_PANEL_VIEW_TYPE, {
+      async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: AnalysesWebviewState | null) {
+        analyses.revive(panel, state ?? null);
+      },
+    }),
+  );
+
+  context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
       async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: WebviewState | null) {
         controller.revive(panel, state ?? null);
@@ -122,7 +147,7 @@ export function activate(context: vscode.ExtensionContext): SinkLensApi {
   );
 
   void controller.restoreDecorations(vscode.window.activeTextEditor);
-  return { controller, decorations, store, tree, client, traces };
+  return { controller, decorations, store, tree, client, traces, analyses };
 }
 
 export function deactivate(): void {

@@ -22,6 +22,10 @@ import type {
   RuntimeSummary,
 } from '../engine/report';
 import type { Checkpoint } from '../engine/trace/checkpoints';
+import type { AblationDocument } from '../engine/analyses/headAblation';
+import type { BatchDocument } from '../engine/analyses/batchAnalysis';
+import type { BosComparison } from '../engine/analyses/bosComparison';
+import type { SubstitutionDocument } from '../engine/analyses/firstTokenSubstitution';
 import type { TraceCheckpoint, TraceDocument } from '../engine/trace/traceDocument';
 
 // ---------------------------------------------------------------------------------------------
@@ -118,7 +122,31 @@ export type ToWorkerMessage =
   | { type: 'analyze'; requestId: number; runId: string; model: ModelRef; prompt: WorkerPrompt; options: WorkerRunOptions; withReceived: boolean }
   | { type: 'attentionMap'; requestId: number; runId: string; model: ModelRef; prompt: WorkerPrompt; options: WorkerRunOptions; layer: number; head: number }
   | { type: 'trace'; requestId: number; checkpoints: Checkpoint[]; options: WorkerTraceOptions }
+  | { type: 'multiAnalysis'; requestId: number; model: ModelRef; request: MultiAnalysisRequest }
   | { type: 'cancel'; requestId: number };
+
+/**
+ * The paper's multi-run analyses (src/engine/analyses), run in the worker on the pooled analyzer.
+ * compareBos and substitute use the first prompt; batch and sweepLayer use all of them.
+ */
+export type MultiAnalysisKind = 'compareBos' | 'batch' | 'sweepLayer' | 'substitute';
+
+export interface MultiAnalysisRequest {
+  kind: MultiAnalysisKind;
+  prompts: WorkerPrompt[];
+  options: WorkerRunOptions;
+  /** sweepLayer: the layer whose heads are ablated one at a time. */
+  layer?: number;
+  /** batch: positions 0…positions-1 compared across prompts (engine default 8). */
+  positions?: number;
+}
+
+/** The engine's document, with the model it ran on (for sliding-window layers, head counts). */
+export type MultiAnalysisResult =
+  | { kind: 'compareBos'; model: ModelSummary; document: BosComparison }
+  | { kind: 'batch'; model: ModelSummary; document: BatchDocument }
+  | { kind: 'sweepLayer'; model: ModelSummary; layer: number; document: AblationDocument }
+  | { kind: 'substitute'; model: ModelSummary; document: SubstitutionDocument };
 
 /** A checkpoint trace (engine's runTrace): the worker measures one checkpoint at a time, cached in cacheFolder. */
 export interface WorkerTraceOptions {
@@ -138,6 +166,8 @@ export type FromWorkerMessage =
   | { type: 'attentionMap'; inReplyTo: number; map: AttentionMapPayload }
   | { type: 'traceCheckpoint'; inReplyTo: number; checkpoint: TraceCheckpoint; index: number; total: number; cached: boolean }
   | { type: 'traceResult'; inReplyTo: number; trace: TraceDocument }
+  | { type: 'multiProgress'; inReplyTo: number; done: number; total: number }
+  | { type: 'multiResult'; inReplyTo: number; result: MultiAnalysisResult }
   | { type: 'done'; inReplyTo: number }
   | { type: 'error'; inReplyTo: number; error: ErrorPayload };
 

@@ -6,7 +6,15 @@
 import type { AnalyzeOptions, AttentionMaps, PromptInput } from '../engine/api';
 import { asSinkLensError, CancelledError, SinkLensError } from '../engine/errors';
 import type { Device, ExecutionProvider, ModelSummary, SinkReport } from '../engine/report';
-import type { ErrorPayload, FromWorkerMessage, ToWorkerMessage, WorkerPrompt, WorkerRunOptions } from '../shared/protocol';
+import type {
+  ErrorPayload,
+  FromWorkerMessage,
+  MultiAnalysisRequest,
+  MultiAnalysisResult,
+  ToWorkerMessage,
+  WorkerPrompt,
+  WorkerRunOptions,
+} from '../shared/protocol';
 import type { Checkpoint } from '../engine/trace/checkpoints';
 import type { TraceOptions } from '../engine/trace/traceRunner';
 import type { TraceDocument } from '../engine/trace/traceDocument';
@@ -32,7 +40,18 @@ export type Send = (message: FromWorkerMessage) => void;
 /** The engine's runTrace (src/engine/trace/traceRunner.ts): opens and releases one checkpoint at a time. */
 export type TraceRunner = (checkpoints: Checkpoint[], options: TraceOptions) => Promise<TraceDocument>;
 
-type Job = Extract<ToWorkerMessage, { type: 'analyze' | 'attentionMap' | 'trace' }>;
+/**
+ * The multi-run analyses (src/worker/multiAnalysis.ts): given the pooled analyzer (an engine
+ * Analyzer in production), run one engine function and return its document.
+ */
+export type MultiAnalysisRunner = (
+  analyzer: AnalyzerLike,
+  request: MultiAnalysisRequest,
+  signal: AbortSignal,
+  onProgress: (done: number, total: number) => void,
+) => Promise<MultiAnalysisResult>;
+
+type Job = Extract<ToWorkerMessage, { type: 'analyze' | 'attentionMap' | 'trace' | 'multiAnalysis' }>;
 
 export class AnalysisService {
   private readonly queue: Job[] = [];
@@ -45,6 +64,7 @@ export class AnalysisService {
     private readonly analyzers: AnalyzerSource,
     private readonly send: Send,
     private readonly traceRunner?: TraceRunner,
+    private readonly multiRunner?: MultiAnalysisRunner,
   ) {}
 
   handle(message: ToWorkerMessage): void {
@@ -84,6 +104,7 @@ export class AnalysisService {
         try {
           if (job.type === 'analyze') await this.analyze(job, signal);
           else if (job.type === 'trace') await this.trace(job, signal);
+          else if (job.type === 'multiAnalysis') await this.multiAnalysis(job, signal);
           else await this.attentionMap(job, signal);
           this.send({ type: 'done', inReplyTo: job.requestId });
         } catch (error) {
@@ -115,7 +136,17 @@ export class AnalysisService {
     this.send({ type: 'traceResult', inReplyTo: job.requestId, trace });
   }
 
-  private async analyzerFor(job: Extract<Job, { type: 'analyze' | 'attentionMap' }>): Promise<AnalyzerLike> {
+  private async multiAnalysis(job: Extract<Job, { type: 'multiAnalysis' }>, signal: AbortSignal): Promise<void> {
+    if (!this.multiRunner) throw new SinkLensError('runtime', 'no-multi', 'this worker cannot run multi-prompt analyses');
+    const analyzer = await this.analyzerFor(job);
+    const result = await this.multiRunner(analyzer, job.request, signal, (done, total) =>
+      this.send({ type: 'multiProgress', inReplyTo: job.requestId, done, total }),
+    );
+    if (signal.aborted) throw new CancelledError();
+    this.send({ type: 'multiResult', inReplyTo: job.requestId, result });
+  }
+
+  private async analyzerFor(job: Extract<Job, { type: 'analyze' | 'attentionMap' | 'multiAnalysis' }>): Promise<AnalyzerLike> {
     // The pool opens each model once per device and forgets one that failed to open, so a
     // fixed model file is tried again next time.
     const opened = await this.analyzers.get(job.model.modelPath, job.model.device);

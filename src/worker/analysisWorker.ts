@@ -4,18 +4,23 @@
  * killing the process frees all of its memory at once. Messages use Node's 'advanced' IPC
  * serialization, which keeps Float32Arrays binary.
  */
+import type { Analyzer } from '../engine/analyzer';
 import { AnalyzerPool } from '../engine/analyzerPool';
 import { runTrace } from '../engine/trace/traceRunner';
 import type { FromWorkerMessage, ToWorkerMessage } from '../shared/protocol';
 import { isToWorkerMessage } from '../shared/protocol';
 import { AnalysisService } from './analysisService';
+import { runMultiAnalysis } from './multiAnalysis';
 
 function send(message: FromWorkerMessage): void {
   process.send?.(message);
 }
 
 // Two models stay open (e.g. a model and the one it is compared with); older ones are released.
-const service = new AnalysisService(new AnalyzerPool(2), send, runTrace);
+// The pool holds engine Analyzers, which the multi-run analyses need in full.
+const service = new AnalysisService(new AnalyzerPool(2), send, runTrace, (analyzer, request, signal, onProgress) =>
+  runMultiAnalysis(analyzer as Analyzer, request, signal, onProgress),
+);
 
 process.on('message', (message: unknown) => {
   if (isToWorkerMessage(message)) service.handle(message as ToWorkerMessage);

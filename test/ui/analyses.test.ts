@@ -1,0 +1,247 @@
+/**
+ * A user's path to the paper's multi-run analyses in the real workbench (code-server + Chromium):
+ * with a .txt of the demo model's probe prompts (models/sinklet/samples.txt, one paragraph each)
+ * open, run from the command palette "First-Token Substitution", "Ablate Each Head of Layer…"
+ * (the file's prompts, layer 0), "Compare Without BOS" and "Analyze Prompts in File / Selection";
+ * read the key numbers out of the Sink Analyses webview and compare them with
+ * `sink-lens substitute | ablate | compare-bos | batch` on the same prompts; screenshots in
+ * test-results/analyses-*.png. Skips, saying why, when code-server, chromium or the demo model
+ * are missing.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { chromium, type FrameLocator, type Page } from 'playwright-core';
+import type { AblationDocument } from '../../src/engine/analyses/headAblation';
+import type { BatchDocument } from '../../src/engine/analyses/batchAnalysis';
+import type { BosComparison } from '../../src/engine/analyses/bosComparison';
+import type { SubstitutionDocument } from '../../src/engine/analyses/firstTokenSubstitution';
+import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  createSandbox,
+  installExtension,
+  missingPrerequisite,
+  packageVsix,
+  removeSandbox,
+  REPO,
+  RESULTS,
+  startCodeServer,
+  writeUserSettings,
+} from './codeServer';
+
+const MODEL = join(REPO, 'models', 'sinklet');
+const SAMPLES = join(MODEL, 'samples.txt');
+const PROMPT_COUNT = 4;
+
+async function runCommand(page: Page, title: string): Promise<void> {
+  // Contributed commands reach the palette a few seconds after the workbench shows: retry.
+  for (let attempt = 0; ; attempt++) {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${title}`);
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    try {
+      await row.waitFor({ state: 'visible', timeout: 5_000 });
+      await input.press('Enter');
+      return;
+    } catch (error) {
+      await page.keyboard.press('Escape');
+      if (attempt >= 12) throw error;
+    }
+  }
+}
+
+/** Picks the quick-pick row that shows `text`: filter by typing, then Enter (as a keyboard user). */
+async function pick(page: Page, text: string): Promise<void> {
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 60_000 });
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first().waitFor({ state: 'visible', timeout: 60_000 });
+  await input.fill(text);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first().waitFor({ state: 'visible' });
+  await input.press('Enter');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first().waitFor({ state: 'hidden', timeout: 30_000 });
+}
+
+async function webviewWith(page: Page, selector: string, timeout = 120_000): Promise<FrameLocator> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const frames = page.locator('iframe.webview.ready');
+    const count = await frames.count();
+    for (let i = 0; i < count; i++) {
+      const view = frames.nth(i).contentFrame().frameLocator('iframe#active-frame');
+      if ((await view.locator(selector).count().catch(() => 0)) > 0) return view;
+    }
+    if (Date.now() > deadline) throw new Error(`no webview shows ${selector}`);
+    await page.waitForTimeout(500);
+  }
+}
+
+function cli<T>(root: string, name: string, args: string[]): T {
+  const out = join(root, `cli-${name}.json`);
+  const result = spawnSync(process.execPath, [join(REPO, 'dist', 'cli.js'), name, '--model', MODEL, '--device', 'cpu', ...args, '--out', out], { encoding: 'utf8' });
+  assert.equal(result.status, 0, `sink-lens ${name}: ${result.stderr}`);
+  return JSON.parse(readFileSync(out, 'utf8')) as T;
+}
+
+const valueOf = async (view: FrameLocator, testId: string) => {
+  const raw = await view.getByTestId(testId).getAttribute('data-value');
+  return raw === '' || raw === null ? null : Number(raw);
+};
+const same = (shown: number | null, expected: number | null | undefined, what: string) => {
+  if (expected === null || expected === undefined) assert.equal(shown, null, what);
+  else assert.ok(shown !== null && Math.abs(shown - expected) <= 1e-9 * Math.max(1, Math.abs(expected)), `${what}: panel ${shown}, CLI ${expected}`);
+};
+const maxOf = (values: (number | null)[]) => Math.max(...values.filter((value): value is number => value !== null));
+
+test('palette → substitution, head sweep, with/without BOS, many prompts: the panel shows the CLI numbers', { timeout: 900_000 }, async (t) => {
+  const missing = missingPrerequisite() ?? (existsSync(join(MODEL, 'model.onnx')) ? null : `no demo model at ${MODEL}`);
+  if (missing) {
+    t.skip(missing);
+    return;
+  }
+  mkdirSync(RESULTS, { recursive: true });
+  const sandbox = createSandbox('analyses');
+  const settings = { 'workbench.colorTheme': 'Default Dark Modern', 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'sinkLens.device': 'cpu' };
+  writeUserSettings(sandbox, settings);
+  const prompts = readFileSync(SAMPLES, 'utf8').split(/\r?\n/).filter((line) => line.trim() !== '').slice(0, PROMPT_COUNT);
+  // The editor's file: one paragraph per prompt. The CLI's: one prompt per line (the same prompts).
+  writeFileSync(join(sandbox.workspace, 'prompts.txt'), `${prompts.join('\n\n')}\n`);
+  const cliPrompts = join(sandbox.root, 'cli-prompts.txt');
+  writeFileSync(cliPrompts, `${prompts.join('\n')}\n`);
+  const expected = {
+    substitution: cli<SubstitutionDocument>(sandbox.root, 'substitute', ['--prompt', prompts[0]]),
+    ablation: cli<AblationDocument>(sandbox.root, 'ablate', ['--prompts', cliPrompts, '--sweep-layer', '0']),
+    bos: cli<BosComparison>(sandbox.root, 'compare-bos', ['--prompt', prompts[0]]),
+    batch: cli<BatchDocument>(sandbox.root, 'batch', ['--prompts', cliPrompts]),
+    layer1: cli<AblationDocument>(sandbox.root, 'ablate', ['--prompt', prompts[0], '--sweep-layer', '1']),
+  };
+  const vsix = packageVsix(sandbox.root);
+  installExtension(sandbox, vsix);
+  const server = await startCodeServer(sandbox);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  const consoleLines: string[] = [];
+  page.on('console', (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
+  const shot = async (name: string, height = 1500) => {
+    await page.setViewportSize({ width: 1600, height });
+    await page.waitForTimeout(800); // let the charts' resize observers settle before the picture
+    await page.screenshot({ path: join(RESULTS, name) });
+    await page.setViewportSize({ width: 1600, height: 1000 });
+  };
+  const done = (kind: string) => `body[data-analysis-kind="${kind}"][data-analysis-state="done"]`;
+  let passed = false;
+  try {
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(sandbox.workspace)}`);
+    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 120_000 });
+    await runCommand(page, 'View: Toggle Primary Side Bar Visibility');
+    await runCommand(page, 'Go to File...');
+    await page.locator('.quick-input-widget input').fill('prompts.txt');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'prompts.txt' }).first().waitFor();
+    await page.keyboard.press('Enter');
+    await page.locator('.monaco-editor .view-lines', { hasText: prompts[0].slice(0, 20) }).waitFor();
+    // The cursor stays at 1:1, in the first prompt's paragraph.
+
+    // 1. First-token substitution of the first prompt.
+    await runCommand(page, 'Sink Lens: First-Token Substitution');
+    let view = await webviewWith(page, done('substitute'), 300_000);
+    const sub = expected.substitution;
+    assert.equal(await view.locator('[data-testid^="sub-row-"]').count(), sub.variants.length);
+    for (const [index, variant] of sub.variants.entries()) {
+      same(await valueOf(view, `sub-strength-${index}`), variant.sinkStrength, `sink strength of ${variant.label}`);
+      same(await valueOf(view, `sub-rate-${index}`), variant.sinkRate.all, `sinkRate of ${variant.label}`);
+    }
+    assert.equal(await view.getByTestId('sub-finding-headline').getAttribute('data-finding'), sub.finding);
+    assert.equal(await view.getByTestId('sub-explanation').textContent(), sub.explanation);
+    t.diagnostic(`substitution: ${sub.finding}: ${sub.explanation}`);
+    await shot('analyses-substitution.png', 1100);
+
+    // 2. Ablate each head of layer 0 over the file's prompts.
+    await runCommand(page, 'Sink Lens: Ablate Each Head of Layer…');
+    await pick(page, "All of the file's prompts");
+    await pick(page, 'Layer 0');
+    view = await webviewWith(page, done('sweepLayer'), 300_000);
+    const ablation = expected.ablation;
+    const depth2 = ablation.depths.indexOf(2);
+    same(await valueOf(view, 'sweep-ratio-base'), maxOf(ablation.baseline.p0NormRatio), 'baseline max P0 norm ratio');
+    same(await valueOf(view, 'sweep-rate-base'), ablation.baseline.sinkRate.all, 'baseline sinkRate');
+    for (const [index, variant] of ablation.variants.entries()) {
+      same(await valueOf(view, `sweep-ratio-${index}`), maxOf(variant.p0NormRatio), `${variant.label} max P0 norm ratio`);
+      same(await valueOf(view, `sweep-rate-${index}`), variant.sinkRate.all, `${variant.label} sinkRate`);
+      same(await valueOf(view, `sweep-cos-${index}`), variant.crossInputCosineP0[depth2], `${variant.label} cross-input cosine at P0, depth 2`);
+      same(await valueOf(view, `sweep-mlp0-${index}`), variant.mlpCosineP0[0], `${variant.label} MLP L0 cosine at P0`);
+    }
+    await shot('analyses-sweep.png', 1100);
+
+    // 3. With and without BOS, the first prompt.
+    await runCommand(page, 'Sink Lens: Compare Without BOS');
+    view = await webviewWith(page, done('compareBos'), 300_000);
+    const bos = expected.bos;
+    same(await valueOf(view, 'bos-all-with'), bos.sinkRate.withBos.all, 'sinkRate[0:] with BOS');
+    same(await valueOf(view, 'bos-all-without'), bos.sinkRate.withoutBos.all, 'sinkRate[0:] without BOS');
+    same(await valueOf(view, 'bos-2-with'), bos.sinkRate.withBos.fromLayer2, 'sinkRate[2:] with BOS');
+    same(await valueOf(view, 'bos-2-without'), bos.sinkRate.withoutBos.fromLayer2, 'sinkRate[2:] without BOS');
+    same(await valueOf(view, 'bos-ratio-without'), maxOf(bos.withoutBos.residual.p0NormRatio), 'max P0 norm ratio without BOS');
+    assert.ok((await view.getByTestId('verdict-without').textContent())?.length, 'the verdict without BOS is shown');
+    // The view says which way this model goes, with the numbers.
+    const reading = (await view.getByTestId('bos-reading').textContent()) ?? '';
+    const survives = bos.sinkRate.withoutBos.all >= 0.5 * bos.sinkRate.withBos.all;
+    assert.match(reading, survives ? /survives without BOS/ : /follows the BOS token, not position 0/);
+    assert.ok(reading.includes(`${(bos.sinkRate.withBos.all * 100).toFixed(1)} %`), reading);
+    t.diagnostic(`with/without BOS: ${reading}`);
+    await shot('analyses-bos.png', 1500);
+
+    // 4. Every prompt of the file.
+    await runCommand(page, 'Sink Lens: Analyze Prompts in File / Selection');
+    view = await webviewWith(page, done('batch'), 300_000);
+    const batch = expected.batch;
+    assert.equal(batch.prompts.length, PROMPT_COUNT);
+    same(await valueOf(view, 'batch-mean-rate'), batch.sinkRate.all, 'mean sinkRate');
+    for (const [d] of batch.crossInputCosine.depths.entries()) {
+      same(await valueOf(view, `cos-${d}-1`), batch.crossInputCosine.values[d][1], `cross-input cosine at depth index ${d}, position 1`);
+    }
+    await shot('analyses-batch.png', 1500);
+
+    // 5. From the explorer: analyse the first prompt, then a layer node's context menu.
+    await runCommand(page, 'Sink Lens: Analyze Prompt Sinks');
+    await webviewWith(page, 'body[data-run-state="done"]', 120_000);
+    await page.locator('.activitybar .action-item a[aria-label^="Sink Lens"]').first().click();
+    const runRow = page.locator('.pane-body .monaco-list-row', { hasText: prompts[0].slice(0, 12) }).first();
+    await runRow.waitFor({ timeout: 60_000 });
+    await runRow.click();
+    const layerRow = page.locator('.pane-body .monaco-list-row', { hasText: 'Layer 1' }).first();
+    if (!(await layerRow.isVisible())) await page.keyboard.press('ArrowRight');
+    await layerRow.waitFor({ timeout: 30_000 });
+    await layerRow.click({ button: 'right' });
+    // The menu ignores a click right after it opens: hover the item (which focuses it), then Enter.
+    const item = page.getByRole('menuitem', { name: /Ablate Each Head of Layer/ }).first();
+    await item.waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(500);
+    await item.hover();
+    await page.keyboard.press('Enter');
+    view = await webviewWith(page, 'h1:has-text("head sweep of layer 1")', 120_000);
+    await view.locator(done('sweepLayer')).waitFor({ state: 'attached' });
+    const layer1 = expected.layer1;
+    for (const [index, variant] of layer1.variants.entries()) {
+      same(await valueOf(view, `sweep-ratio-${index}`), maxOf(variant.p0NormRatio), `explorer: ${variant.label} max P0 norm ratio`);
+      same(await valueOf(view, `sweep-rate-${index}`), variant.sinkRate.all, `explorer: ${variant.label} sinkRate`);
+    }
+    await shot('analyses-explorer.png', 1000);
+
+    const cspViolations = consoleLines.filter((line) => /Content Security Policy|Refused to (load|execute|apply)/i.test(line));
+    assert.deepEqual(cspViolations, [], 'the analyses webview runs under its CSP without violations');
+    passed = true;
+  } catch (error) {
+    await page.screenshot({ path: join(RESULTS, 'analyses-failure.png') }).catch(() => undefined);
+    writeFileSync(join(RESULTS, 'analyses-failure-console.txt'), consoleLines.join('\n'));
+    throw error;
+  } finally {
+    await browser.close();
+    await server.stop();
+    if (passed) removeSandbox(sandbox);
+    else t.diagnostic(`kept for its logs: ${sandbox.root}`);
+  }
+});
