@@ -96,6 +96,12 @@ for (const testCase of cases) {
         });
         const hidden = await analyzer.leadingHiddenStates(input, 1, { addBos: false });
         assertClose(hidden, reference.p0Hidden, 'P0 hidden state at every depth', 1e-4, 1e-5);
+        assertClose(report.residual.p0Separation, reference.p0Separation, 'P0 separation at every depth', 1e-4, 1e-5);
+        const mlpAtP0 = (await analyzer.probe({ rows: [ids] })).rows[0].mlpHidden;
+        mlpAtP0.forEach((vector, l) => {
+          if (reference.mlpP0[l] === null) assert.equal(vector, null, `layer ${l} has no single MLP activation`);
+          else assertClose(vector!, reference.mlpP0[l]!, `layer ${l} MLP activation at P0`, 1e-4, 1e-5);
+        });
         const maps = await analyzer.attentionMaps(input, mapLayer, { addBos: false });
         assertClose(maps.data, reference.attention!, `layer ${mapLayer} attention map`);
       });

@@ -18,6 +18,9 @@ export interface Reference {
   /** null for mixture-of-experts layers. */
   mlpNorms: (number[] | null)[];
   p0Hidden: number[][];
+  p0Separation: (number | null)[];
+  /** The MLP activation at P0 per layer; null for mixture-of-experts layers. */
+  mlpP0: (number[] | null)[];
   logits: number[][];
   attention?: number[][][];
 }

@@ -68,6 +68,11 @@ def analyse(model, ids, head_mask=None, full_attention=None, logits=True, float6
         # null for a mixture-of-experts layer: no single tensor is its MLP activation
         "mlpNorms": [None if m is None else d64(m).norm(dim=-1).tolist() for m in rec["mlp_act"]],
         "p0Hidden": [d64(h)[0].tolist() for h in rec["hidden"]],
+        # P0 separation: mean over t >= 1 of cos(h[d][0], h[d][t]), per depth
+        "p0Separation": [torch.nn.functional.cosine_similarity(d64(h)[1:], d64(h)[0:1], dim=-1).mean().item()
+                         if d64(h).shape[0] > 1 else None for h in rec["hidden"]],
+        # the MLP activation (down-projection input) at P0, per layer; null for mixture-of-experts layers
+        "mlpP0": [None if m is None else d64(m)[0].tolist() for m in rec["mlp_act"]],
     }
     if logits:
         out["logits"] = d64(rec["logits"]).tolist()
