@@ -4,6 +4,7 @@
  * the extension streams one, answers its attention-map requests from the embedded maps, and turns
  * its exports into downloads. Loaded before the webview bundle.
  */
+import { embeddedData, installVsCodeStub } from './vscodeStub';
 import type { SinkReport } from '../../src/engine/report';
 import type { FromWebviewMessage, ToWebviewMessage } from '../../src/shared/protocol';
 import { attentionReceived, selectHead, toRunLayers, toRunSummary } from '../../src/shared/reportParts';
@@ -14,7 +15,7 @@ interface EmbeddedRun {
   maps: string[] | null;
 }
 
-const embedded = JSON.parse(document.getElementById('sink-lens-data')!.textContent!) as EmbeddedRun;
+const embedded = embeddedData<EmbeddedRun>();
 const runId = 'export';
 const heads = embedded.report.model.heads;
 const tokens = embedded.report.tokens.length;
@@ -22,8 +23,6 @@ const maps = embedded.maps?.map((base64) => {
   const bytes = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
   return new Float32Array(bytes.buffer);
 });
-
-document.body.classList.add(matchMedia('(prefers-color-scheme: dark)').matches ? 'vscode-dark' : 'vscode-light');
 
 function send(message: ToWebviewMessage): void {
   window.postMessage(message, '*');
@@ -72,11 +71,4 @@ function handle(message: FromWebviewMessage): void {
   }
 }
 
-let state: unknown;
-(window as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => ({
-  postMessage: (message: FromWebviewMessage) => setTimeout(() => handle(message)),
-  getState: () => state,
-  setState: (next: unknown) => {
-    state = next;
-  },
-});
+installVsCodeStub(handle);

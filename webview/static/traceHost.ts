@@ -3,11 +3,10 @@
  * checkpoint-trace webview bundle the embedded trace. "Open in Sink Report" needs the models, so
  * outside VS Code it says how to get that view instead.
  */
+import { embeddedData, installVsCodeStub } from './vscodeStub';
 import type { FromTraceWebviewMessage, ToTraceWebviewMessage, TraceView } from '../../src/shared/traceProtocol';
 
-const view = JSON.parse(document.getElementById('sink-lens-data')!.textContent!) as TraceView;
-
-document.body.classList.add(matchMedia('(prefers-color-scheme: dark)').matches ? 'vscode-dark' : 'vscode-light');
+const view = embeddedData<TraceView>();
 
 function handle(message: FromTraceWebviewMessage): void {
   if (message.type === 'ready') {
@@ -18,11 +17,4 @@ function handle(message: FromTraceWebviewMessage): void {
   }
 }
 
-let state: unknown;
-(window as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => ({
-  postMessage: (message: FromTraceWebviewMessage) => setTimeout(() => handle(message)),
-  getState: () => state,
-  setState: (next: unknown) => {
-    state = next;
-  },
-});
+installVsCodeStub(handle);
