@@ -153,11 +153,21 @@ test('palette → Analyze Prompt Sinks → the webview shows the report (light a
     await shotBoth('dark');
 
     // Exports go through VS Code's save dialog (code-server's simple dialog: Enter accepts the
-    // suggested path in the workspace) and land as real files.
+    // suggested path in the workspace) and land as real files. Enter goes to the dialog's own
+    // input once it offers this export's name: the click leaves focus on the webview's button,
+    // where a stray Enter would start a second export instead of accepting the first.
     const exported = async (testId: string, pattern: RegExp): Promise<string> => {
       await view.getByTestId(testId).click();
-      await page.locator('.quick-input-widget input').waitFor({ state: 'visible' });
-      await page.keyboard.press('Enter');
+      const dialogInput = page.locator('.quick-input-widget input');
+      await page.waitForFunction(
+        (source) => {
+          const input = document.querySelector<HTMLInputElement>('.quick-input-widget input');
+          return !!input && input.offsetParent !== null && new RegExp(source).test(input.value);
+        },
+        pattern.source,
+      );
+      await dialogInput.press('Enter');
+      await dialogInput.waitFor({ state: 'hidden' });
       const saved = await view.getByTestId('progress').filter({ hasText: pattern }).textContent();
       const path = saved!.replace(/^Saved /, '');
       assert.ok(existsSync(path), `${path} was written`);
