@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { SinkReport } from '../../src/engine/report';
 import { RunStore, type RunRecord } from '../../src/runStore';
+import type { TraceDocument } from '../../src/engine/trace/traceDocument';
+import { TraceStore, traceIdFor, type TraceRecord } from '../../src/traceStore';
 
 function record(id: string): RunRecord {
   return {
@@ -52,5 +54,24 @@ describe('RunStore', () => {
 
   it('reads a missing or corrupt index as empty', async () => {
     assert.deepEqual(await new RunStore(join(tmpdir(), 'does-not-exist-sink-lens')).list(), []);
+  });
+});
+
+describe('TraceStore', () => {
+  it('keeps its own layout (traces/index.json as a list, traces/<id>.json); the same folder and prompts replace the older trace', async () => {
+    const storage = mkdtempSync(join(tmpdir(), 'sink-lens-traces-'));
+    try {
+      const id = traceIdFor('/models/run', ['a', 'b']);
+      const trace = (checkpoints: number): TraceRecord => ({ id, folder: '/models/run', name: 'models/run', checkpoints, prompts: 2, createdAt: '', executionProvider: 'cpu' });
+      const store = new TraceStore(storage);
+      await store.add(trace(3), { schema: 'sink-lens/trace@1' } as unknown as TraceDocument);
+      await store.add(trace(4), { schema: 'sink-lens/trace@1' } as unknown as TraceDocument);
+      const index = JSON.parse(readFileSync(join(storage, 'traces', 'index.json'), 'utf8')) as TraceRecord[];
+      assert.deepEqual(index.map((record) => [record.id, record.checkpoints]), [[id, 4]]);
+      assert.equal((await new TraceStore(storage).load(id))?.schema, 'sink-lens/trace@1');
+      assert.equal(await store.load('../runs'), undefined, 'ids outside [0-9a-f] are never read');
+    } finally {
+      rmSync(storage, { recursive: true, force: true });
+    }
   });
 });
