@@ -47,6 +47,8 @@ export interface ProbeResults {
 const TYPED: Record<number, { type: ort.Tensor.Type; make: (length: number) => ort.Tensor.DataType }> = {
   1: { type: 'float32', make: (n) => new Float32Array(n) },
   10: { type: 'float16', make: (n) => new Uint16Array(n) },
+  // The probed copy declares bfloat16 inputs as float32 (graph/bfloat16Boundary.ts): JS has no bfloat16 tensor.
+  16: { type: 'float32', make: (n) => new Float32Array(n) },
   6: { type: 'int32', make: (n) => new Int32Array(n) },
   7: { type: 'int64', make: (n) => new BigInt64Array(n) },
   9: { type: 'bool', make: (n) => new Uint8Array(n) },

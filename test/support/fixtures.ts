@@ -20,7 +20,12 @@ export const FIXTURES = [
   'gemma-scaled',
   'qwen3-moe',
 ] as const;
-export type FixtureName = (typeof FIXTURES)[number] | 'llama-bench-4' | 'llama-bench-24';
+/**
+ * Made from llama-gqa-random's model by tools/torch_ref/variants.py, and tested on their own (not
+ * in the all-fixture parity run): ONNX Attention at opset 23, and bfloat16.
+ */
+export const VARIANT_FIXTURES = ['llama-attention23', 'llama-bf16', 'llama-bf16-storage'] as const;
+export type FixtureName = (typeof FIXTURES)[number] | (typeof VARIANT_FIXTURES)[number] | 'llama-bench-4' | 'llama-bench-24';
 
 /** The fixture's folder, exported now if it is missing; throws with the reason when it cannot be made. */
 export function fixture(name: FixtureName): string {

@@ -27,6 +27,7 @@ import byte_tokenizer  # noqa: E402
 import train as training  # noqa: E402
 from archs import ArchConfig  # noqa: E402
 from models import Gpt2Config, LlamaConfig, build, hf_config_dict, random_init  # noqa: E402
+from variants import VARIANTS, make_variant  # noqa: E402
 
 OPSET = 14
 SMALL_LLAMA = dict(num_hidden_layers=4, num_attention_heads=8, num_key_value_heads=4,
@@ -79,15 +80,20 @@ class LogitsOnly(torch.nn.Module):
         return self.model(input_ids)
 
 
-def export_onnx(model, cfg, path, name):
-    ids = torch.arange(8).unsqueeze(0) % cfg.vocab_size  # any ids: the axes are dynamic
-    if hasattr(model, "set_dense_moe"):  # MoE: every expert, top-k-masked weights (plain ops)
-        model.set_dense_moe(True)
+def plain_export(model, path):
+    """input_ids -> logits at OPSET, dynamic batch and sequence axes, constants folded."""
+    ids = torch.arange(8).unsqueeze(0) % model.cfg.vocab_size  # any ids: the axes are dynamic
     with torch.no_grad():
         torch.onnx.export(LogitsOnly(model), (ids,), path, input_names=["input_ids"], output_names=["logits"],
                           dynamic_axes={"input_ids": {0: "batch", 1: "seq"},
                                         "logits": {0: "batch", 1: "seq"}},
                           opset_version=OPSET, do_constant_folding=True)
+
+
+def export_onnx(model, cfg, path, name):
+    if hasattr(model, "set_dense_moe"):  # MoE: every expert, top-k-masked weights (plain ops)
+        model.set_dense_moe(True)
+    plain_export(model, path)
     if hasattr(model, "set_dense_moe"):
         model.set_dense_moe(False)
     proto = onnx.load(path)
@@ -154,7 +160,7 @@ def make(name, out_root):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--out", required=True, help="folder that receives one sub-folder per fixture")
-    ap.add_argument("--only", action="append", choices=sorted(FIXTURES),
+    ap.add_argument("--only", action="append", choices=sorted(FIXTURES) + sorted(VARIANTS),
                     help="make only this fixture (repeatable)")
     ap.add_argument("--bench", action="store_true",
                     help="make the benchmark fixtures (llama-bench-4, llama-bench-24) instead of "
@@ -164,7 +170,10 @@ def main():
     names = names or DEFAULT
     t0 = time.time()
     for name in names:
-        make(name, args.out)
+        if name in VARIANTS:  # another fixture's model, exported differently (variants.py)
+            make_variant(name, args.out, FIXTURES, plain_export)
+        else:
+            make(name, args.out)
     print(f"wrote {len(names)} fixture(s) to {os.path.abspath(args.out)} in {time.time() - t0:.0f} s")
 
 

@@ -187,13 +187,18 @@ class LlamaAttention(nn.Module):
         self.v_proj = nn.Linear(d, self.kvh * self.hd, bias=False)
         self.o_proj = nn.Linear(self.h * self.hd, d, bias=False)
 
-    def forward(self, x, mask, cos, sin, head_mask=None):
+    def qkv(self, x, cos, sin):
+        """q [B, H, T, hd] and k [B, kvH, T, hd] with RoPE applied, v [B, kvH, T, hd]."""
         B, T, _ = x.shape
         q = self.q_proj(x).view(B, T, self.h, self.hd).transpose(1, 2)
         k = self.k_proj(x).view(B, T, self.kvh, self.hd).transpose(1, 2)
         v = self.v_proj(x).view(B, T, self.kvh, self.hd).transpose(1, 2)
         q = apply_rope(q, cos, sin, self.interleaved, self.hd // 2)
         k = apply_rope(k, cos, sin, self.interleaved, self.hd // 2)
+        return q, k, v
+
+    def forward(self, x, mask, cos, sin, head_mask=None):
+        q, k, v = self.qkv(x, cos, sin)
         # Grouped KV heads, expanded by repeat: KV head j serves query heads j*rep .. j*rep+rep-1.
         k, v = repeat_kv(k, self.h // self.kvh), repeat_kv(v, self.h // self.kvh)
         out, probs = attend(q, k, v, mask, head_mask, self.hd)

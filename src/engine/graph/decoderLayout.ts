@@ -139,13 +139,20 @@ export function findDecoderLayout(graph: OnnxGraph): DecoderLayout {
   return {
     graph: index,
     idsInput,
-    embeddingTable: index.graph.initializers.get(tableName) ?? null,
+    embeddingTable: weightBehind(index, tableName),
     residuals: points.map((point) => point.tensor),
     residualAliases: points.map((point) => point.aliases),
     learnedPositions: start.learnedPositions,
     layers,
     exposedOutputs,
   };
+}
+
+/** The initializer a tensor is, or is a Cast / Identity of (weights stored in bfloat16 and cast to float32). */
+function weightBehind(index: GraphIndex, tensor: string): TensorHeader | null {
+  let current = tensor;
+  for (let producer = index.producer.get(current); producer && PASS_THROUGH.has(producer.opType); producer = index.producer.get(current)) current = producer.inputs[0];
+  return index.graph.initializers.get(current) ?? null;
 }
 
 function qualifiedOp(node: OnnxNode): string {

@@ -11,9 +11,12 @@
 import { UnsupportedGraphError } from '../errors';
 import { DataType, OnnxModel } from '../onnx/proto';
 import type { GraphEdits, NewValueInfo, NodeEdit } from '../onnx/encode';
-import { recomputeAttention } from './attentionRecompute';
+import { operatorOutputCheck, recomputeAttention } from './attentionRecompute';
+import { widenBfloat16Boundary } from './bfloat16Boundary';
 import type { DecoderLayout } from './decoderLayout';
 import { EditBuilder, int, ints } from './editBuilder';
+import { layerAttentionPath, takeOperatorProbabilities } from './operatorProbabilities';
+import { TensorTypes } from './tensorTypes';
 
 export { probeNodePrefix } from './editBuilder';
 
@@ -50,13 +53,20 @@ export const verificationOutputs = {
 };
 
 export interface ProbeOptions {
+  /** Also output P·V of the probabilities next to a fused operator's own output. */
   verifyRecomputation: boolean;
+  /** Recompute even where the operator can output its probabilities (tests of recomputation). */
+  recompute?: boolean;
 }
 
+/** `elemType`: the type of the model's weights, used where a tensor's own type cannot be worked out. */
 export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemType: number, options: ProbeOptions = { verifyRecomputation: false }): GraphEdits {
   const opset = model.opsets.get('') ?? 0;
   if (opset < 11) throw new UnsupportedGraphError(`expected opset 11 or newer, found opset ${opset}; re-export with a newer opset`);
   const edits = new EditBuilder(opset);
+  // Activations need not have the weights' type (bfloat16 weights cast to float32, say).
+  const types = new TensorTypes(layout.graph);
+  const typeOf = (tensor: string) => types.of(tensor) ?? elemType;
   const prefixLength = PROBE_INPUTS.prefixLength;
   const mapLayer = PROBE_INPUTS.mapLayer;
   const zeroStart = edits.int64([0]);
@@ -65,7 +75,7 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
 
   const depthProbes = (depthIndex: number): ProbeTensor[] => {
     const residual = layout.residuals[depthIndex];
-    const asFloat = edits.toFloat(residual, elemType);
+    const asFloat = edits.toFloat(residual, typeOf(residual));
     const keptNorm = edits.lastAxisNorm(asFloat, DataType.Float, undefined, true);
     const norm = edits.node('Reshape', [keptNorm, edits.int64([0, -1])], undefined, probeOutputs.norm(depthIndex));
     edits.output(norm, ['batch', 'tokens']);
@@ -73,7 +83,7 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
     const unitP0 = edits.node('Transpose', [edits.node('Slice', [unit, zeroStart, edits.int64([1]), sequenceAxis])], { perm: ints([0, 2, 1]) });
     const p0Cosine = edits.node('Reshape', [edits.node('MatMul', [unit, unitP0]), edits.int64([0, -1])], undefined, probeOutputs.p0Cosine(depthIndex));
     edits.output(p0Cosine, ['batch', 'tokens']);
-    const hidden = edits.floatOutput('Slice', [residual, zeroStart, prefixLength, sequenceAxis], undefined, elemType, probeOutputs.hidden(depthIndex));
+    const hidden = edits.floatOutput('Slice', [residual, zeroStart, prefixLength, sequenceAxis], undefined, typeOf(residual), probeOutputs.hidden(depthIndex));
     edits.output(hidden, ['batch', 'prefix', 'hidden']);
     return [
       { name: norm, dynamicAxis: 1 },
@@ -92,36 +102,49 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
     probes.push(...depthProbes(2 * l + 1), ...depthProbes(2 * l + 2));
 
     let probabilities: string;
+    let probabilityType: number;
+    let verification: { recomputed: string; fused: string } | undefined;
+    const path = layerAttentionPath(layer, options.recompute);
     if (layer.attention.kind === 'softmax') {
       probabilities = layer.attention.probabilities;
+      probabilityType = typeOf(probabilities);
+    } else if (path === 'fused-qk-output') {
+      const node = layer.attention.node;
+      probabilities = takeOperatorProbabilities(node, nodeEdits);
+      probabilityType = typeOf(node.inputs[0]);
+      if (options.verifyRecomputation) verification = operatorOutputCheck(edits, layout.graph, node, probabilities, probabilityType);
     } else {
-      const recomputed = recomputeAttention(edits, layout.graph, layer.attention.node, elemType, options.verifyRecomputation);
+      const recomputed = recomputeAttention(edits, layout.graph, layer.attention.node, typeOf(layer.attention.node.inputs[0]), options.verifyRecomputation);
       probabilities = recomputed.probabilities;
-      if (recomputed.verification) {
-        edits.node('Identity', [recomputed.verification.recomputed], undefined, verificationOutputs.recomputed(l));
-        edits.node('Identity', [recomputed.verification.fused], undefined, verificationOutputs.fused(l));
-        edits.output(verificationOutputs.recomputed(l), ['batch', 'tokens', 'hidden']);
-        edits.output(verificationOutputs.fused(l), ['batch', 'tokens', 'hidden']);
-      }
+      probabilityType = DataType.Float;
+      verification = recomputed.verification;
+    }
+    if (verification) {
+      edits.node('Identity', [verification.recomputed], undefined, verificationOutputs.recomputed(l));
+      edits.node('Identity', [verification.fused], undefined, verificationOutputs.fused(l));
+      edits.output(verificationOutputs.recomputed(l), ['batch', 'tokens', 'hidden']);
+      edits.output(verificationOutputs.fused(l), ['batch', 'tokens', 'hidden']);
     }
     const keyZero = edits.int64([0], []);
-    const attention = edits.floatOutput('Gather', [probabilities, keyZero], { axis: int(3) }, elemType, probeOutputs.firstTokenAttention(l));
+    const attention = edits.floatOutput('Gather', [probabilities, keyZero], { axis: int(3) }, probabilityType, probeOutputs.firstTokenAttention(l));
     edits.output(attention, ['batch', 'heads', 'tokens']);
     probes.push({ name: attention, dynamicAxis: 2 });
 
     if (layer.mlpActivation !== null) {
-      const mlpNorm = edits.lastAxisNorm(layer.mlpActivation, elemType, probeOutputs.mlpNorm(l));
+      const mlpType = typeOf(layer.mlpActivation);
+      const mlpNorm = edits.lastAxisNorm(layer.mlpActivation, mlpType, probeOutputs.mlpNorm(l));
       edits.output(mlpNorm, ['batch', 'tokens']);
-      const mlpHidden = edits.floatOutput('Slice', [layer.mlpActivation, zeroStart, prefixLength, sequenceAxis], undefined, elemType, probeOutputs.mlpHidden(l));
+      const mlpHidden = edits.floatOutput('Slice', [layer.mlpActivation, zeroStart, prefixLength, sequenceAxis], undefined, mlpType, probeOutputs.mlpHidden(l));
       edits.output(mlpHidden, ['batch', 'prefix', 'intermediate']);
       probes.push({ name: mlpNorm, dynamicAxis: 1 }, { name: mlpHidden, dynamicAxis: 1 });
     }
 
-    maskHeads(edits, nodeEdits, layer, l, probabilities, elemType);
+    maskHeads(edits, nodeEdits, layer, l, probabilities, typeOf(layer.attentionOutput.tensor));
 
-    // Slice end is 1 for the requested layer and 0 (an empty tensor) for every other one.
+    // Slice end is 1 for the requested layer and 0 (an empty tensor) for every other one; each
+    // layer's slice is float32, whatever path (and type) its probabilities came by.
     const selected = edits.node('Cast', [edits.node('Equal', [mapLayer, edits.int64([l])])], { to: int(DataType.Int64) });
-    const mapSlice = edits.node('Slice', [probabilities, zeroStart, selected, batchAxis]);
+    const mapSlice = edits.toFloat(edits.node('Slice', [probabilities, zeroStart, selected, batchAxis]), probabilityType);
     mapSlices.push(mapSlice);
     probes.push({ name: mapSlice, dynamicAxis: 0 });
 
@@ -140,15 +163,16 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
     }
   });
 
-  const maps = edits.floatOutput('Concat', mapSlices, { axis: int(0) }, elemType, probeOutputs.attentionMap);
+  const maps = edits.node('Concat', mapSlices, { axis: int(0) }, probeOutputs.attentionMap);
   edits.output(maps, ['selected', 'heads', 'tokens', 'tokens']);
+  const redeclared = widenBfloat16Boundary(edits, layout.graph, nodeEdits);
 
   const inputs: NewValueInfo[] = [
     { name: prefixLength, elemType: DataType.Int64, shape: [1] },
     { name: mapLayer, elemType: DataType.Int64, shape: [1] },
     { name: PROBE_INPUTS.headMask, elemType: DataType.Float, shape: ['batch', layout.layers.length, 'heads'] },
   ];
-  return { nodeEdits, nodes: edits.nodes, initializers: edits.initializers, inputs, outputs: edits.outputs };
+  return { nodeEdits, nodes: edits.nodes, initializers: edits.initializers, inputs, outputs: edits.outputs, redeclared };
 }
 
 /**
@@ -156,12 +180,12 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
  * [B, T, H·hd]) by its head-mask entry, so that one session serves every ablation and a whole sweep
  * can run as one batch.
  */
-function maskHeads(edits: EditBuilder, nodeEdits: Map<number, NodeEdit>, layer: DecoderLayout['layers'][number], l: number, probabilities: string, elemType: number): void {
+function maskHeads(edits: EditBuilder, nodeEdits: Map<number, NodeEdit>, layer: DecoderLayout['layers'][number], l: number, probabilities: string, tensorType: number): void {
   const { tensor, projection } = layer.attentionOutput;
   const heads = edits.node('Gather', [edits.node('Shape', [probabilities]), edits.int64([1])], { axis: int(0) });
   const split = edits.node('Reshape', [tensor, edits.node('Concat', [edits.int64([0, 0]), heads, edits.int64([-1])], { axis: int(0) })]);
   let mask = edits.node('Reshape', [edits.node('Gather', [PROBE_INPUTS.headMask, edits.int64([l], [])], { axis: int(1) }), edits.int64([0, 1, -1, 1])]);
-  if (elemType !== DataType.Float) mask = edits.node('Cast', [mask], { to: int(elemType) });
+  if (tensorType !== DataType.Float) mask = edits.node('Cast', [mask], { to: int(tensorType) });
   const masked = edits.node('Reshape', [edits.node('Mul', [split, mask]), edits.int64([0, 0, -1])]);
   const edit = nodeEdits.get(projection.index) ?? {};
   edit.inputs = (edit.inputs ?? projection.inputs).map((input) => (input === tensor ? masked : input));

@@ -6,7 +6,9 @@ import { readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { SinkLensError } from '../errors';
 import { FileSource } from '../onnx/byteSource';
+import { attentionPathOf } from '../graph/operatorProbabilities';
 import { DATA_TYPE_NAMES, externalDataLocations } from '../onnx/proto';
+import type { AttentionPath } from '../report';
 import { readDeclaredConfig } from './modelConfig';
 import { locateModelFiles } from './modelFiles';
 import { probedStructure } from './preparedModel';
@@ -22,7 +24,7 @@ export interface ModelInspection {
   hiddenSize: number | null;
   vocabSize: number | null;
   dtype: string;
-  attention: 'softmax' | 'recomputed';
+  attention: AttentionPath;
   /** The .onnx file plus any external data files. */
   sizeBytes: number;
   hasTokenizer: boolean;
@@ -50,7 +52,7 @@ export function inspectModel(path: string): ModelInspection {
       hiddenSize: layout.embeddingTable?.dims[1] ?? declared.hiddenSize,
       vocabSize: layout.embeddingTable?.dims[0] ?? declared.vocabSize,
       dtype: DATA_TYPE_NAMES[elemType] ?? String(elemType),
-      attention: layout.layers.some((layer) => layer.attention.kind === 'fused') ? 'recomputed' : 'softmax',
+      attention: attentionPathOf(layout),
       sizeBytes: source.length + dataSize,
       hasTokenizer: files.tokenizer !== null,
       contextLength: declared.contextLength,

@@ -11,11 +11,13 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { SinkLensError, UnsupportedGraphError } from '../errors';
 import { DecoderLayout, findDecoderLayout } from '../graph/decoderLayout';
+import { attentionPathOf } from '../graph/operatorProbabilities';
 import { buildProbeEdits } from '../graph/probes';
 import { ByteSource, FileSource } from '../onnx/byteSource';
 import { ModelPiece, rewriteModel, writeModel } from '../onnx/encode';
 import { DATA_TYPE_NAMES, DataType, OnnxFormatError, OnnxModel, externalDataLocations, parseModel } from '../onnx/proto';
 import { WireFormatError } from '../onnx/wire';
+import type { AttentionPath } from '../report';
 
 export interface PreparedModel {
   model: OnnxModel;
@@ -23,8 +25,8 @@ export interface PreparedModel {
   /** Element type of the residual stream (the embedding table's type). */
   elemType: number;
   dtype: string;
-  /** How attention probabilities are obtained: a Softmax in the graph, or recomputed beside a fused operator. */
-  attentionPath: 'softmax' | 'recomputed';
+  /** How attention probabilities are obtained: a Softmax in the graph, a fused operator's own output, or recomputed beside it. */
+  attentionPath: AttentionPath;
   /** The probed copy onnxruntime loads. */
   probedPath: string;
 }
@@ -37,6 +39,8 @@ export interface PrepareOptions {
   cacheFolder?: string;
   /** Also output P·V of recomputed attention next to the fused operator's own output (tests). */
   verifyRecomputation?: boolean;
+  /** Recompute the probabilities even where a fused operator can output them (tests). */
+  recompute?: boolean;
 }
 
 export function prepareModel(onnxPath: string, options: PrepareOptions = {}): PreparedModel {
@@ -61,7 +65,7 @@ export function prepareModel(onnxPath: string, options: PrepareOptions = {}): Pr
         writeModel(source, pieces, temporary);
       });
     }
-    const attentionPath = layout.layers.some((layer) => layer.attention.kind === 'fused') ? 'recomputed' : 'softmax';
+    const attentionPath = attentionPathOf(layout, options.recompute);
     return { model, layout, elemType, dtype: DATA_TYPE_NAMES[elemType] ?? String(elemType), attentionPath, probedPath };
   } finally {
     source.close();
@@ -75,7 +79,7 @@ export function probedStructure(source: ByteSource, name: string, options: Prepa
   const elemType = layout.embeddingTable?.dataType || DataType.Float;
   let pieces: ModelPiece[];
   try {
-    pieces = rewriteModel(model, buildProbeEdits(model, layout, elemType, { verifyRecomputation: options.verifyRecomputation ?? false }));
+    pieces = rewriteModel(model, buildProbeEdits(model, layout, elemType, { verifyRecomputation: options.verifyRecomputation ?? false, recompute: options.recompute }));
   } catch (error) {
     if (error instanceof SinkLensError) throw error;
     throw new UnsupportedGraphError(`the probes could not be added (${(error as Error).message})`);

@@ -6,7 +6,7 @@
 import { AttributeType, DataType, OnnxModel } from './proto';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { ByteSource } from './byteSource';
-import { WireWriter, fieldsOf } from './wire';
+import { WireWriter, fieldsOf, readString } from './wire';
 
 export type AttributeValue =
   | { type: AttributeType.Int; value: number }
@@ -32,12 +32,15 @@ export interface NewTensor {
 export interface NewValueInfo {
   name: string;
   elemType: number;
-  shape: (number | string)[];
+  /** Each dim a size, a symbolic name, or null (unknown); null for an unknown rank. */
+  shape: (number | string | null)[] | null;
 }
 
 export interface NodeEdit {
   inputs?: string[];
   outputs?: string[];
+  /** Attributes to set: each replaces the node's attribute of that name, or is added. */
+  attributes?: Record<string, AttributeValue>;
 }
 
 export interface GraphEdits {
@@ -47,6 +50,11 @@ export interface GraphEdits {
   initializers: NewTensor[];
   inputs: NewValueInfo[];
   outputs: NewValueInfo[];
+  /**
+   * Graph inputs and outputs declared anew (another element type), by name; a value_info entry
+   * of such a name is dropped, since it would contradict the new declaration.
+   */
+  redeclared?: { inputs: Map<string, NewValueInfo>; outputs: Map<string, NewValueInfo> };
 }
 
 export function encodeNode(node: NewNode): WireWriter {
@@ -56,15 +64,17 @@ export function encodeNode(node: NewNode): WireWriter {
   writer.stringField(3, node.name);
   writer.stringField(4, node.opType);
   if (node.domain) writer.stringField(7, node.domain);
-  for (const [name, attribute] of Object.entries(node.attributes ?? {})) {
-    const encoded = new WireWriter().stringField(1, name);
-    if (attribute.type === AttributeType.Int) encoded.varintField(3, attribute.value);
-    if (attribute.type === AttributeType.Float) encoded.floatField(2, attribute.value);
-    if (attribute.type === AttributeType.Ints) encoded.packedVarintField(8, attribute.value);
-    encoded.varintField(20, attribute.type);
-    writer.messageField(5, encoded);
-  }
+  for (const [name, attribute] of Object.entries(node.attributes ?? {})) writer.messageField(5, encodeAttribute(name, attribute));
   return writer;
+}
+
+function encodeAttribute(name: string, attribute: AttributeValue): WireWriter {
+  const encoded = new WireWriter().stringField(1, name);
+  if (attribute.type === AttributeType.Int) encoded.varintField(3, attribute.value);
+  if (attribute.type === AttributeType.Float) encoded.floatField(2, attribute.value);
+  if (attribute.type === AttributeType.Ints) encoded.packedVarintField(8, attribute.value);
+  encoded.varintField(20, attribute.type);
+  return encoded;
 }
 
 export function encodeTensor(tensor: NewTensor): WireWriter {
@@ -83,14 +93,17 @@ export function encodeTensor(tensor: NewTensor): WireWriter {
 }
 
 export function encodeValueInfo(info: NewValueInfo): WireWriter {
-  const shape = new WireWriter();
-  for (const dim of info.shape) {
-    const encoded = new WireWriter();
-    if (typeof dim === 'number') encoded.varintField(1, dim);
-    else encoded.stringField(2, dim);
-    shape.messageField(1, encoded);
+  const tensorType = new WireWriter().varintField(1, info.elemType);
+  if (info.shape) {
+    const shape = new WireWriter();
+    for (const dim of info.shape) {
+      const encoded = new WireWriter();
+      if (typeof dim === 'number') encoded.varintField(1, dim);
+      else if (typeof dim === 'string') encoded.stringField(2, dim);
+      shape.messageField(1, encoded);
+    }
+    tensorType.messageField(2, shape);
   }
-  const tensorType = new WireWriter().varintField(1, info.elemType).messageField(2, shape);
   const type = new WireWriter().messageField(1, tensorType);
   return new WireWriter().stringField(1, info.name).messageField(2, type);
 }
@@ -104,15 +117,23 @@ const pieceLength = (piece: ModelPiece) => (piece instanceof Uint8Array ? piece.
 export function rewriteModel(model: OnnxModel, edits: GraphEdits): ModelPiece[] {
   const graph = model.graph;
   const graphPieces: ModelPiece[] = [];
+  const redeclared = { 11: edits.redeclared?.inputs, 12: edits.redeclared?.outputs } as Record<number, Map<string, NewValueInfo> | undefined>;
+  const redeclaredNames = new Set([...(redeclared[11]?.keys() ?? []), ...(redeclared[12]?.keys() ?? [])]);
   let nodeIndex = 0;
   for (const field of graph.fields) {
     const edit = field.field === 1 ? edits.nodeEdits.get(nodeIndex++) : undefined;
     if (edit) {
       const node = graph.nodes[nodeIndex - 1];
       graphPieces.push(new WireWriter().messageField(1, reencodeNode(node.payload, edit)).finish());
-    } else {
-      graphPieces.push({ start: field.start, end: field.end });
+      continue;
     }
+    if ((field.field === 11 || field.field === 12 || field.field === 13) && redeclaredNames.size > 0) {
+      const name = valueInfoName(model, field);
+      const replacement = redeclared[field.field]?.get(name);
+      if (replacement) graphPieces.push(new WireWriter().messageField(field.field, encodeValueInfo(replacement)).finish());
+      if (redeclaredNames.has(name)) continue;
+    }
+    graphPieces.push({ start: field.start, end: field.end });
   }
   const additions = new WireWriter();
   for (const node of edits.nodes) additions.messageField(1, encodeNode(node));
@@ -133,7 +154,13 @@ export function rewriteModel(model: OnnxModel, edits: GraphEdits): ModelPiece[] 
   return pieces;
 }
 
-/** The node with its inputs and/or outputs replaced; every other field is copied as it was. */
+function valueInfoName(model: OnnxModel, field: { dataStart: number; dataEnd: number }): string {
+  const bytes = model.source.read(field.dataStart, field.dataEnd);
+  const name = fieldsOf(bytes).find((inner) => inner.field === 1);
+  return name ? readString(bytes, name) : '';
+}
+
+/** The node with its inputs, outputs and/or some attributes replaced; every other field is copied as it was. */
 function reencodeNode(payload: Uint8Array, edit: NodeEdit): WireWriter {
   const writer = new WireWriter();
   const fields = fieldsOf(payload);
@@ -144,10 +171,19 @@ function reencodeNode(payload: Uint8Array, edit: NodeEdit): WireWriter {
   else copy(1);
   if (edit.outputs) for (const output of edit.outputs) writer.stringField(2, output);
   else copy(2);
+  const replaced = new Set(Object.keys(edit.attributes ?? {}));
   for (const inner of fields) {
-    if (inner.field !== 1 && inner.field !== 2) writer.raw(payload.subarray(inner.start, inner.end));
+    if (inner.field === 1 || inner.field === 2) continue;
+    if (inner.field === 5 && replaced.size > 0 && replaced.has(attributeName(payload, inner))) continue;
+    writer.raw(payload.subarray(inner.start, inner.end));
   }
+  for (const [name, attribute] of Object.entries(edit.attributes ?? {})) writer.messageField(5, encodeAttribute(name, attribute));
   return writer;
+}
+
+function attributeName(payload: Uint8Array, field: { dataStart: number; dataEnd: number }): string {
+  const name = fieldsOf(payload, field.dataStart, field.dataEnd).find((inner) => inner.field === 1);
+  return name ? readString(payload, name) : '';
 }
 
 /** The rewritten model in memory (small models and tests). */

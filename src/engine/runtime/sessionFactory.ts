@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { SinkLensError } from '../errors';
 import type { Device, ExecutionProvider } from '../report';
+import { explainSessionFailure } from './missingKernel';
 import { onnxruntimeBinaryFolder } from './onnxruntimeFiles';
 
 export interface OpenedSession {
@@ -49,6 +50,9 @@ async function createWith(modelPath: string, options: ort.InferenceSession.Sessi
     return await ort.InferenceSession.create(modelPath, options);
   } catch (error) {
     const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    const provider = String(options.executionProviders?.[0] ?? 'cpu');
+    const explained = explainSessionFailure(reason, modelPath, provider, onnxruntimeVersion);
+    if (explained) throw explained;
     throw new SinkLensError('model', 'session-failed', `onnxruntime cannot load this model (${reason}); check that the export is complete and uses operators onnxruntime ${onnxruntimeVersion} supports`);
   }
 }

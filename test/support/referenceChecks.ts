@@ -1,0 +1,23 @@
+/**
+ * The engine's analysis of one prompt against tools/torch_ref/reference.py for the same weights:
+ * residual norms, first-token attention, sink scores, MLP activation norms, the P0 hidden state at
+ * every depth and one layer's full attention map.
+ */
+import type { PromptInput } from '../../src/engine/api';
+import type { Analyzer } from '../../src/engine/analyzer';
+import type { SinkReport } from '../../src/engine/report';
+import { assertClose } from './compare';
+import { runReference } from './torchReference';
+
+export async function assertMatchesReference(analyzer: Analyzer, referenceModel: string, ids: number[], mapLayer: number, rtol = 1e-4): Promise<SinkReport> {
+  const input: PromptInput = { kind: 'ids', ids, source: 'test' };
+  const reference = runReference(referenceModel, ids, ['--full-attention', String(mapLayer), '--no-logits']);
+  const report = await analyzer.analyze(input, { addBos: false });
+  assertClose(report.residual.norms, reference.norms, 'residual norms', rtol);
+  assertClose(report.attention.firstTokenAttention, reference.firstTokenAttention, 'first-token attention', rtol);
+  assertClose(report.attention.sinkScore, reference.sinkScore, 'sink scores', rtol);
+  report.mlp.layers.forEach((layer, l) => assertClose(layer.norms, reference.mlpNorms[l], `layer ${l} MLP activation norms`, rtol));
+  assertClose(await analyzer.leadingHiddenStates(input, 1, { addBos: false }), reference.p0Hidden, 'P0 hidden state at every depth', rtol, 1e-5);
+  assertClose((await analyzer.attentionMaps(input, mapLayer, { addBos: false })).data, reference.attention!, `layer ${mapLayer} attention map`, rtol);
+  return report;
+}
