@@ -20,6 +20,7 @@ import type { RunsTreeProvider } from './runsTree';
 import { SinkPanel, type PanelHost } from './sinkPanel';
 import type { SinkStatusBar } from './statusBar';
 import type { TokenDecorations } from './tokenDecorations';
+import { ANALYZE_TOKEN_IDS_ACTION, ANALYZE_TOKEN_IDS_COMMAND, noTokenizerNotice } from './tokenIdsCommand';
 
 /** A run as the host holds it while streaming, and after loading it from the store. */
 interface LiveRun {
@@ -99,10 +100,11 @@ export class AnalysisController extends Disposable implements PanelHost {
   /** Re-runs a stored run's prompt, optionally without BOS. */
   async rerun(runId: string, overrides: { addBos?: boolean } = {}): Promise<AnalyzeResult | undefined> {
     const record = await this.store.get(runId);
-    if (!record || record.prompt.kind !== 'text') {
-      void vscode.window.showWarningMessage('Sink Lens: that run is gone or was not a text prompt.');
+    if (!record) {
+      void vscode.window.showWarningMessage('Sink Lens: that run is gone.');
       return undefined;
     }
+    if (record.prompt.kind === 'ids') return this.run(`[${record.prompt.ids.join(', ')}]`, record.prompt.source, undefined, { ids: record.prompt.ids, addBos: false, modelPath: record.modelPath });
     const document = record.documentUri ? vscode.workspace.textDocuments.find((d) => d.uri.toString() === record.documentUri) : undefined;
     const stored = await this.store.load(runId);
     // Decorate again only when the prompt's source text is still where it was.
@@ -110,6 +112,11 @@ export class AnalysisController extends Disposable implements PanelHost {
     const stillThere = document && offsets && stored?.sourceText != null && document.getText().slice(offsets[0], offsets.at(-1)) === stored.sourceText;
     const target = stillThere ? { document, offsets, kind: 'selection' as const, start: offsets[0], end: offsets.at(-1)! } : undefined;
     return this.run(record.prompt.text, record.prompt.source, target, { addBos: overrides.addBos ?? record.options.addBos, modelPath: record.modelPath });
+  }
+
+  /** Analyses token ids exactly as given (no BOS; no tokenizer needed) through the normal run path. */
+  analyzeIds(ids: number[], source: string): Promise<AnalyzeResult | undefined> {
+    return this.run(`[${ids.join(', ')}]`, source, undefined, { ids, addBos: false });
   }
 
   /** Analyses a text that is not in an editor (a trace checkpoint's probe prompt) through the normal run path. */
@@ -224,7 +231,7 @@ export class AnalysisController extends Disposable implements PanelHost {
     text: string,
     source: string,
     target: { document: vscode.TextDocument; offsets: number[]; kind: PromptSpan['kind']; start: number; end: number } | undefined,
-    overrides: { addBos?: boolean; modelPath?: string; truncate?: boolean; maxTokens?: number; longPrompt?: LongPromptChoice } = {},
+    overrides: { addBos?: boolean; modelPath?: string; truncate?: boolean; maxTokens?: number; longPrompt?: LongPromptChoice; ids?: number[] } = {},
   ): Promise<AnalyzeResult | undefined> {
     const settings = readSettings();
     const modelPath = overrides.modelPath ?? this.modelPath();
@@ -237,7 +244,7 @@ export class AnalysisController extends Disposable implements PanelHost {
     const request: AnalysisRequest = {
       runId,
       model: { modelPath, device: settings.device },
-      prompt: { kind: 'text', text, source },
+      prompt: overrides.ids ? { kind: 'ids', ids: overrides.ids, source } : { kind: 'text', text, source },
       options: {
         addBos: overrides.addBos ?? settings.addBos,
         epsilon: settings.epsilon,
@@ -454,8 +461,10 @@ export class AnalysisController extends Disposable implements PanelHost {
     }
     const known = error instanceof SinkLensError ? error : new SinkLensError('runtime', 'unexpected', error instanceof Error ? error.message : String(error));
     this.log.error(`${known.category}/${known.code}: ${known.message}`);
-    const actions = known.category === 'model' || known.category === 'usage' ? ['Select Model…', 'Open Settings'] : ['Show Log', 'Open Settings'];
-    void vscode.window.showErrorMessage(`Sink Lens: ${known.message}`, ...actions).then((choice) => {
+    const notice = known.code === 'no-tokenizer' ? noTokenizerNotice(known) : undefined;
+    const actions = notice?.actions ?? (known.category === 'model' || known.category === 'usage' ? ['Select Model…', 'Open Settings'] : ['Show Log', 'Open Settings']);
+    void vscode.window.showErrorMessage(`Sink Lens: ${notice?.message ?? known.message}`, ...actions).then((choice) => {
+      if (choice === ANALYZE_TOKEN_IDS_ACTION) void vscode.commands.executeCommand(ANALYZE_TOKEN_IDS_COMMAND);
       if (choice === 'Select Model…') void vscode.commands.executeCommand('sinkLens.selectModel');
       if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'sinkLens');
       if (choice === 'Show Log') this.log.show();

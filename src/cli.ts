@@ -131,7 +131,9 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     const failure = error instanceof SinkLensError ? error : asSinkLensError(error);
-    process.stderr.write(`sink-lens: ${failure.message}\n`);
+    // The engine says what is missing; the way to pass ids is the CLI's own.
+    const hint = failure.code === 'no-tokenizer' ? ' (--ids 1,17,5 with analyze or substitute)' : '';
+    process.stderr.write(`sink-lens: ${failure.message}${hint}\n`);
     if (process.env.SINK_LENS_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
     process.exit(EXIT_CODES[failure.category]);
   },

@@ -17,6 +17,7 @@ import { PANEL_VIEW_TYPE } from './sinkPanel';
 import type { WebviewState } from './shared/protocol';
 import { SinkStatusBar } from './statusBar';
 import { TokenDecorations } from './tokenDecorations';
+import { analyzeTokenIds, ANALYZE_TOKEN_IDS_COMMAND } from './tokenIdsCommand';
 import { TraceController } from './traceController';
 import { TRACE_PANEL_VIEW_TYPE } from './tracePanel';
 import { TraceStore } from './traceStore';
@@ -75,6 +76,7 @@ export function activate(context: vscode.ExtensionContext): SinkLensApi {
     context.subscriptions.push(vscode.commands.registerCommand(command, handler));
 
   register('sinkLens.analyzePrompt', (argument?: unknown) => controller.analyzePromptUnderCursor(argument));
+  register(ANALYZE_TOKEN_IDS_COMMAND, (argument?: unknown) => analyzeTokenIds(controller, decorations, argument));
   register('sinkLens.selectModel', async () => {
     const path = await pickModel(context);
     if (path !== undefined) statusBar.setModel(modelDisplayName(controller.modelPath()));

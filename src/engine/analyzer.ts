@@ -193,7 +193,8 @@ export class Analyzer {
       tokens = input.ids.map((id) => this.tokenizer?.tokenFor(id) ?? { id, text: `<${id}>`, start: 0, end: 0, special: false });
     } else {
       if (!this.tokenizer) {
-        throw new SinkLensError('model', 'no-tokenizer', `no tokenizer.json beside ${this.files.onnx}; add the model's tokenizer.json, or pass token ids (--ids)`);
+        // Each front end adds its own way to pass ids (the CLI's --ids, the extension's command).
+        throw new SinkLensError('model', 'no-tokenizer', `this model folder has no tokenizer.json: ${dirname(this.files.onnx)}; put the model's own tokenizer.json there, or analyse token ids`);
       }
       if (input.text.length === 0) throw new SinkLensError('usage', 'empty-prompt', 'the prompt is empty; select or write some text to analyse');
       const encoded = await this.tokenizer.encode(input.text);

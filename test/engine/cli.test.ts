@@ -119,6 +119,12 @@ describe('sink-lens CLI', () => {
     assertOneLineError(cli('analyze', '--model', scratchModel(model), '--ids', '1,2'), 3, /unsupported graph: operator com\.microsoft\.SparseAttention at node 'sparse_0' is not supported/);
   });
 
+  it('a text prompt for a model folder without tokenizer.json exits 3 naming the folder and --ids', { skip: missing ?? false }, () => {
+    const folder = join(onnxExports, 'tiny-qwen35-cuda');
+    const result = cli('analyze', '--model', folder, '--prompt', 'Once upon a time', '--device', 'cpu');
+    assertOneLineError(result, 3, /this model folder has no tokenizer\.json: .*tiny-qwen35-cuda; put the model's own tokenizer\.json there, or analyse token ids \(--ids 1,17,5/);
+  });
+
   it('runs a fused exporter graph (GPT-2 with com.microsoft Attention and past inputs)', { skip: missing ?? false }, () => {
     const out = join(mkdtempSync(join(tmpdir(), 'sink-lens-cli-')), 'r.json');
     const result = cli('analyze', '--model', join(onnxExports, 'tiny-random-gpt2-fp32', 'past.onnx'), '--ids', '5,6,7,8', '--out', out);
