@@ -1,15 +1,17 @@
 /**
  * The paper's multi-run analyses in the extension: "Compare Without BOS", "Analyze Prompts in
- * File / Selection", "Ablate Each Head of Layer…" and "First-Token Substitution". Each collects
- * its prompts (the prompt under the cursor, every prompt of the selection or file, or a stored
- * run's prompt from the explorer), runs ONE 'multiAnalysis' request in the analysis worker under a
- * cancellable progress notification, and shows the engine's document in the "Sink Analyses" panel.
+ * File / Selection", "Ablate Each Head of Layer…", "Ablate Selected Heads" (the report panel's
+ * sink grid) and "First-Token Substitution". Each collects its prompts (the prompt under the
+ * cursor, every prompt of the selection or file, or a stored run's prompt from the explorer or the
+ * report panel), runs ONE 'multiAnalysis' request in the analysis worker under a cancellable
+ * progress notification, and shows the engine's document in the "Sink Analyses" panel.
  */
 import * as vscode from 'vscode';
 import type { AnalysisClient } from './analysisClient';
 import type { AnalysisController } from './analysisController';
 import { modelDisplayName, modelExists, readSettings } from './config';
 import { Disposable, DisposableValue } from './dispose';
+import { headLabel, type HeadRef } from './engine/analyses/headAblation';
 import { CancelledError, SinkLensError } from './engine/errors';
 import { inspectModel } from './engine/model/inspectModel';
 import { AnalysesPanel, type AnalysesPanelHost } from './analysesPanel';
@@ -17,7 +19,7 @@ import { extractPrompt } from './promptExtraction';
 import { enumeratePrompts } from './promptEnumeration';
 import type { RunRecord, RunStore } from './runStore';
 import type { AnalysesWebviewState, AnalysisView, FromAnalysesWebviewMessage } from './shared/analysesProtocol';
-import type { MultiAnalysisKind, MultiAnalysisRequest, MultiAnalysisResult, WorkerPrompt } from './shared/protocol';
+import type { MultiAnalysisKind, MultiAnalysisRequest, MultiAnalysisResult, WorkerPrompt, WorkerRunOptions } from './shared/protocol';
 
 /** What the explorer passes: a run node, a layer node, or `{ runId }`. */
 export type AnalysisTarget = { runId: string; layer?: number } | { kind: string; run?: RunRecord; layer?: number } | undefined;
@@ -26,12 +28,18 @@ interface PromptSet {
   prompts: WorkerPrompt[];
   origin: string;
   modelPath?: string;
+  /**
+   * A stored run's own options (BOS, ε, token limit, truncation): an analysis of that run must see
+   * the tokens it saw, so that its baseline is the run the user is looking at. Else the settings.
+   */
+  options?: WorkerRunOptions;
 }
 
 const TITLES: Record<MultiAnalysisKind, string> = {
   compareBos: 'with and without BOS',
   batch: 'many prompts',
   sweepLayer: 'head sweep',
+  ablateHeads: 'ablation',
   substitute: 'first-token substitution',
 };
 
@@ -105,6 +113,17 @@ export class AnalysesController extends Disposable implements AnalysesPanelHost 
     return this.run('sweepLayer', set, { layer });
   }
 
+  /**
+   * "Ablate Selected Heads" in the report panel: a stored run's prompt rerun with exactly these
+   * heads removed together (one variant), against the unablated run; the worker checks the heads
+   * against the model. Undefined when it did not run (no such run, cancelled, failed: the panel and
+   * a notification say which).
+   */
+  async ablateHeads(target: { runId: string; heads: HeadRef[] }): Promise<MultiAnalysisResult | undefined> {
+    const set = await this.fromRun(target);
+    return set ? this.run('ablateHeads', set, { heads: target.heads }) : undefined;
+  }
+
   showPanel(): void {
     this.ensurePanel().reveal();
   }
@@ -119,7 +138,7 @@ export class AnalysesController extends Disposable implements AnalysesPanelHost 
 
   // ---- the run ----------------------------------------------------------------------------------
 
-  async run(kind: MultiAnalysisKind, set: PromptSet, extra: { layer?: number } = {}): Promise<MultiAnalysisResult | undefined> {
+  async run(kind: MultiAnalysisKind, set: PromptSet, extra: { layer?: number; heads?: HeadRef[] } = {}): Promise<MultiAnalysisResult | undefined> {
     const settings = readSettings();
     const modelPath = set.modelPath ?? this.analysis.modelPath();
     if (!modelExists(modelPath)) {
@@ -131,10 +150,11 @@ export class AnalysesController extends Disposable implements AnalysesPanelHost 
     const request: MultiAnalysisRequest = {
       kind,
       prompts,
-      options: { addBos: settings.addBos, epsilon: settings.epsilon, maxTokens: settings.maxTokens },
+      options: set.options ?? { addBos: settings.addBos, epsilon: settings.epsilon, maxTokens: settings.maxTokens },
       ...(extra.layer !== undefined ? { layer: extra.layer } : {}),
+      ...(extra.heads !== undefined ? { heads: extra.heads } : {}),
     };
-    const title = `${TITLES[kind]}${kind === 'sweepLayer' ? ` of layer ${extra.layer}` : ''}`;
+    const title = `${TITLES[kind]}${kind === 'sweepLayer' ? ` of layer ${extra.layer}` : kind === 'ablateHeads' ? ` of ${headLabel(extra.heads ?? [])}` : ''}`;
     const panel = this.ensurePanel();
     panel.post({ type: 'running', kind, title });
     panel.reveal();
@@ -196,7 +216,7 @@ export class AnalysesController extends Disposable implements AnalysesPanelHost 
       void vscode.window.showWarningMessage('Sink Lens: that run is no longer stored.');
       return undefined;
     }
-    return { prompts: [record.prompt], origin: `run ${record.promptPreview}`, modelPath: record.modelPath };
+    return { prompts: [record.prompt], origin: `run ${record.promptPreview}`, modelPath: record.modelPath, options: record.options };
   }
 
   private promptUnderCursor(): PromptSet | undefined {

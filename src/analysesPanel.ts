@@ -1,6 +1,6 @@
 /**
  * The multi-run analyses panel ("Sink Analyses"): with/without BOS, many prompts, a layer's head
- * sweep and first-token substitution, one view per kind. One webview panel, reused by every
+ * sweep, the report grid's selected heads ablated together and first-token substitution, one view per kind. One webview panel, reused by every
  * analysis, restored after a reload by a WebviewPanelSerializer from the state its webview keeps
  * (the whole analysis document). Same rules as the
  * report panel (src/sinkPanel.ts): strict CSP with a nonce, scripts and styles only from dist/,
@@ -55,7 +55,7 @@ export class AnalysesPanel extends Disposable {
       title: 'Sink Analyses',
       styles: ['webview.css', 'analyses.css'],
       script: 'analyses.js',
-      placeholderHtml: '<p class="placeholder">Run <strong>Sink Lens: Compare Without BOS</strong>, <strong>Analyze Prompts in File / Selection</strong>, <strong>Ablate Each Head of Layer…</strong> or <strong>First-Token Substitution</strong>.</p>',
+      placeholderHtml: '<p class="placeholder">Run <strong>Sink Lens: Compare Without BOS</strong>, <strong>Analyze Prompts in File / Selection</strong>, <strong>Ablate Each Head of Layer…</strong> or <strong>First-Token Substitution</strong>, or select heads in the Sink Report\'s grid and <strong>Ablate Selected Heads</strong>.</p>',
     });
     this._register(panel.onDidDispose(() => this.dispose()));
     this._register(

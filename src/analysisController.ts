@@ -12,7 +12,8 @@ import type { SinkReport } from './engine/report';
 import { askLongPrompt, presetChoice, tooLong, type LongPromptChoice } from './longPrompt';
 import { extractPrompt, type PromptSpan } from './promptExtraction';
 import { reportCsv, type CsvTable } from './shared/reportCsv';
-import type { FromWebviewMessage, RunLayer, RunSummary, WebviewState } from './shared/protocol';
+import type { HeadRef } from './engine/analyses/headAblation';
+import type { ErrorPayload, FromWebviewMessage, MultiAnalysisResult, RunLayer, RunSummary, WebviewState } from './shared/protocol';
 import { joinRunParts, toRunLayers, toRunSummary } from './shared/reportParts';
 import { newRunId } from './runIds';
 import type { RunRecord, RunStore } from './runStore';
@@ -173,6 +174,7 @@ export class AnalysisController extends Disposable implements PanelHost {
         { label: 'Report JSON', description: 'sink-lens/report@1', value: 'json' as const },
         { label: 'Sink scores CSV', description: 'layer, head, sinkScore', value: 'sinkScores' as const },
         { label: 'Norms CSV', description: 'depth, position, token, norm', value: 'norms' as const },
+        { label: 'MLP activation norms CSV', description: 'layer, position, token, norm', value: 'mlpNorms' as const },
       ],
       { title: 'Export Sink Lens run' },
     );
@@ -214,6 +216,9 @@ export class AnalysisController extends Disposable implements PanelHost {
         break;
       case 'revealToken':
         void this.revealTokenInEditor(message.runId, message.token);
+        break;
+      case 'ablateHeads':
+        void this.ablateHeads(panel, message.requestId, message.runId, message.heads);
         break;
       case 'command':
         if (message.command === 'selectModel') void vscode.commands.executeCommand('sinkLens.selectModel');
@@ -414,6 +419,22 @@ export class AnalysisController extends Disposable implements PanelHost {
     }
   }
 
+  /**
+   * "Ablate Selected Heads": the Sink Analyses panel runs and shows it (the same path as the layer
+   * sweep); the report panel only hears whether it did, so that its button can say so.
+   */
+  private async ablateHeads(panel: SinkPanel, requestId: number, runId: string, heads: HeadRef[]): Promise<void> {
+    let error: ErrorPayload | null = null;
+    try {
+      const result = await vscode.commands.executeCommand<MultiAnalysisResult | undefined>('sinkLens.ablateHeads', { runId, heads });
+      // Undefined: cancelled or failed; the analyses panel and a notification already say which.
+      if (!result) error = { category: 'runtime', code: 'not-run', message: 'the ablation did not finish: see the Sink Analyses panel' };
+    } catch (thrown) {
+      error = toErrorPayload(thrown);
+    }
+    panel.post({ type: 'ablationDone', inReplyTo: requestId, error });
+  }
+
   private async exportFromWebview(panel: SinkPanel, kind: 'png' | 'json' | 'csv', name: string, data?: string): Promise<void> {
     let bytes: Uint8Array | undefined;
     if (kind === 'json') {
@@ -477,7 +498,7 @@ function preview(text: string): string {
   return flat.length > 48 ? `${flat.slice(0, 47)}…` : flat;
 }
 
-function toErrorPayload(error: unknown) {
+function toErrorPayload(error: unknown): ErrorPayload {
   if (error instanceof SinkLensError) return { category: error.category, code: error.code, message: error.message };
   return { category: 'runtime' as const, code: 'unexpected', message: error instanceof Error ? error.message : String(error) };
 }

@@ -14,6 +14,7 @@ import { pickModel, recentModels, workspaceModels } from './modelPicker';
 import { RunStore } from './runStore';
 import { RunsTreeProvider, type RunsNode } from './runsTree';
 import { PANEL_VIEW_TYPE } from './sinkPanel';
+import type { HeadRef } from './engine/analyses/headAblation';
 import type { WebviewState } from './shared/protocol';
 import { SinkStatusBar } from './statusBar';
 import { TokenDecorations } from './tokenDecorations';
@@ -102,6 +103,9 @@ export function activate(context: vscode.ExtensionContext): SinkLensApi {
   });
   register('sinkLens.analyzePromptsInFile', () => analyses.analyzePromptsInFile());
   register('sinkLens.ablateLayerHeads', (argument?: never) => analyses.ablateLayer(argument));
+  // Internal (not in the palette): the report panel's "Ablate Selected Heads" runs through here,
+  // so that the report side needs no handle on the analyses side.
+  register('sinkLens.ablateHeads', (target: { runId: string; heads: HeadRef[] }) => analyses.ablateHeads(target));
   register('sinkLens.substituteFirstToken', (argument?: RunArgument) => analyses.substitute(argument));
   register('sinkLens.showAnalyses', () => analyses.showPanel());
   register('sinkLens.exportRun', (argument: RunArgument) => {

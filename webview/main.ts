@@ -1,18 +1,22 @@
 /**
  * The Sink Report webview. Receives a run in parts (summary → layers → attention received → end),
  * paints what it has as soon as it has it, and asks the host for one layer's full attention maps
- * only when the user opens that layer. State (which run, layer, head, token) is kept with
+ * only when the user opens that layer. Heads selected in the sink grid can be ablated together
+ * ("Ablate Selected Heads"): the host reruns the prompt without them and shows the comparison in
+ * the Sink Analyses panel. State (which run, layer, head, token, selected heads) is kept with
  * setState so the panel comes back as it was after a reload.
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import { headLabel, type HeadRef } from '../src/engine/analyses/headAblation';
 import { describeVerdict } from '../src/engine/verdict';
 import type { SinkReport } from '../src/engine/report';
 import type { AttentionMapPayload, ExportKind, RunLayer, RunSummary, ToWebviewMessage, WebviewState } from '../src/shared/protocol';
 import { reportCsv, type CsvTable } from '../src/shared/reportCsv';
 import { formatNumber, h, visibleToken } from './dom';
 import { Heatmap } from './heatmap';
+import { MlpChart } from './mlpChart';
 import { NormsChart, normSeries } from './normsChart';
 import { SinkGrid } from './sinkGrid';
 import { onThemeChange } from './theme';
@@ -27,15 +31,17 @@ interface RunView {
 }
 
 const app = document.getElementById('app')!;
-let state: WebviewState = { runId: null, layer: 0, head: -1, focusedToken: null, mapOpen: false, ...(vscode.getState() ?? {}) };
+let state: WebviewState = { runId: null, layer: 0, head: -1, focusedToken: null, mapOpen: false, selectedHeads: [], ...(vscode.getState() ?? {}) };
 let run: RunView | null = null;
 let nextRequestId = 1;
 let pendingMap: { requestId: number; runId: string; layer: number } | null = null;
+let pendingAblation: { requestId: number; label: string } | null = null;
 
 // ---- the parts of the page -----------------------------------------------------------------
 
 const normsChart = new NormsChart();
-const sinkGrid = new SinkGrid((layer, head) => openMap(layer, head));
+const mlpChart = new MlpChart();
+const sinkGrid = new SinkGrid({ open: (layer, head) => openMap(layer, head), selectionChanged: (heads) => onSelectionChanged(heads) });
 const heatmap = new Heatmap();
 const tokenStrip = new TokenStrip((token) => focusToken(token));
 const layerSelect = document.createElement('vscode-single-select') as HTMLElement & { value: string };
@@ -43,6 +49,11 @@ const headSelect = document.createElement('vscode-single-select') as HTMLElement
 const progressLine = h('p', { class: 'progress', 'data-testid': 'progress', 'aria-live': 'polite' });
 const tokenDetails = h('div', { class: 'token-details', 'data-testid': 'token-details' });
 const mapStatus = h('p', { class: 'map-status', 'data-testid': 'map-status' });
+const selectionLine = h('p', { class: 'selection-line', 'data-testid': 'selected-heads', 'aria-live': 'polite' });
+const ablationStatus = h('p', { class: 'ablation-status', 'data-testid': 'ablation-status', 'aria-live': 'polite' });
+const mlpBody = h('div', { class: 'mlp-body' });
+const ablateButton = button('Ablate Selected Heads', () => ablateSelected(), { testId: 'ablate-selected', title: "Rerun this prompt with the selected heads' output set to zero and compare it with this run in the Sink Analyses panel" });
+const clearButton = button('Clear Selection', () => sinkGrid.setSelection([]), { secondary: true, testId: 'clear-selection' });
 
 function setState(patch: Partial<WebviewState>): void {
   state = { ...state, ...patch };
@@ -117,6 +128,23 @@ function renderRun(view: RunView): void {
     sinkGrid.element,
     h('p', { class: 'rates', 'data-testid': 'sink-rate' }, `Sink rate: ${formatPercent(summary.sinkRate.all)} of heads (all layers), ${summary.sinkRate.fromLayer2 === null ? '–' : formatPercent(summary.sinkRate.fromLayer2)} from layer 2 on.`),
     h('div', { class: 'row-actions' }, button('PNG', () => exportPng('sink-grid', sinkGrid.toPng()), { secondary: true, testId: 'export-grid-png', title: 'Save the grid as a PNG image' }), button('CSV', () => exportCsv('sinkScores'), { secondary: true, testId: 'export-grid-csv', title: 'Save the sink scores as CSV' })),
+    h(
+      'div',
+      { class: 'ablation' },
+      h('p', { class: 'hint' }, 'Heads to ablate: click a head to select it alone, Ctrl/Cmd-click (or Space on a focused cell) to add or remove one; Escape clears. The prompt is then rerun with their output set to zero and compared with this run in the Sink Analyses panel.'),
+      selectionLine,
+      h('div', { class: 'row-actions' }, ablateButton, clearButton),
+      ablationStatus,
+    ),
+  );
+  sinkGrid.setSelection(state.selectedHeads ?? [], false);
+  showSelection(sinkGrid.selectedHeads());
+
+  const mlp = section(
+    'MLP activation norm per position, layers 0 and 1',
+    'mlp',
+    h('p', { class: 'hint' }, "The norm of each position's MLP intermediate activation (the input of the down-projection) in the first two blocks. The paper found that in the P0 Sink Circuit these MLPs produce a massive activation at position 0 only: P0's distinct attention output is amplified into the high-norm state that later heads sink onto (Figure 5)."),
+    mlpBody,
   );
 
   layerSelect.replaceChildren(...Array.from({ length: model.layers }, (_, layer) => option(String(layer), `Layer ${layer}`)));
@@ -132,9 +160,10 @@ function renderRun(view: RunView): void {
     heatmap.element,
   );
 
-  app.replaceChildren(header, progressLine, verdict, tokens, h('div', { class: 'two-columns' }, norms, grid), map, glossary());
+  app.replaceChildren(header, progressLine, verdict, tokens, h('div', { class: 'two-columns' }, norms, grid), mlp, map, glossary());
   updateProgress();
   updateReceived();
+  updateMlp();
   requestAnimationFrame(() => {
     layerSelect.value = String(state.layer);
     headSelect.value = String(state.head);
@@ -237,12 +266,91 @@ function renderTokenDetails(index: number): void {
   );
 }
 
+// ---- MLP activations --------------------------------------------------------------------------
+
+/** The layer-0/1 MLP chart from the layers received so far; a note where a layer has no single MLP. */
+function updateMlp(): void {
+  if (!run) return;
+  const { summary, layers } = run;
+  const wanted = [0, 1].filter((layer) => layer < summary.model.layers);
+  const arrived = wanted.filter((layer) => layers.has(layer));
+  if (arrived.length < wanted.length && !run.done) {
+    mlpChart.set(null);
+    mlpBody.replaceChildren(h('p', { class: 'hint' }, 'Waiting for layers 0 and 1…'));
+    return;
+  }
+  const present = arrived.flatMap((layer) => {
+    const norms = layers.get(layer)?.mlpNorms;
+    return norms ? [{ layer, norms }] : [];
+  });
+  const missing = wanted.filter((layer) => !present.some((entry) => entry.layer === layer));
+  const note = missing.length
+    ? h('p', { class: 'note', 'data-testid': 'mlp-none' }, `No MLP activation to draw for layer${missing.length > 1 ? 's' : ''} ${missing.join(' and ')}: ${missing.length > 1 ? 'they route' : 'it routes'} tokens to experts (mixture of experts) or has no MLP the graph reader could match, so there is no single MLP activation.`)
+    : null;
+  if (present.length === 0) {
+    mlpChart.set(null);
+    mlpBody.replaceChildren(note!);
+    return;
+  }
+  mlpChart.set({ tokens: summary.tokens.map((token) => token.text), layers: present });
+  // P0 against the median of the other positions, as for the hidden state (readable by tests: data-value).
+  const stats = normSeries(present.map((entry) => entry.layer), present.map((entry) => entry.norms));
+  const ratios = h(
+    'p',
+    { class: 'ratios', 'data-testid': 'mlp-p0' },
+    ...present.flatMap((entry, i) => [
+      i > 0 ? ' · ' : '',
+      `Layer ${entry.layer}: P0 `,
+      h('span', { 'data-testid': `mlp-p0-${entry.layer}`, 'data-value': String(stats.p0[i]) }, formatNumber(stats.p0[i], 2)),
+      `, median of the others ${formatNumber(stats.median[i], 2)} (`,
+      h('span', { 'data-testid': `mlp-p0-ratio-${entry.layer}`, 'data-value': Number.isFinite(stats.median[i]) && stats.median[i] > 0 ? String(stats.p0[i] / stats.median[i]) : '' }, Number.isFinite(stats.median[i]) && stats.median[i] > 0 ? `${(stats.p0[i] / stats.median[i]).toFixed(1)}×` : '–'),
+      ')',
+    ]),
+  );
+  mlpBody.replaceChildren(
+    h('div', { class: 'chart-box', 'data-testid': 'mlp-chart' }, mlpChart.canvas),
+    ratios,
+    note ?? '',
+    h('div', { class: 'row-actions' }, button('PNG', () => exportPng('mlp-norms', mlpChart.toPng()), { secondary: true, testId: 'export-mlp-png', title: 'Save this chart as a PNG image' }), button('CSV', () => exportCsv('mlpNorms'), { secondary: true, testId: 'export-mlp-csv', title: 'Save the MLP activation norms of every layer as CSV' })),
+  );
+}
+
+// ---- head selection and ablation ---------------------------------------------------------------
+
+function onSelectionChanged(heads: HeadRef[]): void {
+  setState({ selectedHeads: heads });
+  showSelection(heads);
+}
+
+function showSelection(heads: HeadRef[]): void {
+  selectionLine.textContent = heads.length ? `Selected: ${heads.map((ref) => `layer ${ref.layer} head ${ref.head}`).join(', ')} (${heads.length} head${heads.length === 1 ? '' : 's'}).` : 'No heads selected.';
+  selectionLine.dataset.label = heads.length ? headLabel(heads) : '';
+  // Only a finished (stored) run can be rerun, and one ablation at a time from this panel.
+  const disabled = heads.length === 0 || !run?.done || pendingAblation !== null;
+  ablateButton.toggleAttribute('disabled', disabled);
+  clearButton.toggleAttribute('disabled', heads.length === 0);
+}
+
+function ablateSelected(): void {
+  const heads = sinkGrid.selectedHeads();
+  if (!run?.done || heads.length === 0 || pendingAblation) return;
+  pendingAblation = { requestId: nextRequestId++, label: headLabel(heads) };
+  setAblationStatus('running', `Rerunning the prompt without ${pendingAblation.label}…`);
+  showSelection(heads);
+  vscode.postMessage({ type: 'ablateHeads', requestId: pendingAblation.requestId, runId: run.summary.runId, heads });
+}
+
+function setAblationStatus(kind: 'running' | 'done' | 'error', text: string): void {
+  ablationStatus.dataset.state = kind;
+  ablationStatus.textContent = text;
+}
+
 // ---- attention maps ------------------------------------------------------------------------
 
 function openMap(layer: number, head: number): void {
   if (!run) return;
   setState({ layer, head, mapOpen: true });
-  sinkGrid.select(layer, head);
+  sinkGrid.show(layer, head);
   layerSelect.value = String(layer);
   headSelect.value = String(head);
   const shown = heatmap.shown;
@@ -288,6 +396,7 @@ function exportCsv(table: CsvTable): void {
       tokens: summary.tokens,
       attention: { sinkScore: summary.sinkScore, sinkRate: summary.sinkRate, uniformBaseline: summary.uniformBaseline, firstTokenAttention: [] },
       residual: { depths: summary.depths, norms: summary.norms.map((row) => Array.from(row)), p0NormRatio: summary.p0NormRatio, p0Separation: summary.p0Separation },
+      mlp: { layers: [...run.layers.values()].sort((a, b) => a.layer - b.layer).map((layer) => ({ layer: layer.layer, norms: layer.mlpNorms ? Array.from(layer.mlpNorms) : null })) },
     },
     table,
   );
@@ -303,6 +412,11 @@ window.addEventListener('message', (event: MessageEvent<ToWebviewMessage>) => {
       const isNewRun = state.runId !== message.summary.runId;
       run = { summary: message.summary, layers: new Map(), received: new Array(message.summary.model.layers).fill(undefined), done: false };
       heatmap.setMap(null);
+      // A finished ablation's line belongs to the run it was started from.
+      if (isNewRun && !pendingAblation) {
+        ablationStatus.textContent = '';
+        delete ablationStatus.dataset.state;
+      }
       if (isNewRun) setState({ runId: message.summary.runId, focusedToken: null, layer: Math.min(state.layer, message.summary.model.layers - 1), head: Math.min(state.head, message.summary.model.heads - 1) });
       renderRun(run);
       if (state.mapOpen) openMap(state.layer, state.head);
@@ -312,6 +426,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebviewMessage>) => {
       if (run && message.layer.runId === run.summary.runId) {
         run.layers.set(message.layer.layer, message.layer);
         updateProgress();
+        if (message.layer.layer < 2) updateMlp();
       }
       break;
     case 'runReceived':
@@ -325,6 +440,8 @@ window.addEventListener('message', (event: MessageEvent<ToWebviewMessage>) => {
       if (run && message.runId === run.summary.runId) {
         run.done = true;
         updateProgress();
+        updateMlp();
+        showSelection(sinkGrid.selectedHeads());
         document.body.dataset.runState = 'done';
       }
       break;
@@ -360,6 +477,15 @@ window.addEventListener('message', (event: MessageEvent<ToWebviewMessage>) => {
     case 'exportDone':
       if (message.path) progressLine.textContent = `Saved ${message.path}`;
       break;
+    case 'ablationDone':
+      if (pendingAblation?.requestId === message.inReplyTo) {
+        const { label } = pendingAblation;
+        pendingAblation = null;
+        if (message.error) setAblationStatus('error', `Could not ablate ${label}: ${message.error.message}`);
+        else setAblationStatus('done', `${label} ablated: the comparison with this run is in the Sink Analyses panel.`);
+        showSelection(sinkGrid.selectedHeads());
+      }
+      break;
   }
 });
 
@@ -368,6 +494,7 @@ headSelect.addEventListener('change', () => openMap(Number(layerSelect.value), N
 
 onThemeChange(() => {
   normsChart.render();
+  mlpChart.render();
   heatmap.rebuild();
 });
 

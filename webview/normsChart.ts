@@ -13,7 +13,11 @@ import {
   PointElement,
   Tooltip,
 } from 'chart.js';
-import { parseColor, readTheme } from './theme';
+import { chartOptions, ThemedChart, withAlpha } from './chart';
+import type { ThemeColors } from './theme';
+
+// Other views import withAlpha from here.
+export { withAlpha };
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Filler, Tooltip, Legend);
 
@@ -38,29 +42,13 @@ export function normSeries(depths: number[], norms: ArrayLike<number>[]): NormSe
   return series;
 }
 
-export class NormsChart {
-  readonly canvas: HTMLCanvasElement;
-  private chart: Chart<'line'> | null = null;
-  private series: NormSeries | null = null;
-
+export class NormsChart extends ThemedChart<NormSeries, 'line'> {
   constructor() {
-    this.canvas = document.createElement('canvas');
-    this.canvas.setAttribute('role', 'img');
-    this.canvas.setAttribute('aria-label', 'Line chart of hidden-state norms by depth: position 0 against the other positions.');
+    super('Line chart of hidden-state norms by depth: position 0 against the other positions.');
   }
 
-  set(series: NormSeries): void {
-    this.series = series;
-    this.render();
-  }
-
-  /** Rebuilds with the current theme's colours. */
-  render(): void {
-    if (!this.series) return;
-    const theme = readTheme();
-    const { depths, p0, median, min, max } = this.series;
-    this.chart?.destroy();
-    this.chart = new Chart(this.canvas, {
+  protected build({ depths, p0, median, min, max }: NormSeries, theme: ThemeColors): Chart<'line'> {
+    return new Chart(this.canvas, {
       type: 'line',
       data: {
         labels: depths.map(String),
@@ -72,14 +60,7 @@ export class NormsChart {
         ],
       },
       options: {
-        animation: false,
-        responsive: true,
-        maintainAspectRatio: false,
-        interaction: { mode: 'index', intersect: false },
-        scales: {
-          x: { title: { display: true, text: 'depth (0 = embeddings, l + 0.5 = after attention, l + 1 = after block l)', color: theme.muted }, ticks: { color: theme.muted }, grid: { color: withAlpha(theme.grid, 0.5) } },
-          y: { title: { display: true, text: 'L2 norm of the hidden state', color: theme.muted }, ticks: { color: theme.muted }, grid: { color: withAlpha(theme.grid, 0.5) }, beginAtZero: true },
-        },
+        ...chartOptions(theme, 'depth (0 = embeddings, l + 0.5 = after attention, l + 1 = after block l)', 'L2 norm of the hidden state'),
         plugins: {
           legend: { labels: { color: theme.foreground, filter: (item) => item.text !== 'other positions: min' } },
           tooltip: { filter: (item) => item.dataset.label !== 'other positions: min' },
@@ -87,13 +68,4 @@ export class NormsChart {
       },
     });
   }
-
-  toPng(): string | null {
-    return this.chart ? this.chart.toBase64Image('image/png', 1) : null;
-  }
-}
-
-export function withAlpha(color: string, alpha: number): string {
-  const [r, g, b] = parseColor(color);
-  return `rgba(${r}, ${g}, ${b}, ${alpha})`;
 }

@@ -22,7 +22,7 @@ import type {
   RuntimeSummary,
 } from '../engine/report';
 import type { Checkpoint } from '../engine/trace/checkpoints';
-import type { AblationDocument } from '../engine/analyses/headAblation';
+import type { AblationDocument, HeadRef } from '../engine/analyses/headAblation';
 import type { BatchDocument } from '../engine/analyses/batchAnalysis';
 import type { BosComparison } from '../engine/analyses/bosComparison';
 import type { SubstitutionDocument } from '../engine/analyses/firstTokenSubstitution';
@@ -127,9 +127,11 @@ export type ToWorkerMessage =
 
 /**
  * The paper's multi-run analyses (src/engine/analyses), run in the worker on the pooled analyzer.
- * compareBos and substitute use the first prompt; batch and sweepLayer use all of them.
+ * compareBos and substitute use the first prompt; batch, sweepLayer and ablateHeads use all of them.
+ * sweepLayer removes each head of one layer in turn (one variant per head); ablateHeads removes the
+ * given heads together (one variant), as chosen in the report panel's sink grid.
  */
-export type MultiAnalysisKind = 'compareBos' | 'batch' | 'sweepLayer' | 'substitute';
+export type MultiAnalysisKind = 'compareBos' | 'batch' | 'sweepLayer' | 'ablateHeads' | 'substitute';
 
 export interface MultiAnalysisRequest {
   kind: MultiAnalysisKind;
@@ -137,6 +139,8 @@ export interface MultiAnalysisRequest {
   options: WorkerRunOptions;
   /** sweepLayer: the layer whose heads are ablated one at a time. */
   layer?: number;
+  /** ablateHeads: the heads removed together (checked against the model in the worker). */
+  heads?: HeadRef[];
   /** batch: positions 0…positions-1 compared across prompts (engine default 8). */
   positions?: number;
 }
@@ -146,6 +150,7 @@ export type MultiAnalysisResult =
   | { kind: 'compareBos'; model: ModelSummary; document: BosComparison }
   | { kind: 'batch'; model: ModelSummary; document: BatchDocument }
   | { kind: 'sweepLayer'; model: ModelSummary; layer: number; document: AblationDocument }
+  | { kind: 'ablateHeads'; model: ModelSummary; heads: HeadRef[]; document: AblationDocument }
   | { kind: 'substitute'; model: ModelSummary; document: SubstitutionDocument };
 
 /** A checkpoint trace (engine's runTrace): the worker measures one checkpoint at a time, cached in cacheFolder. */
@@ -184,6 +189,8 @@ export interface WebviewState {
   focusedToken: number | null;
   /** Whether the user opened an attention map; a restored or re-run panel then loads it again. */
   mapOpen: boolean;
+  /** Heads selected in the sink grid for "Ablate Selected Heads" (absent in states saved before it existed). */
+  selectedHeads?: HeadRef[];
 }
 
 export type ToWebviewMessage =
@@ -195,7 +202,9 @@ export type ToWebviewMessage =
   | { type: 'attentionMap'; inReplyTo: number; map: AttentionMapPayload }
   | { type: 'attentionMapError'; inReplyTo: number; error: ErrorPayload }
   | { type: 'focus'; runId: string; token?: number; layer?: number; head?: number }
-  | { type: 'exportDone'; path: string | null };
+  | { type: 'exportDone'; path: string | null }
+  /** The answer to 'ablateHeads': the result itself is shown in the Sink Analyses panel; error null when it is. */
+  | { type: 'ablationDone'; inReplyTo: number; error: ErrorPayload | null };
 
 export type ExportKind = 'png' | 'json' | 'csv';
 
@@ -204,6 +213,8 @@ export type FromWebviewMessage =
   | { type: 'requestAttentionMap'; requestId: number; runId: string; layer: number; head: number }
   | { type: 'export'; kind: ExportKind; name: string; /** base64 PNG or CSV text; JSON is built by the host. */ data?: string }
   | { type: 'revealToken'; runId: string; token: number }
+  /** Rerun this run's prompt with these heads removed together (one variant); answered by 'ablationDone'. */
+  | { type: 'ablateHeads'; requestId: number; runId: string; heads: HeadRef[] }
   | { type: 'stateChanged'; state: WebviewState }
   | { type: 'command'; command: 'selectModel' | 'openSettings' | 'rerun' };
 

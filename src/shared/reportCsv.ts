@@ -1,9 +1,10 @@
 /** CSV of a report's tables, for exports from the panel and the explorer. Pure; shared by host and webview. */
 import type { SinkReport } from '../engine/report';
 
-export type CsvTable = 'sinkScores' | 'norms';
+export type CsvTable = 'sinkScores' | 'norms' | 'mlpNorms';
 
-export function reportCsv(report: Pick<SinkReport, 'attention' | 'residual' | 'tokens'>, table: CsvTable): string {
+/** `mlp` is needed for the mlpNorms table only (layers whose norms are null, a mixture of experts, have no rows). */
+export function reportCsv(report: Pick<SinkReport, 'attention' | 'residual' | 'tokens'> & Partial<Pick<SinkReport, 'mlp'>>, table: CsvTable): string {
   const rows: (string | number)[][] = [];
   if (table === 'sinkScores') {
     rows.push(['layer', 'head', 'sinkScore', 'aboveEpsilon', 'epsilon', 'uniformBaseline']);
@@ -11,6 +12,9 @@ export function reportCsv(report: Pick<SinkReport, 'attention' | 'residual' | 't
     sinkScore.forEach((heads, layer) =>
       heads.forEach((score, head) => rows.push([layer, head, score, score > sinkRate.epsilon ? 1 : 0, sinkRate.epsilon, uniformBaseline])),
     );
+  } else if (table === 'mlpNorms') {
+    rows.push(['layer', 'position', 'tokenId', 'token', 'mlpActivationNorm']);
+    for (const { layer, norms } of report.mlp?.layers ?? []) norms?.forEach((norm, t) => rows.push([layer, t, report.tokens[t]?.id ?? '', report.tokens[t]?.text ?? '', norm]));
   } else {
     rows.push(['depth', 'position', 'tokenId', 'token', 'norm']);
     report.residual.depths.forEach((depth, i) =>

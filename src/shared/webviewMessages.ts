@@ -3,23 +3,39 @@
  * text; were anything ever to run in it, what it can send is still limited to these shapes, with
  * numbers in range and strings bounded. Anything else is dropped.
  */
+import type { HeadRef } from '../engine/analyses/headAblation';
 import type { ExportKind, FromWebviewMessage, WebviewState } from './protocol';
 
 const MAX_RUN_ID = 200;
 const MAX_NAME = 300;
 /** A PNG of a tall chart as a data URL, or a CSV of a large report. */
 const MAX_EXPORT_DATA = 64 * 1024 * 1024;
+/** Every head of a very large model (e.g. 126 layers x 128 heads) fits; more is not a selection. */
+const MAX_HEADS = 16_384;
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const isIndex = (value: unknown, min = 0): value is number => Number.isSafeInteger(value) && (value as number) >= min && (value as number) < 1_000_000_000;
 const isRunId = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && value.length <= MAX_RUN_ID && /^[\w.:-]+$/.test(value);
 
+/** A list of { layer, head } (copied: extra fields dropped), or undefined when any entry is not one. */
+function parseHeads(value: unknown, min: number): HeadRef[] | undefined {
+  if (!Array.isArray(value) || value.length < min || value.length > MAX_HEADS) return undefined;
+  const heads: HeadRef[] = [];
+  for (const entry of value) {
+    if (!isObject(entry) || !isIndex(entry.layer) || !isIndex(entry.head)) return undefined;
+    heads.push({ layer: entry.layer, head: entry.head });
+  }
+  return heads;
+}
+
 function parseState(value: unknown): WebviewState | undefined {
   if (!isObject(value)) return undefined;
-  const { runId, layer, head, focusedToken, mapOpen } = value;
+  const { runId, layer, head, focusedToken, mapOpen, selectedHeads } = value;
   if (!(runId === null || isRunId(runId))) return undefined;
   if (!isIndex(layer) || !isIndex(head, -1) || !(focusedToken === null || focusedToken === undefined || isIndex(focusedToken)) || typeof mapOpen !== 'boolean') return undefined;
-  return { runId, layer, head, focusedToken: focusedToken ?? null, mapOpen };
+  const selected = selectedHeads === undefined ? undefined : parseHeads(selectedHeads, 0);
+  if (selectedHeads !== undefined && !selected) return undefined;
+  return { runId, layer, head, focusedToken: focusedToken ?? null, mapOpen, ...(selected ? { selectedHeads: selected } : {}) };
 }
 
 /** The message as the host may use it, or undefined when it is not one the webview sends. */
@@ -53,6 +69,13 @@ export function parseFromWebviewMessage(value: unknown): FromWebviewMessage | un
       const { runId, token } = value;
       if (!isRunId(runId) || !isIndex(token)) return undefined;
       return { type: 'revealToken', runId, token };
+    }
+    case 'ablateHeads': {
+      // Shape and range only: whether the heads exist is checked against the model in the worker.
+      const { requestId, runId } = value;
+      const heads = parseHeads(value.heads, 1);
+      if (!isIndex(requestId) || !isRunId(runId) || !heads) return undefined;
+      return { type: 'ablateHeads', requestId, runId, heads };
     }
     case 'command': {
       const { command } = value;

@@ -7,7 +7,7 @@ import type { Analyzer } from '../engine/analyzer';
 import { analyzeBatch } from '../engine/analyses/batchAnalysis';
 import { compareBos } from '../engine/analyses/bosComparison';
 import { substituteFirstToken } from '../engine/analyses/firstTokenSubstitution';
-import { sweepLayer } from '../engine/analyses/headAblation';
+import { ablateHeads, checkHeads, sweepLayer } from '../engine/analyses/headAblation';
 import { SinkLensError } from '../engine/errors';
 import type { MultiAnalysisRequest, MultiAnalysisResult, WorkerPrompt } from '../shared/protocol';
 
@@ -34,6 +34,11 @@ export async function runMultiAnalysis(
     case 'sweepLayer': {
       const layer = request.layer ?? 0;
       return { kind: 'sweepLayer', model, layer, document: await sweepLayer(analyzer, inputs, layer, options) };
+    }
+    case 'ablateHeads': {
+      // The heads the user selected in the sink grid, removed together: one variant against the baseline.
+      const heads = checkHeads(request.heads ?? [], model.layers, model.heads);
+      return { kind: 'ablateHeads', model, heads, document: await ablateHeads(analyzer, inputs, [heads], options) };
     }
     case 'batch':
       return { kind: 'batch', model, document: await analyzeBatch(analyzer, inputs, { ...options, positions: request.positions, onProgress }) };

@@ -1,7 +1,9 @@
 /**
  * `sink-lens analyze --html`: the exported page, opened from disk in Chromium, shows the same
  * report as the panel (verdict, sink rate, heat map from the embedded maps) with no network, no
- * console errors and no CSP violations. Screenshots in light and dark.
+ * console errors and no CSP violations. Screenshots in light and dark. On a mixture-of-experts
+ * fixture, the MLP view says which layer has no MLP activation, and "Ablate Selected Heads" (which
+ * needs the model) gives a CLI line that runs.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -12,6 +14,8 @@ import { describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
 import type { SinkReport } from '../../src/engine/report';
 import { describeVerdict } from '../../src/engine/verdict';
+import type { AblationDocument } from '../../src/engine/analyses/headAblation';
+import { fixture } from '../support/fixtures';
 import { CHROMIUM, CHROMIUM_ARGS, REPO, RESULTS } from './codeServer';
 
 const cli = join(REPO, 'dist', 'cli.js');
@@ -77,6 +81,59 @@ describe('HTML report export', { skip: missing ?? false }, () => {
         assert.deepEqual(problems, [], 'no console errors, CSP violations or requests');
         await context.close();
       }
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('a mixture-of-experts report: one line for the layer with no MLP, and the CLI line for an ablation', async (t) => {
+    let model: string;
+    try {
+      model = fixture('qwen3-moe');
+    } catch (error) {
+      t.skip(`no qwen3-moe fixture: ${(error as Error).message}`);
+      return;
+    }
+    const folder = mkdtempSync(join(tmpdir(), 'sink-lens-html-'));
+    const html = join(folder, 'report.html');
+    const json = join(folder, 'report.json');
+    const result = spawnSync(process.execPath, [cli, 'analyze', '--model', model, '--ids', '1,20,30,40,50,60', '--no-bos', '--html', html, '--out', json, '--device', 'cpu'], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as SinkReport;
+    const [layer0, layer1] = report.mlp.layers;
+    assert.ok(layer0.norms === null && layer1.norms !== null, 'the fixture routes layer 0 to experts and has a plain MLP in layer 1');
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      const tab = await browser.newPage({ viewport: { width: 1100, height: 1800 } });
+      const problems: string[] = [];
+      tab.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
+      tab.on('pageerror', (error) => problems.push(error.message));
+      await tab.goto(`file://${html}`);
+      await tab.locator('body[data-run-state="done"]').waitFor({ state: 'attached' });
+      assert.match((await tab.getByTestId('mlp-none').textContent())!, /^No MLP activation to draw for layer 0: /);
+      assert.equal(Number(await tab.getByTestId('mlp-p0-1').getAttribute('data-value')), layer1.norms![0]);
+      assert.equal(await tab.getByTestId('mlp-p0-0').count(), 0);
+      // Two heads from the keyboard, then the button: the page has no model, so it says how to run it.
+      await tab.getByTestId('sink-cell-0-0').press('Space');
+      await tab.getByTestId('sink-cell-0-0').press('ArrowRight');
+      await tab.getByTestId('sink-cell-0-1').press('Space');
+      await tab.locator('[data-testid="selected-heads"][data-label="L0H0+L0H1"]').waitFor();
+      await tab.getByTestId('ablate-selected').click();
+      const status = (await tab.locator('[data-testid="ablation-status"][data-state="error"]').textContent())!;
+      const command = /run: sink-lens (ablate .*)$/.exec(status)?.[1];
+      assert.ok(command, status);
+      mkdirSync(RESULTS, { recursive: true });
+      await tab.locator('section.mlp').screenshot({ path: join(RESULTS, 'html-report-moe-mlp.png') });
+      // The model path may hold spaces; the rest of the line (flags, ids, heads) does not.
+      const prefix = `ablate --model ${model} `;
+      assert.ok(command.startsWith(prefix), command);
+      const out = join(folder, 'ablation.json');
+      const ablation = spawnSync(process.execPath, [cli, 'ablate', '--model', model, ...command.slice(prefix.length).split(' '), '--device', 'cpu', '--out', out], { encoding: 'utf8' });
+      assert.equal(ablation.status, 0, `${command}: ${ablation.stderr}`);
+      const document = JSON.parse(readFileSync(out, 'utf8')) as AblationDocument;
+      assert.equal(document.variants[0].label, 'L0H0+L0H1');
+      assert.deepEqual(document.baseline.sinkRate, { all: report.attention.sinkRate.all, fromLayer2: report.attention.sinkRate.fromLayer2 }, 'the line reruns the same tokens');
+      assert.deepEqual(problems, []);
     } finally {
       await browser.close();
     }

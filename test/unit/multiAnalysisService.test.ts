@@ -1,8 +1,15 @@
-/** The worker's 'multiAnalysis' request: plumbing only (the engine functions are tested against PyTorch elsewhere). */
+/**
+ * The worker's 'multiAnalysis' request: the plumbing (the engine functions are tested against
+ * PyTorch elsewhere), and the head-set ablation the report panel's grid asks for, on the demo model.
+ */
 import assert from 'node:assert/strict';
-import { it } from 'node:test';
-import type { FromWorkerMessage, MultiAnalysisResult } from '../../src/shared/protocol';
+import { after, before, describe, it } from 'node:test';
+import { Analyzer, bundledModelPath } from '../../src/engine/analyzer';
+import { ablateHeads, parseHeadList } from '../../src/engine/analyses/headAblation';
+import { SinkLensError } from '../../src/engine/errors';
+import type { FromWorkerMessage, MultiAnalysisRequest, MultiAnalysisResult, WorkerPrompt } from '../../src/shared/protocol';
 import { AnalysisService, type AnalyzerLike, type MultiAnalysisRunner } from '../../src/worker/analysisService';
+import { runMultiAnalysis } from '../../src/worker/multiAnalysis';
 
 const model = { path: '/m', architecture: 'llama', layers: 2, heads: 2, kvHeads: null, hiddenSize: 4, vocabSize: 10, attention: 'softmax', bosTokenId: 1, dtype: 'float32', slidingWindowLayers: [1] } as const;
 const analyzer = { model, executionProvider: 'cpu', fallbackReason: null, analyze: async () => { throw new Error('unused'); }, attentionMaps: async () => { throw new Error('unused'); }, dispose: async () => undefined } as unknown as AnalyzerLike;
@@ -41,4 +48,39 @@ it('says so when the worker has no runner', async () => {
   const messages = await run(undefined);
   const last = messages.at(-1)!;
   assert.ok(last.type === 'error' && last.error.code === 'no-multi', JSON.stringify(last));
+});
+
+describe('ablateHeads in the worker (the report grid\'s "Ablate Selected Heads") on the demo model', () => {
+  let demo: Analyzer;
+  const prompt: WorkerPrompt = { kind: 'text', text: 'Once upon a time, there was a little girl named Lily.', source: 'test:1' };
+  const options = { addBos: true, epsilon: 0.3, maxTokens: 256 };
+  const request = (heads: MultiAnalysisRequest['heads']): MultiAnalysisRequest => ({ kind: 'ablateHeads', prompts: [prompt], options, heads });
+  before(async () => {
+    demo = await Analyzer.open(bundledModelPath(), { device: 'cpu' });
+  });
+  after(() => demo?.dispose());
+
+  it('removes exactly the selected heads together: the same document as `sink-lens ablate --ablate 0:1,1:0`', async () => {
+    const result = await runMultiAnalysis(demo, request([{ layer: 0, head: 1 }, { layer: 1, head: 0 }, { layer: 0, head: 1 }]), new AbortController().signal, () => undefined);
+    assert.equal(result.kind, 'ablateHeads');
+    assert.ok(result.kind === 'ablateHeads');
+    assert.deepEqual(result.heads, [{ layer: 0, head: 1 }, { layer: 1, head: 0 }], 'a repeated head is removed once');
+    // What the CLI computes for the same prompt (src/cli/analysisCommands.ts).
+    const cli = await ablateHeads(demo, [{ kind: 'text', text: prompt.text, source: prompt.source }], [parseHeadList('0:1,1:0', demo.model.layers, demo.model.heads)], { ...options });
+    assert.deepEqual(result.document, cli);
+    assert.equal(result.document.variants.length, 1);
+    assert.equal(result.document.variants[0].label, 'L0H1+L1H0');
+    // The ablation really changes the run (a test that cannot fail would not).
+    assert.notDeepEqual(result.document.variants[0].p0NormRatio, result.document.baseline.p0NormRatio);
+  });
+
+  it('refuses heads the model does not have, and an empty selection, as usage errors', async () => {
+    for (const heads of [[{ layer: demo.model.layers, head: 0 }], [{ layer: 0, head: demo.model.heads }], [], undefined]) {
+      await assert.rejects(
+        runMultiAnalysis(demo, request(heads), new AbortController().signal, () => undefined),
+        (error: unknown) => error instanceof SinkLensError && error.category === 'usage' && error.code === 'bad-heads',
+        JSON.stringify(heads),
+      );
+    }
+  });
 });

@@ -20,6 +20,20 @@ it('reportCsv quotes token text (commas, quotes, formulas) and lists every layer
   assert.equal(norms[3], `0,2,8,'=SUM(1),3`);
 });
 
+it('reportCsv lists the MLP activation norm per layer and position, and no rows for a layer without one', () => {
+  const report = {
+    tokens: [
+      { id: 1, text: '<s>', start: 0, end: 0, special: true },
+      { id: 7, text: 'a', start: 0, end: 1, special: false },
+    ],
+    residual: { depths: [0], norms: [[1, 2]], p0NormRatio: [0.5] },
+    attention: { sinkScore: [[0.5]], uniformBaseline: 0.75, sinkRate: { epsilon: 0.3, all: 1, fromLayer2: null }, firstTokenAttention: [] },
+    mlp: { layers: [{ layer: 0, norms: [15.5, 3.25] }, { layer: 1, norms: null }] },
+  } as unknown as SinkReport;
+  assert.equal(reportCsv(report, 'mlpNorms'), 'layer,position,tokenId,token,mlpActivationNorm\n0,0,1,<s>,15.5\n0,1,7,a,3.25\n');
+  assert.equal(reportCsv({ ...report, mlp: undefined }, 'mlpNorms'), 'layer,position,tokenId,token,mlpActivationNorm\n');
+});
+
 it('displayToken shows byte-fallback tokens as characters and makes whitespace visible', () => {
   assert.equal(displayToken('<0x4F>'), 'O');
   assert.equal(displayToken('<0x20>'), '␣');

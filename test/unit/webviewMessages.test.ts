@@ -24,9 +24,19 @@ describe('webview message validation', () => {
       { type: 'command', command: 'rerun' },
       { type: 'command', command: 'selectModel' },
       { type: 'command', command: 'openSettings' },
+      { type: 'ablateHeads', requestId: 4, runId: 'lx3k2a-abc123', heads: [{ layer: 0, head: 1 }, { layer: 1, head: 0 }] },
+      { type: 'stateChanged', state: { ...state, selectedHeads: [] } },
+      { type: 'stateChanged', state: { ...state, selectedHeads: [{ layer: 2, head: 5 }] } },
     ];
     for (const message of good) assert.ok(parseFromWebviewMessage(message), JSON.stringify(message));
     assert.deepEqual(parseFromWebviewMessage({ type: 'ready', state: { ...state, extra: '<script>' } }), { type: 'ready', state });
+    // The heads are copied field by field: nothing else rides along to the worker.
+    assert.deepEqual(parseFromWebviewMessage({ type: 'ablateHeads', requestId: 4, runId: 'r', heads: [{ layer: 0, head: 1, mask: 'x' }], extra: 1 }), {
+      type: 'ablateHeads',
+      requestId: 4,
+      runId: 'r',
+      heads: [{ layer: 0, head: 1 }],
+    });
   });
 
   it('drops malformed, out-of-range and hostile messages', () => {
@@ -57,6 +67,18 @@ describe('webview message validation', () => {
       { type: 'revealToken', runId: 'r', token: -1 },
       { type: 'revealToken', runId: 'a b', token: 1 },
       { type: 'command', command: 'workbench.action.terminal.new' },
+      { type: 'ablateHeads', requestId: 1, runId: 'r', heads: [] },
+      { type: 'ablateHeads', requestId: 1, runId: 'r' },
+      { type: 'ablateHeads', requestId: 1, runId: 'r', heads: { 0: { layer: 0, head: 0 } } },
+      { type: 'ablateHeads', requestId: 1, runId: 'r', heads: [{ layer: 0 }] },
+      { type: 'ablateHeads', requestId: 1, runId: 'r', heads: [{ layer: 0, head: -1 }] },
+      { type: 'ablateHeads', requestId: 1, runId: 'r', heads: [{ layer: '0', head: 1 }] },
+      { type: 'ablateHeads', requestId: 1, runId: 'r', heads: [[0, 1]] },
+      { type: 'ablateHeads', requestId: 1, runId: 'r', heads: Array.from({ length: 20_000 }, () => ({ layer: 0, head: 0 })) },
+      { type: 'ablateHeads', requestId: -1, runId: 'r', heads: [{ layer: 0, head: 0 }] },
+      { type: 'ablateHeads', requestId: 1, runId: '../r', heads: [{ layer: 0, head: 0 }] },
+      { type: 'stateChanged', state: { ...state, selectedHeads: [{ layer: 0.5, head: 0 }] } },
+      { type: 'stateChanged', state: { ...state, selectedHeads: 'L0H1' } },
       { type: 'command', command: 'rerun', args: ['x'] }, // extra fields are dropped, not used
     ];
     for (const message of bad.slice(0, -1)) assert.equal(parseFromWebviewMessage(message), undefined, JSON.stringify(message) ?? String(message));

@@ -5,7 +5,8 @@
  *   - many prompts: per-prompt sink rates and their mean, a depth x position heat map of the
  *     cross-input cosine with P0 highlighted, P0 separation, the mean P0 state's top dims
  *     (massive activations) and the MLP activations of layers 0-1 at P0 (Figures 4-5);
- *   - head sweep: each head of a layer removed in turn, against the baseline;
+ *   - head ablation: each head of a layer removed in turn (a sweep), or the heads selected in the
+ *     Sink Report's grid removed together, against the baseline;
  *   - first-token substitution: does the sink follow position 0 or the token?
  * Sliding-window layers (model.slidingWindowLayers) are marked wherever layers are listed. The
  * shown analysis is kept with setState, so a restored panel draws it again by itself.
@@ -13,7 +14,7 @@
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
 import type { BatchDocument } from '../../src/engine/analyses/batchAnalysis';
 import type { BosComparison } from '../../src/engine/analyses/bosComparison';
-import type { AblationDocument, AblationVariant } from '../../src/engine/analyses/headAblation';
+import type { AblationDocument, AblationVariant, HeadRef } from '../../src/engine/analyses/headAblation';
 import type { SubstitutionDocument } from '../../src/engine/analyses/firstTokenSubstitution';
 import type { ModelSummary, SinkReport } from '../../src/engine/report';
 import { describeVerdict } from '../../src/engine/verdict';
@@ -396,10 +397,19 @@ function batchView(doc: BatchDocument, model: ModelSummary): (HTMLElement | stri
   ];
 }
 
-// ---- head sweep --------------------------------------------------------------------------------
+// ---- head ablation: a layer's sweep, or the heads selected in the report's grid -------------------
 
-function sweepView(doc: AblationDocument, model: ModelSummary, layer: number, addBos: boolean): (HTMLElement | string)[] {
+/** What was ablated: each head of one layer in turn (sweepLayer), or a set of heads together (ablateHeads). */
+type Ablated = { layer: number } | { heads: HeadRef[] };
+
+/** docs/ANALYSES.md, headAblation: what the paper found, for both ablation views. */
+const ABLATION_FINDING =
+  "The paper found that removing single layer-0 heads does not take away P0's distinctness (the heads act together), and that subtracting one head's contribution (LLaMA3.1-8B layer 0, head 29) makes P0 cluster in the MLP intermediate states.";
+
+function ablationView(doc: AblationDocument, model: ModelSummary, ablated: Ablated, addBos: boolean): (HTMLElement | string)[] {
   const theme = readTheme();
+  const sweep = 'layer' in ablated;
+  const swMarks = (heads: HeadRef[]) => [...new Set(heads.map((ref) => ref.layer))].map((layer) => slidingLabel(model, layer)).join('');
   const depth2 = doc.depths.indexOf(2);
   // The cosines compare prompts: with one prompt there is nothing to show, so their columns go.
   const acrossInputs = doc.prompts > 1;
@@ -419,7 +429,7 @@ function sweepView(doc: AblationDocument, model: ModelSummary, layer: number, ad
     return h(
       'tr',
       { class: isBase ? 'baseline' : '' },
-      h('th', { scope: 'row', title: isBase ? 'no head removed' : `layer ${variant.heads[0]?.layer}, head ${variant.heads[0]?.head} removed` }, isBase ? 'baseline' : `${variant.label}${slidingLabel(model, layer)}`),
+      h('th', { scope: 'row', title: isBase ? 'no head removed' : `removed: ${variant.heads.map((ref) => `layer ${ref.layer} head ${ref.head}`).join(', ')}` }, isBase ? 'baseline' : `${variant.label}${swMarks(variant.heads)}`),
       num(`sweep-ratio-${id}`, r, rText, rDelta),
       num(`sweep-rate-${id}`, s, sText, sDelta),
       num(`sweep-rate2-${id}`, s2, s2Text, s2Delta),
@@ -436,34 +446,65 @@ function sweepView(doc: AblationDocument, model: ModelSummary, layer: number, ad
       h(
         'tr',
         {},
-        ...['head removed', 'max P0 norm ratio', 'sinkRate[0:]', 'sinkRate[2:]', ...(acrossInputs ? ['cross-input cos P0 (depth 2)', ...base.mlpCosineP0.map((_, l) => `MLP L${l} cos at P0`)] : [])].map((label) => h('th', { scope: 'col' }, label)),
+        ...[sweep ? 'head removed' : 'heads removed', 'max P0 norm ratio', 'sinkRate[0:]', 'sinkRate[2:]', ...(acrossInputs ? ['cross-input cos P0 (depth 2)', ...base.mlpCosineP0.map((_, l) => `MLP L${l} cos at P0`)] : [])].map((label) => h('th', { scope: 'col' }, label)),
       ),
     ),
     h('tbody', {}, row(base, null), ...doc.variants.map((variant, index) => row(variant, index))),
   );
-  const drops = doc.variants.map((variant) => (maxOf(variant.p0NormRatio) ?? 0) - (baseMax ?? 0));
+  const prompts = `${doc.prompts} prompt${doc.prompts === 1 ? '' : 's'}`;
+  const explanation = sweep
+    ? explain(
+        `Each of the ${doc.variants.length} heads of layer ${ablated.layer}${slidingLabel(model, ablated.layer)} removed in turn (its output multiplied by 0), all in one batch, over ${prompts}, against the unablated run; changes in brackets.`,
+        `${ABLATION_FINDING} A row that moves far more than the others marks a head that carries more of the circuit on this model.`,
+      )
+    : explain(
+        `${ablated.heads.length === 1 ? 'One head' : `${ablated.heads.length} heads`} selected in the Sink Report's grid (${doc.variants[0]?.label ?? ''}) removed together (their output multiplied by 0), over ${prompts}, against the unablated run; changes in brackets.`,
+        ABLATION_FINDING,
+      );
+  const oneLiner = sweep
+    ? "One prompt: the cross-input cosine and MLP clustering columns need two or more (run it on the file's prompts)."
+    : `One prompt: the cross-input cosine and MLP clustering need two or more; for those, run sink-lens ablate --prompts FILE --ablate ${ablated.heads.map((ref) => `${ref.layer}:${ref.head}`).join(',')}.`;
   return [
-    explain(
-      `Each of the ${doc.variants.length} heads of layer ${layer}${slidingLabel(model, layer)} removed in turn (its output multiplied by 0), all in one batch, over ${doc.prompts} prompt${doc.prompts === 1 ? '' : 's'}, against the unablated run; changes in brackets.`,
-      "The paper found that a few heads in the first two layers write the P0 sink: removing one of them collapses P0's norm ratio, the convergence of P0's state across inputs and the MLP clustering, and lowers the sink rate of later layers; other heads change little.",
-    ),
+    explanation,
     slidingNote(model) ?? '',
-    doc.prompts < 2 ? h('p', { class: 'hint', 'data-testid': 'one-prompt-note' }, 'One prompt: the cross-input cosine and MLP clustering columns need two or more (run it on the file\'s prompts).') : '',
+    doc.prompts < 2 ? h('p', { class: 'hint', 'data-testid': 'one-prompt-note' }, oneLiner) : '',
     card(
-      'Per head against the baseline',
+      sweep ? 'Per head against the baseline' : 'Against the baseline',
       'sweep-heads',
       h('div', { class: 'table-scroll' }, table),
       addBos && doc.prompts > 1
         ? h('p', { class: 'hint', 'data-testid': 'bos-cosine-note' }, 'With BOS, position 0 holds the same token in every prompt, so its cross-input cosines start at 1 by construction (the MLP input at P0 too); turn off sinkLens.addBos to measure the first real token, as in the paper\'s Figure 4.')
         : null,
     ),
-    card(
-      'Change in max P0 norm ratio per head removed',
-      'sweep-chart',
-      chartBox(barChart(`Change in the largest P0 norm ratio when each head of layer ${layer} is removed`, doc.variants.map((variant) => variant.label), drops, 'Δ max P0 norm ratio (×)', drops.map((d) => (d < 0 ? theme.accent : theme.second))), 'bars'),
-      h('p', { class: 'hint' }, `Orange: removing the head lowers P0's largest norm ratio (baseline ${times(baseMax)}); blue: raises it.`),
-    ),
+    sweep ? sweepChart(doc, ablated.layer, baseMax, theme) : ratioByDepthChart(doc, model, theme),
   ];
+}
+
+/** A sweep: the change in P0's largest norm ratio per head removed, as bars. */
+function sweepChart(doc: AblationDocument, layer: number, baseMax: number | null, theme: ReturnType<typeof readTheme>): HTMLElement {
+  const drops = doc.variants.map((variant) => (maxOf(variant.p0NormRatio) ?? 0) - (baseMax ?? 0));
+  return card(
+    'Change in max P0 norm ratio per head removed',
+    'sweep-chart',
+    chartBox(barChart(`Change in the largest P0 norm ratio when each head of layer ${layer} is removed`, doc.variants.map((variant) => variant.label), drops, 'Δ max P0 norm ratio (×)', drops.map((d) => (d < 0 ? theme.accent : theme.second))), 'bars'),
+    h('p', { class: 'hint' }, `Orange: removing the head lowers P0's largest norm ratio (baseline ${times(baseMax)}); blue: raises it.`),
+  );
+}
+
+/** One set of heads removed: P0's norm ratio at every depth, with and without them (where it changes, not only its maximum). */
+function ratioByDepthChart(doc: AblationDocument, model: ModelSummary, theme: ReturnType<typeof readTheme>): HTMLElement {
+  const variant = doc.variants[0];
+  return card(
+    'P0 norm ratio by depth, with and without the heads',
+    'ablation-curves',
+    chartBox(
+      lineChart(`P0 norm ratio by depth, unablated and with ${variant?.label ?? 'the heads'} removed`, doc.depths.map((d) => depthLabel(model, d)), [
+        { label: 'unablated', data: doc.baseline.p0NormRatio, color: theme.second, dash: [6, 4] },
+        { label: `${variant?.label ?? ''} removed`, data: variant?.p0NormRatio ?? [], color: theme.accent },
+      ], 'P0 norm ratio (‖h₀‖ / median ‖hᵢ‖)'),
+    ),
+    h('p', { class: 'hint' }, 'A removed head changes the residual stream from its own block on: the curves part at the first depth after the earliest removed head.'),
+  );
 }
 
 // ---- first-token substitution --------------------------------------------------------------
@@ -545,7 +586,7 @@ function render(): void {
     app.replaceChildren(
       status
         ? h('p', { class: status.kind === 'error' ? 'error' : 'progress', 'data-testid': 'analysis-status' }, status.text)
-        : h('p', { class: 'placeholder' }, 'Run Sink Lens: Compare Without BOS, Analyze Prompts in File / Selection, Ablate Each Head of Layer… or First-Token Substitution.'),
+        : h('p', { class: 'placeholder' }, 'Run Sink Lens: Compare Without BOS, Analyze Prompts in File / Selection, Ablate Each Head of Layer… or First-Token Substitution, or select heads in the Sink Report\'s grid and Ablate Selected Heads.'),
     );
     return;
   }
@@ -562,7 +603,10 @@ function render(): void {
       body = batchView(result.document, model);
       break;
     case 'sweepLayer':
-      body = sweepView(result.document, model, result.layer, view.addBos ?? true);
+      body = ablationView(result.document, model, { layer: result.layer }, view.addBos ?? true);
+      break;
+    case 'ablateHeads':
+      body = ablationView(result.document, model, { heads: result.heads }, view.addBos ?? true);
       break;
     case 'substitute':
       body = substitutionView(result.document, model);

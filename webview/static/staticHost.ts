@@ -66,6 +66,19 @@ function handle(message: FromWebviewMessage): void {
       send({ type: 'exportDone', path: name });
       return;
     }
+    case 'ablateHeads': {
+      // Ablation reruns the model, which an exported page does not carry: say how to get the numbers.
+      const { prompt, tokens, model } = embedded.report;
+      const heads = message.heads.map((ref) => `${ref.layer}:${ref.head}`).join(',');
+      // The same tokens: ids exactly as analysed (BOS included), or the text when it is short enough to quote.
+      const input = prompt.text === null || prompt.text.length > 300 || /[\r\n]/.test(prompt.text) ? `--no-bos --ids ${tokens.map((token) => token.id).join(',')}` : `--prompt ${JSON.stringify(prompt.text)}${prompt.bos ? '' : ' --no-bos'}`;
+      send({
+        type: 'ablationDone',
+        inReplyTo: message.requestId,
+        error: { category: 'usage', code: 'needs-model', message: `this exported page has no model to rerun; open the prompt in VS Code, or run: sink-lens ablate --model ${model.path} ${input} --ablate ${heads}` },
+      });
+      return;
+    }
     default:
       return; // state, reveal and command messages mean nothing outside VS Code
   }

@@ -39,14 +39,33 @@ export interface AblationDocument {
 
 /** Parses `0:3,0:5` into heads, checking them against the model. */
 export function parseHeadList(text: string, layers: number, heads: number): HeadRef[] {
-  return text.split(',').map((part) => {
-    const match = /^\s*(\d+):(\d+)\s*$/.exec(part);
-    if (!match) throw new SinkLensError('usage', 'bad-heads', `'${part}' is not layer:head (e.g. 0:3)`);
-    const ref = { layer: Number(match[1]), head: Number(match[2]) };
-    if (ref.layer >= layers || ref.head >= heads) {
-      throw new SinkLensError('usage', 'bad-heads', `head ${part} does not exist; the model has layers 0-${layers - 1} with heads 0-${heads - 1}`);
+  return checkHeads(
+    text.split(',').map((part) => {
+      const match = /^\s*(\d+):(\d+)\s*$/.exec(part);
+      if (!match) throw new SinkLensError('usage', 'bad-heads', `'${part}' is not layer:head (e.g. 0:3)`);
+      return { layer: Number(match[1]), head: Number(match[2]) };
+    }),
+    layers,
+    heads,
+  );
+}
+
+/**
+ * Heads to ablate together, checked against the model (ablateHeads itself would silently ignore a
+ * head that does not exist, and report an "ablation" that removed nothing). At least one head;
+ * repeats are dropped, the order kept.
+ */
+export function checkHeads(refs: HeadRef[], layers: number, heads: number): HeadRef[] {
+  if (refs.length === 0) throw new SinkLensError('usage', 'bad-heads', 'no heads to ablate: give at least one layer:head');
+  const seen = new Set<string>();
+  return refs.filter((ref) => {
+    if (!Number.isInteger(ref.layer) || !Number.isInteger(ref.head) || ref.layer < 0 || ref.head < 0 || ref.layer >= layers || ref.head >= heads) {
+      throw new SinkLensError('usage', 'bad-heads', `head ${ref.layer}:${ref.head} does not exist; the model has layers 0-${layers - 1} with heads 0-${heads - 1}`);
     }
-    return ref;
+    const key = `${ref.layer}:${ref.head}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
   });
 }
 
