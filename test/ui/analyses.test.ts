@@ -35,29 +35,11 @@ import {
   startCodeServer,
   writeUserSettings,
 } from './codeServer';
+import { runCommand, webviewWith } from './workbench';
 
 const MODEL = join(REPO, 'models', 'sinklet');
 const SAMPLES = join(MODEL, 'samples.txt');
 const PROMPT_COUNT = 4;
-
-async function runCommand(page: Page, title: string): Promise<void> {
-  // Contributed commands reach the palette a few seconds after the workbench shows: retry.
-  for (let attempt = 0; ; attempt++) {
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(`>${title}`);
-    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-    try {
-      await row.waitFor({ state: 'visible', timeout: 5_000 });
-      await input.press('Enter');
-      return;
-    } catch (error) {
-      await page.keyboard.press('Escape');
-      if (attempt >= 12) throw error;
-    }
-  }
-}
 
 /** Picks the quick-pick row that shows `text`: filter by typing, then Enter (as a keyboard user). */
 async function pick(page: Page, text: string): Promise<void> {
@@ -91,20 +73,6 @@ async function ablateFromContextMenu(page: Page, row: Locator): Promise<void> {
       await page.keyboard.press('Escape');
       if (attempt >= 2) throw error;
     }
-  }
-}
-
-async function webviewWith(page: Page, selector: string, timeout = 120_000): Promise<FrameLocator> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const frames = page.locator('iframe.webview.ready');
-    const count = await frames.count();
-    for (let i = 0; i < count; i++) {
-      const view = frames.nth(i).contentFrame().frameLocator('iframe#active-frame');
-      if ((await view.locator(selector).count().catch(() => 0)) > 0) return view;
-    }
-    if (Date.now() > deadline) throw new Error(`no webview shows ${selector}`);
-    await page.waitForTimeout(500);
   }
 }
 

@@ -22,26 +22,9 @@ import {
   startCodeServer,
   writeUserSettings,
 } from './codeServer';
+import { runCommand } from './workbench';
 
 const HOSTILE = 'Look <img src=x onerror="window.__pwned=1"> then </script><script>window.__pwned=2</script> end';
-
-async function runCommand(page: Page, title: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(`>${title}`);
-    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-    try {
-      await row.waitFor({ state: 'visible', timeout: 5_000 });
-      await input.press('Enter');
-      return;
-    } catch (error) {
-      await page.keyboard.press('Escape');
-      if (attempt >= 12) throw error;
-    }
-  }
-}
 
 /** The webview's content frame (the one holding the report), found by what it contains. */
 async function reportFrame(page: Page): Promise<Frame> {

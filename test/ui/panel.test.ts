@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { chromium, type FrameLocator, type Page } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import type { SinkReport } from '../../src/engine/report';
 import {
   CHROMIUM,
@@ -29,31 +29,9 @@ import {
   startCodeServer,
   writeUserSettings,
 } from './codeServer';
+import { activeWebview, runCommand } from './workbench';
 
 const modifier = 'Control';
-
-async function runCommand(page: Page, title: string): Promise<void> {
-  // Contributed commands reach the palette a few seconds after the workbench shows: retry.
-  for (let attempt = 0; ; attempt++) {
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(`>${title}`);
-    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-    try {
-      await row.waitFor({ state: 'visible', timeout: 5_000 });
-      await input.press('Enter');
-      return;
-    } catch (error) {
-      await page.keyboard.press('Escape');
-      if (attempt >= 12) throw error;
-    }
-  }
-}
-
-function webview(page: Page): FrameLocator {
-  return page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-}
 
 function cliReport(sandboxRoot: string): SinkReport {
   const model = modelForTests() ?? join(REPO, 'models', 'sinklet');
@@ -86,7 +64,7 @@ test('palette → Analyze Prompt Sinks → the webview shows the report (light a
   const shotBoth = async (theme: string) => {
     await shot(page, `ui-editor-${theme}.png`);
     await page.setViewportSize({ width: 1600, height: 2700 });
-    await webview(page).locator('.heatmap-canvas').waitFor();
+    await activeWebview(page).locator('.heatmap-canvas').waitFor();
     await page.waitForTimeout(500); // let the charts' resize observers settle before the picture
     await shot(page, `ui-panel-${theme}.png`);
     await page.setViewportSize({ width: 1600, height: 1000 });
@@ -109,7 +87,7 @@ test('palette → Analyze Prompt Sinks → the webview shows the report (light a
     await page.keyboard.press('Enter');
 
     await runCommand(page, 'Sink Lens: Analyze Prompt Sinks');
-    const view = webview(page);
+    const view = activeWebview(page);
     await view.locator('body[data-run-state="done"]').waitFor({ state: 'attached', timeout: 120_000 });
 
     // The numbers in the panel are the CLI's numbers for the same prompt.
@@ -205,8 +183,8 @@ test('palette → Analyze Prompt Sinks → the webview shows the report (light a
     // Reload: the serializer brings the panel back with the same run.
     await page.reload();
     await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 120_000 });
-    await webview(page).getByTestId('verdict-headline').filter({ hasText: headline }).waitFor({ timeout: 120_000 });
-    assert.equal(await webview(page).getByTestId(`sink-cell-${mapLayer}-${mapHead}`).textContent(), expected.attention.sinkScore[mapLayer][mapHead].toFixed(2));
+    await activeWebview(page).getByTestId('verdict-headline').filter({ hasText: headline }).waitFor({ timeout: 120_000 });
+    assert.equal(await activeWebview(page).getByTestId(`sink-cell-${mapLayer}-${mapHead}`).textContent(), expected.attention.sinkScore[mapLayer][mapHead].toFixed(2));
     // The editor's prompt is shaded again from the stored run (the extension is active: the panel
     // and the explorer restored it).
     await page.locator('.monaco-editor .view-lines', { hasText: 'Once upon a time' }).click();

@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { chromium, type FrameLocator, type Page } from 'playwright-core';
+import { chromium, type FrameLocator } from 'playwright-core';
 import type { TraceDocument } from '../../src/engine/trace/traceDocument';
 import {
   CHROMIUM,
@@ -28,43 +28,10 @@ import {
   startCodeServer,
   writeUserSettings,
 } from './codeServer';
+import { runCommand, webviewWith } from './workbench';
 
 const CHECKPOINTS = join(REPO, 'models', 'sinklet', 'checkpoints');
 const PROMPTS = join(REPO, 'models', 'sinklet', 'samples.txt');
-
-async function runCommand(page: Page, title: string): Promise<void> {
-  // Contributed commands reach the palette a few seconds after the workbench shows: retry.
-  for (let attempt = 0; ; attempt++) {
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(`>${title}`);
-    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-    try {
-      await row.waitFor({ state: 'visible', timeout: 5_000 });
-      await input.press('Enter');
-      return;
-    } catch (error) {
-      await page.keyboard.press('Escape');
-      if (attempt >= 12) throw error;
-    }
-  }
-}
-
-/** The webview whose page has `selector` (the trace panel and, later, the Sink Report are both open). */
-async function webviewWith(page: Page, selector: string, timeout = 120_000): Promise<FrameLocator> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const frames = page.locator('iframe.webview.ready');
-    const count = await frames.count();
-    for (let i = 0; i < count; i++) {
-      const view = frames.nth(i).contentFrame().frameLocator('iframe#active-frame');
-      if ((await view.locator(selector).count().catch(() => 0)) > 0) return view;
-    }
-    if (Date.now() > deadline) throw new Error(`no webview shows ${selector}`);
-    await page.waitForTimeout(500);
-  }
-}
 
 function cliTrace(sandboxRoot: string): TraceDocument {
   const out = join(sandboxRoot, 'cli-trace.json');
