@@ -14,7 +14,7 @@ import { prepareModel, PreparedModel } from './model/preparedModel';
 import { checkInputsSupported, ProbeRequest, ProbeResults, runProbes } from './probeRun';
 import type { Device, ExecutionProvider, ModelSummary, ReportToken, ReportWarning, SinkReport } from './report';
 import { buildReport } from './reportBuilder';
-import { createSession, onnxruntimeVersion } from './runtime/sessionFactory';
+import { createSession, cudaProviderInstalled, onnxruntimeVersion } from './runtime/sessionFactory';
 import { PromptTokenizer } from './tokenizer';
 
 /** The demo model shipped in the package (models/sinklet), found relative to the bundle or the sources. */
@@ -44,18 +44,26 @@ export class Analyzer {
     private readonly tokenizer: PromptTokenizer | null,
     private readonly declared: DeclaredConfig,
     private readonly loadMs: number,
+    /** What every report of this model must say (how it was computed). */
+    readonly modelWarnings: ReportWarning[],
   ) {}
 
   static async open(modelPath: string, options: { device: Device; sharedTokenizer?: string }): Promise<Analyzer> {
     const started = performance.now();
     const files = locateModelFiles(modelPath, options.sharedTokenizer);
-    const prepared = prepareModel(files.onnx);
-    checkInputsSupported(prepared);
-    const declared = readDeclaredConfig(files, prepared.model.metadata);
+    // The CPU provider has no bfloat16 arithmetic: there, a model that computes in bfloat16 is
+    // computed in float32 (graph/bfloat16Compute.ts). CUDA runs the model's own bfloat16.
+    const surelyCpu = options.device === 'cpu' || !cudaProviderInstalled();
+    const ownCompute = prepareModel(files.onnx, { bfloat16InFloat32: surelyCpu });
+    checkInputsSupported(ownCompute);
+    const declared = readDeclaredConfig(files, ownCompute.model.metadata);
     const tokenizer = files.tokenizer ? PromptTokenizer.load(files.tokenizer) : null;
-    const table = prepared.layout.embeddingTable;
+    const table = ownCompute.layout.embeddingTable;
     const vocabSize = table?.dims[0] ?? declared.vocabSize ?? 0;
-    const opened = await createSession(prepared.probedPath, options.device);
+    let onCpu = ownCompute;
+    const cpuModelPath = ownCompute.computesInBfloat16 && !ownCompute.bfloat16InFloat32 ? () => (onCpu = prepareModel(files.onnx, { bfloat16InFloat32: true })).probedPath : undefined;
+    const opened = await createSession(ownCompute.probedPath, options.device, cpuModelPath);
+    const prepared = opened.executionProvider === 'cpu' ? onCpu : ownCompute;
     // A two-token pass validates the graph end to end and tells us the head count when no config does.
     let warmup: ProbeResults;
     try {
@@ -79,7 +87,8 @@ export class Analyzer {
       slidingWindowLayers: declared.slidingWindowLayers,
     };
     const loadMs = performance.now() - started;
-    return new Analyzer(files, model, opened.executionProvider, opened.fallbackReason, prepared, opened.session, tokenizer, declared, loadMs);
+    const warnings = prepared.bfloat16InFloat32 ? [bfloat16InFloat32Warning()] : [];
+    return new Analyzer(files, model, opened.executionProvider, opened.fallbackReason, prepared, opened.session, tokenizer, declared, loadMs, warnings);
   }
 
   /** The vocabulary's spelling of a token id. */
@@ -152,7 +161,7 @@ export class Analyzer {
         prompt: { text: prompt.text, source: input.source, bos: input.kind === 'text' && options.addBos },
         tokens: prompt.tokens,
         epsilon: options.epsilon ?? DEFAULT_EPSILON,
-        warnings: prompt.warnings,
+        warnings: [...prompt.warnings, ...this.modelWarnings],
       },
       row,
     );
@@ -232,6 +241,13 @@ export class Analyzer {
     }
     return { tokens, text, warnings };
   }
+}
+
+function bfloat16InFloat32Warning(): ReportWarning {
+  return {
+    code: 'bfloat16-computed-in-float32',
+    message: `this model computes in bfloat16; onnxruntime ${onnxruntimeVersion}'s CPU provider has no bfloat16 arithmetic, so Sink Lens computed it in float32 from its bfloat16 weights: numbers may differ from a bfloat16 run (on CUDA) by bfloat16 rounding, about 1e-2 relative (a few 1e-2 for single attention weights)`,
+  };
 }
 
 function bosFromTokenizer(tokenizer: PromptTokenizer | null): number | null {

@@ -9,9 +9,10 @@ import type { SinkReport } from '../../src/engine/report';
 import { assertClose } from './compare';
 import { runReference } from './torchReference';
 
-export async function assertMatchesReference(analyzer: Analyzer, referenceModel: string, ids: number[], mapLayer: number, rtol = 1e-4): Promise<SinkReport> {
+/** `referenceArgs`: further reference.py options (its precision, e.g. --bfloat16-values). */
+export async function assertMatchesReference(analyzer: Analyzer, referenceModel: string, ids: number[], mapLayer: number, rtol = 1e-4, referenceArgs: string[] = []): Promise<SinkReport> {
   const input: PromptInput = { kind: 'ids', ids, source: 'test' };
-  const reference = runReference(referenceModel, ids, ['--full-attention', String(mapLayer), '--no-logits']);
+  const reference = runReference(referenceModel, ids, ['--full-attention', String(mapLayer), '--no-logits', ...referenceArgs]);
   const report = await analyzer.analyze(input, { addBos: false });
   assertClose(report.residual.norms, reference.norms, 'residual norms', rtol);
   assertClose(report.attention.firstTokenAttention, reference.firstTokenAttention, 'first-token attention', rtol);

@@ -11,7 +11,9 @@
 
 weights.pt holds the bf16-rounded weights as float32, so the float32 PyTorch reference
 (reference.py) computes exactly what llama-bf16-storage computes, apart from the final rounding of
-the logits to bf16.
+the logits to bf16. llama-bf16 also holds its RoPE tables, attention scale and norm eps in bf16:
+reference.py --bfloat16-values rounds those too (float32 from exactly the graph's values), and
+--bfloat16 runs torch's own bf16 arithmetic.
 """
 import numpy as np
 import onnx

@@ -102,11 +102,12 @@ def causal_mask(T, dtype):
     return torch.full((T, T), float("-inf"), dtype=dtype).triu(1)
 
 
-def attend(q, k, v, mask, head_mask, head_dim):
-    """q, k, v: [B, H, T, hd] -> (output [B, T, H*hd], probabilities [B, H, T, T])."""
+def attend(q, k, v, mask, head_mask, head_dim, scale=None):
+    """q, k, v: [B, H, T, hd] -> (output [B, T, H*hd], probabilities [B, H, T, T]).
+    `scale`: 1 / sqrt(head_dim) unless given (reference.py --bfloat16-values rounds it)."""
     B, H, T, _ = q.shape
     # head_dim is a Python int (not q.shape[-1]) so the scale is one constant in the trace.
-    scores = q @ k.transpose(-2, -1) * (1.0 / math.sqrt(head_dim)) + mask
+    scores = q @ k.transpose(-2, -1) * (1.0 / math.sqrt(head_dim) if scale is None else scale) + mask
     probs = torch.softmax(scores, dim=-1)  # the one Softmax node of this layer
     out = probs @ v
     if head_mask is not None:  # ablation: the head contributes nothing to the output projection
@@ -176,6 +177,8 @@ def repeat_kv(x, rep):
 
 
 class LlamaAttention(nn.Module):
+    scale = None  # attend()'s default, 1 / sqrt(hd); reference.py --bfloat16-values sets it
+
     def __init__(self, cfg):
         super().__init__()
         self.h, self.kvh = cfg.num_attention_heads, cfg.num_key_value_heads
@@ -201,7 +204,7 @@ class LlamaAttention(nn.Module):
         q, k, v = self.qkv(x, cos, sin)
         # Grouped KV heads, expanded by repeat: KV head j serves query heads j*rep .. j*rep+rep-1.
         k, v = repeat_kv(k, self.h // self.kvh), repeat_kv(v, self.h // self.kvh)
-        out, probs = attend(q, k, v, mask, head_mask, self.hd)
+        out, probs = attend(q, k, v, mask, head_mask, self.hd, self.scale)
         return self.o_proj(out), probs
 
 

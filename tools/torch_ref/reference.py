@@ -2,7 +2,7 @@
 """Independent PyTorch reference for the Sink Lens engine: prints ONE JSON object.
 
     /usr/bin/python3 tools/torch_ref/reference.py --model PATH --ids 1,2,3 \
-        [--ablate 0:3,1:0] [--full-attention LAYER] [--float64] [--no-logits]
+        [--ablate 0:3,1:0] [--full-attention LAYER] [--float64 | --bfloat16 | --bfloat16-values] [--no-logits]
 
 PATH: a fixture folder (config.json + weights.pt; any model_type of models.py / archs.py:
 llama, gpt2, mistral, qwen2, qwen3, phi3, gemma2, qwen3_moe) or a plain LLaMA ONNX export (a .onnx file, or a
@@ -12,6 +12,10 @@ Output (float64 numbers; depths 0, 0.5, ..., L; ANALYSES.md defines each quantit
   depths, norms [depth][T], firstTokenAttention [L][H][T], sinkScore [L][H], mlpNorms [L][T]
   (a layer's entry is null for a mixture-of-experts MLP),
   p0Hidden [depth][D], logits [T][V], attention [H][T][T] (only with --full-attention).
+Precision of the forward pass: float32 by default; --float64; --bfloat16 runs the model as a
+bfloat16 export holds it (`model.to(torch.bfloat16)`, torch's own bfloat16 arithmetic);
+--bfloat16-values runs float32 from exactly the values such an export holds (LLaMA only: see
+bfloat16_values), which is what the engine computes for a bfloat16 model on the CPU.
 """
 import os
 
@@ -24,9 +28,11 @@ import json
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import math  # noqa: E402
+
 import torch  # noqa: E402
 
-from models import build, config_from_dict  # noqa: E402
+from models import Llama, LlamaAttention, RMSNorm, build, config_from_dict  # noqa: E402
 
 
 def load_model(path):
@@ -51,10 +57,32 @@ def parse_ablate(text, layers, heads):
     return mask
 
 
-def analyse(model, ids, head_mask=None, full_attention=None, logits=True, float64=False):
-    dtype = torch.float64 if float64 else torch.float32
-    if float64:
+def bfloat16_values(model):
+    """A float32 copy of a LLaMA computing from exactly the values its bfloat16 export holds
+    (bf16.py, `model.to(torch.bfloat16)`): parameters and buffers (the RoPE tables) rounded to
+    bfloat16, and the two scalars torch writes into the graph as bfloat16 constants rounded too,
+    the attention scale 1/sqrt(hd) and the norms' eps. The other constants of that graph (2 for
+    the square, 1, 0 and -inf of the mask) are exact in bfloat16."""
+    if type(model) is not Llama:
+        raise SystemExit("--bfloat16-values: only for LLaMA models (models.Llama)")
+    model = copy.deepcopy(model).to(torch.bfloat16).float()
+    rounded = lambda value: torch.tensor(value, dtype=torch.bfloat16).item()
+    for module in model.modules():
+        if isinstance(module, RMSNorm):
+            module.eps = rounded(module.eps)
+        if isinstance(module, LlamaAttention):
+            module.scale = rounded(1.0 / math.sqrt(module.hd))
+    return model
+
+
+def analyse(model, ids, head_mask=None, full_attention=None, logits=True, precision="float32"):
+    dtype = {"float64": torch.float64, "bfloat16": torch.bfloat16}.get(precision, torch.float32)
+    if precision == "float64":
         model = copy.deepcopy(model).double()
+    elif precision == "bfloat16":
+        model = copy.deepcopy(model).to(torch.bfloat16)
+    elif precision == "bfloat16-values":
+        model = bfloat16_values(model)
     x = torch.tensor([ids], dtype=torch.long)
     with torch.no_grad():
         rec = model(x, head_mask=None if head_mask is None else head_mask.to(dtype), record=True)
@@ -87,7 +115,13 @@ def main():
     ap.add_argument("--ids", required=True, help="comma-separated token ids, used as given")
     ap.add_argument("--ablate", help="heads to ablate, LAYER:HEAD,... (output zeroed before o_proj)")
     ap.add_argument("--full-attention", type=int, metavar="LAYER", help="also print A[LAYER]")
-    ap.add_argument("--float64", action="store_true", help="run the forward in float64")
+    precision = ap.add_mutually_exclusive_group()
+    precision.add_argument("--float64", action="store_const", dest="precision", const="float64",
+                           help="run the forward in float64")
+    precision.add_argument("--bfloat16", action="store_const", dest="precision", const="bfloat16",
+                           help="run the forward in bfloat16 (torch's bfloat16 arithmetic)")
+    precision.add_argument("--bfloat16-values", action="store_const", dest="precision", const="bfloat16-values",
+                           help="float32 from the values a bfloat16 export holds (LLaMA)")
     ap.add_argument("--no-logits", action="store_true", help="leave out logits (large for long T)")
     args = ap.parse_args()
     ids = [int(v) for v in args.ids.split(",")]
@@ -99,7 +133,7 @@ def main():
         raise SystemExit(f"--full-attention: layer must be in [0, {cfg.num_hidden_layers})")
     head_mask = parse_ablate(args.ablate, cfg.num_hidden_layers, cfg.num_attention_heads) \
         if args.ablate else None
-    out = analyse(model, ids, head_mask, args.full_attention, not args.no_logits, args.float64)
+    out = analyse(model, ids, head_mask, args.full_attention, not args.no_logits, args.precision or "float32")
     json.dump(out, sys.stdout)
     sys.stdout.write("\n")
 

@@ -41,7 +41,7 @@ export function widenBfloat16Boundary(edits: EditBuilder, graph: GraphIndex, nod
 }
 
 /** Every reader of `from` (the model's nodes, and the probe nodes before `addedBefore`) reads `to` instead. */
-function renameReads(edits: EditBuilder, graph: GraphIndex, nodeEdits: Map<number, NodeEdit>, from: string, to: string, addedBefore: number): void {
+export function renameReads(edits: EditBuilder, graph: GraphIndex, nodeEdits: Map<number, NodeEdit>, from: string, to: string, addedBefore: number): void {
   for (const consumer of graph.consumersOf(from)) {
     const edit = nodeEdits.get(consumer.index) ?? {};
     edit.inputs = (edit.inputs ?? consumer.inputs).map((name) => (name === from ? to : name));

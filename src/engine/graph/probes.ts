@@ -13,6 +13,7 @@ import { DataType, OnnxModel } from '../onnx/proto';
 import type { GraphEdits, NewValueInfo, NodeEdit } from '../onnx/encode';
 import { operatorOutputCheck, recomputeAttention } from './attentionRecompute';
 import { widenBfloat16Boundary } from './bfloat16Boundary';
+import { computeBfloat16InFloat32 } from './bfloat16Compute';
 import type { DecoderLayout } from './decoderLayout';
 import { EditBuilder, int, ints } from './editBuilder';
 import { layerAttentionPath, takeOperatorProbabilities } from './operatorProbabilities';
@@ -57,6 +58,8 @@ export interface ProbeOptions {
   verifyRecomputation: boolean;
   /** Recompute even where the operator can output its probabilities (tests of recomputation). */
   recompute?: boolean;
+  /** Compute the model's bfloat16 arithmetic in float32 (graph/bfloat16Compute.ts): for a provider without bfloat16 kernels. */
+  bfloat16InFloat32?: boolean;
 }
 
 /** `elemType`: the type of the model's weights, used where a tensor's own type cannot be worked out. */
@@ -66,7 +69,8 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
   const edits = new EditBuilder(opset);
   // Activations need not have the weights' type (bfloat16 weights cast to float32, say).
   const types = new TensorTypes(layout.graph);
-  const typeOf = (tensor: string) => types.of(tensor) ?? elemType;
+  const computed = (type: number) => (options.bfloat16InFloat32 && type === DataType.BFloat16 ? DataType.Float : type);
+  const typeOf = (tensor: string) => computed(types.of(tensor) ?? elemType);
   const prefixLength = PROBE_INPUTS.prefixLength;
   const mapLayer = PROBE_INPUTS.mapLayer;
   const zeroStart = edits.int64([0]);
@@ -165,7 +169,7 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
 
   const maps = edits.node('Concat', mapSlices, { axis: int(0) }, probeOutputs.attentionMap);
   edits.output(maps, ['selected', 'heads', 'tokens', 'tokens']);
-  const redeclared = widenBfloat16Boundary(edits, layout.graph, nodeEdits);
+  const redeclared = options.bfloat16InFloat32 ? computeBfloat16InFloat32(edits, layout.graph, nodeEdits) : widenBfloat16Boundary(edits, layout.graph, nodeEdits);
 
   const inputs: NewValueInfo[] = [
     { name: prefixLength, elemType: DataType.Int64, shape: [1] },

@@ -11,8 +11,10 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { SinkLensError, UnsupportedGraphError } from '../errors';
 import { DecoderLayout, findDecoderLayout } from '../graph/decoderLayout';
+import { firstBfloat16Arithmetic } from '../graph/bfloat16Compute';
 import { attentionPathOf } from '../graph/operatorProbabilities';
 import { buildProbeEdits } from '../graph/probes';
+import { TensorTypes } from '../graph/tensorTypes';
 import { ByteSource, FileSource } from '../onnx/byteSource';
 import { ModelPiece, rewriteModel, writeModel } from '../onnx/encode';
 import { DATA_TYPE_NAMES, DataType, OnnxFormatError, OnnxModel, externalDataLocations, parseModel } from '../onnx/proto';
@@ -29,6 +31,10 @@ export interface PreparedModel {
   attentionPath: AttentionPath;
   /** The probed copy onnxruntime loads. */
   probedPath: string;
+  /** Whether the model computes in bfloat16 (operators the CPU provider has no bfloat16 kernel for). */
+  computesInBfloat16: boolean;
+  /** Whether the probed copy computes that bfloat16 arithmetic in float32 instead (graph/bfloat16Compute.ts). */
+  bfloat16InFloat32: boolean;
 }
 
 export function defaultCacheFolder(): string {
@@ -41,6 +47,11 @@ export interface PrepareOptions {
   verifyRecomputation?: boolean;
   /** Recompute the probabilities even where a fused operator can output them (tests). */
   recompute?: boolean;
+  /**
+   * For the CPU provider, which has no bfloat16 arithmetic: a model that computes in bfloat16 is
+   * computed in float32 from its bfloat16 weights. Other models are unaffected.
+   */
+  bfloat16InFloat32?: boolean;
 }
 
 export function prepareModel(onnxPath: string, options: PrepareOptions = {}): PreparedModel {
@@ -49,7 +60,7 @@ export function prepareModel(onnxPath: string, options: PrepareOptions = {}): Pr
   if (stat.size === 0) throw new SinkLensError('model', 'empty-model', `${basename(onnxPath)} is empty (0 bytes); re-export or re-download the model`);
   const source = new FileSource(onnxPath);
   try {
-    const { model, layout, elemType, pieces } = probedStructure(source, basename(onnxPath), options);
+    const { model, layout, elemType, pieces, computesInBfloat16, bfloat16InFloat32 } = probedStructure(source, basename(onnxPath), options);
     const external = externalDataLocations(model.graph);
     for (const location of external) {
       if (!existsSync(join(dirname(onnxPath), location))) {
@@ -66,7 +77,7 @@ export function prepareModel(onnxPath: string, options: PrepareOptions = {}): Pr
       });
     }
     const attentionPath = attentionPathOf(layout, options.recompute);
-    return { model, layout, elemType, dtype: DATA_TYPE_NAMES[elemType] ?? String(elemType), attentionPath, probedPath };
+    return { model, layout, elemType, dtype: DATA_TYPE_NAMES[elemType] ?? String(elemType), attentionPath, probedPath, computesInBfloat16, bfloat16InFloat32 };
   } finally {
     source.close();
   }
@@ -77,14 +88,17 @@ export function probedStructure(source: ByteSource, name: string, options: Prepa
   const model = parseOnnx(source, name);
   const layout = findLayout(model);
   const elemType = layout.embeddingTable?.dataType || DataType.Float;
+  const computesInBfloat16 = firstBfloat16Arithmetic(layout.graph, new TensorTypes(layout.graph)) !== null;
+  const bfloat16InFloat32 = computesInBfloat16 && (options.bfloat16InFloat32 ?? false);
   let pieces: ModelPiece[];
   try {
-    pieces = rewriteModel(model, buildProbeEdits(model, layout, elemType, { verifyRecomputation: options.verifyRecomputation ?? false, recompute: options.recompute }));
+    const probeOptions = { verifyRecomputation: options.verifyRecomputation ?? false, recompute: options.recompute, bfloat16InFloat32 };
+    pieces = rewriteModel(model, buildProbeEdits(model, layout, elemType, probeOptions));
   } catch (error) {
     if (error instanceof SinkLensError) throw error;
     throw new UnsupportedGraphError(`the probes could not be added (${(error as Error).message})`);
   }
-  return { model, layout, elemType, pieces };
+  return { model, layout, elemType, pieces, computesInBfloat16, bfloat16InFloat32 };
 }
 
 function parseOnnx(source: ByteSource, name: string): OnnxModel {

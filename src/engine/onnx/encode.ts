@@ -51,10 +51,11 @@ export interface GraphEdits {
   inputs: NewValueInfo[];
   outputs: NewValueInfo[];
   /**
-   * Graph inputs and outputs declared anew (another element type), by name; a value_info entry
-   * of such a name is dropped, since it would contradict the new declaration.
+   * Graph inputs, outputs and value_info entries declared anew (another element type), by name; a
+   * value_info entry of a redeclared input or output is dropped unless `valueInfo` declares it
+   * too, since it would contradict the new declaration.
    */
-  redeclared?: { inputs: Map<string, NewValueInfo>; outputs: Map<string, NewValueInfo> };
+  redeclared?: { inputs: Map<string, NewValueInfo>; outputs: Map<string, NewValueInfo>; valueInfo?: Map<string, NewValueInfo> };
 }
 
 export function encodeNode(node: NewNode): WireWriter {
@@ -117,8 +118,9 @@ const pieceLength = (piece: ModelPiece) => (piece instanceof Uint8Array ? piece.
 export function rewriteModel(model: OnnxModel, edits: GraphEdits): ModelPiece[] {
   const graph = model.graph;
   const graphPieces: ModelPiece[] = [];
-  const redeclared = { 11: edits.redeclared?.inputs, 12: edits.redeclared?.outputs } as Record<number, Map<string, NewValueInfo> | undefined>;
-  const redeclaredNames = new Set([...(redeclared[11]?.keys() ?? []), ...(redeclared[12]?.keys() ?? [])]);
+  const redeclared = { 11: edits.redeclared?.inputs, 12: edits.redeclared?.outputs, 13: edits.redeclared?.valueInfo } as Record<number, Map<string, NewValueInfo> | undefined>;
+  const inputOrOutput = new Set([...(redeclared[11]?.keys() ?? []), ...(redeclared[12]?.keys() ?? [])]);
+  const anyRedeclared = inputOrOutput.size > 0 || (redeclared[13]?.size ?? 0) > 0;
   let nodeIndex = 0;
   for (const field of graph.fields) {
     const edit = field.field === 1 ? edits.nodeEdits.get(nodeIndex++) : undefined;
@@ -127,11 +129,11 @@ export function rewriteModel(model: OnnxModel, edits: GraphEdits): ModelPiece[] 
       graphPieces.push(new WireWriter().messageField(1, reencodeNode(node.payload, edit)).finish());
       continue;
     }
-    if ((field.field === 11 || field.field === 12 || field.field === 13) && redeclaredNames.size > 0) {
+    if ((field.field === 11 || field.field === 12 || field.field === 13) && anyRedeclared) {
       const name = valueInfoName(model, field);
       const replacement = redeclared[field.field]?.get(name);
       if (replacement) graphPieces.push(new WireWriter().messageField(field.field, encodeValueInfo(replacement)).finish());
-      if (redeclaredNames.has(name)) continue;
+      if (replacement || (field.field === 13 && inputOrOutput.has(name))) continue;
     }
     graphPieces.push({ start: field.start, end: field.end });
   }

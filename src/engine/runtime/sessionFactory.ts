@@ -26,7 +26,11 @@ export function cudaProviderInstalled(): boolean {
   return folder !== null && existsSync(join(folder, CUDA_PROVIDER_LIBRARY));
 }
 
-export async function createSession(modelPath: string, device: Device): Promise<OpenedSession> {
+/**
+ * `cpuModelPath`: the model to load should the session end up on the CPU, when that differs from
+ * `modelPath` (a bfloat16 model computed in float32 there); called only then.
+ */
+export async function createSession(modelPath: string, device: Device, cpuModelPath?: () => string): Promise<OpenedSession> {
   const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
   let fallbackReason: string | null = null;
   if (device !== 'cpu') {
@@ -41,7 +45,7 @@ export async function createSession(modelPath: string, device: Device): Promise<
       }
     }
   }
-  const session = await createWith(modelPath, { ...options, executionProviders: ['cpu'] });
+  const session = await createWith(cpuModelPath?.() ?? modelPath, { ...options, executionProviders: ['cpu'] });
   return { session, executionProvider: 'cpu', fallbackReason };
 }
 
