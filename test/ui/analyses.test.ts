@@ -13,29 +13,17 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { chromium, type FrameLocator, type Locator, type Page } from 'playwright-core';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
 import type { AblationDocument } from '../../src/engine/analyses/headAblation';
 import type { BatchDocument } from '../../src/engine/analyses/batchAnalysis';
 import type { BosComparison } from '../../src/engine/analyses/bosComparison';
 import type { SubstitutionDocument } from '../../src/engine/analyses/firstTokenSubstitution';
 import type { SinkReport } from '../../src/engine/report';
-import {
-  CHROMIUM,
-  CHROMIUM_ARGS,
-  createSandbox,
-  installExtension,
-  missingPrerequisite,
-  packageVsix,
-  removeSandbox,
-  REPO,
-  RESULTS,
-  startCodeServer,
-  writeUserSettings,
-} from './codeServer';
-import { runCommand, webviewWith } from './workbench';
+import { missingPrerequisite, REPO, RESULTS, writeUserSettings, type Sandbox } from './codeServer';
+import { cspViolations, inWorkbench, runCommand, webviewWith } from './workbench';
 
 const MODEL = join(REPO, 'models', 'sinklet');
 const SAMPLES = join(MODEL, 'samples.txt');
@@ -99,43 +87,34 @@ test('palette → substitution, head sweep, with/without BOS, many prompts: the 
     t.skip(missing);
     return;
   }
-  mkdirSync(RESULTS, { recursive: true });
-  const sandbox = createSandbox('analyses');
   const settings = { 'workbench.colorTheme': 'Default Dark Modern', 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'sinkLens.device': 'cpu' };
-  writeUserSettings(sandbox, settings);
-  const prompts = readFileSync(SAMPLES, 'utf8').split(/\r?\n/).filter((line) => line.trim() !== '').slice(0, PROMPT_COUNT);
-  // The editor's file: one paragraph per prompt. The CLI's: one prompt per line (the same prompts).
-  writeFileSync(join(sandbox.workspace, 'prompts.txt'), `${prompts.join('\n\n')}\n`);
-  const cliPrompts = join(sandbox.root, 'cli-prompts.txt');
-  writeFileSync(cliPrompts, `${prompts.join('\n')}\n`);
-  const expected = {
-    substitution: cli<SubstitutionDocument>(sandbox.root, 'substitute', ['--prompt', prompts[0]]),
-    ablation: cli<AblationDocument>(sandbox.root, 'ablate', ['--prompts', cliPrompts, '--sweep-layer', '0']),
-    bos: cli<BosComparison>(sandbox.root, 'compare-bos', ['--prompt', prompts[0]]),
-    batch: cli<BatchDocument>(sandbox.root, 'batch', ['--prompts', cliPrompts]),
-    report: cli<SinkReport>(sandbox.root, 'analyze', ['--prompt', prompts[0]]),
-    // The two heads selected in the report's grid below, removed together.
-    selected: cli<AblationDocument>(sandbox.root, 'ablate', ['--prompt', prompts[0], '--ablate', '0:1,1:0']),
-    layer1: cli<AblationDocument>(sandbox.root, 'ablate', ['--prompt', prompts[0], '--sweep-layer', '1']),
+  const prepare = (sandbox: Sandbox) => {
+    writeUserSettings(sandbox, settings);
+    const prompts = readFileSync(SAMPLES, 'utf8').split(/\r?\n/).filter((line) => line.trim() !== '').slice(0, PROMPT_COUNT);
+    // The editor's file: one paragraph per prompt. The CLI's: one prompt per line (the same prompts).
+    writeFileSync(join(sandbox.workspace, 'prompts.txt'), `${prompts.join('\n\n')}\n`);
+    const cliPrompts = join(sandbox.root, 'cli-prompts.txt');
+    writeFileSync(cliPrompts, `${prompts.join('\n')}\n`);
+    const expected = {
+      substitution: cli<SubstitutionDocument>(sandbox.root, 'substitute', ['--prompt', prompts[0]]),
+      ablation: cli<AblationDocument>(sandbox.root, 'ablate', ['--prompts', cliPrompts, '--sweep-layer', '0']),
+      bos: cli<BosComparison>(sandbox.root, 'compare-bos', ['--prompt', prompts[0]]),
+      batch: cli<BatchDocument>(sandbox.root, 'batch', ['--prompts', cliPrompts]),
+      report: cli<SinkReport>(sandbox.root, 'analyze', ['--prompt', prompts[0]]),
+      // The two heads selected in the report's grid below, removed together.
+      selected: cli<AblationDocument>(sandbox.root, 'ablate', ['--prompt', prompts[0], '--ablate', '0:1,1:0']),
+      layer1: cli<AblationDocument>(sandbox.root, 'ablate', ['--prompt', prompts[0], '--sweep-layer', '1']),
+    };
+    return { prompts, expected };
   };
-  const vsix = packageVsix(sandbox.root);
-  installExtension(sandbox, vsix);
-  const server = await startCodeServer(sandbox);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-  const consoleLines: string[] = [];
-  page.on('console', (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
-  const shot = async (name: string, height = 1500) => {
-    await page.setViewportSize({ width: 1600, height });
-    await page.waitForTimeout(800); // let the charts' resize observers settle before the picture
-    await page.screenshot({ path: join(RESULTS, name) });
-    await page.setViewportSize({ width: 1600, height: 1000 });
-  };
-  const done = (kind: string) => `body[data-analysis-kind="${kind}"][data-analysis-state="done"]`;
-  let passed = false;
-  try {
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(sandbox.workspace)}`);
-    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 120_000 });
+  await inWorkbench(t, 'analyses', { prepare }, async ({ page, sandbox, consoleLines, prepared: { prompts, expected } }) => {
+    const shot = async (name: string, height = 1500) => {
+      await page.setViewportSize({ width: 1600, height });
+      await page.waitForTimeout(800); // let the charts' resize observers settle before the picture
+      await page.screenshot({ path: join(RESULTS, name) });
+      await page.setViewportSize({ width: 1600, height: 1000 });
+    };
+    const done = (kind: string) => `body[data-analysis-kind="${kind}"][data-analysis-state="done"]`;
     await runCommand(page, 'View: Toggle Primary Side Bar Visibility');
     await runCommand(page, 'Go to File...');
     await page.locator('.quick-input-widget input').fill('prompts.txt');
@@ -272,17 +251,6 @@ test('palette → substitution, head sweep, with/without BOS, many prompts: the 
     await restored.getByTestId('mlp-chart').locator('canvas').waitFor({ state: 'visible' });
     await shot('analyses-grid-selected-light.png', 2000);
 
-    const cspViolations = consoleLines.filter((line) => /Content Security Policy|Refused to (load|execute|apply)/i.test(line));
-    assert.deepEqual(cspViolations, [], 'the analyses webview runs under its CSP without violations');
-    passed = true;
-  } catch (error) {
-    await page.screenshot({ path: join(RESULTS, 'analyses-failure.png') }).catch(() => undefined);
-    writeFileSync(join(RESULTS, 'analyses-failure-console.txt'), consoleLines.join('\n'));
-    throw error;
-  } finally {
-    await browser.close();
-    await server.stop();
-    if (passed) removeSandbox(sandbox);
-    else t.diagnostic(`kept for its logs: ${sandbox.root}`);
-  }
+    assert.deepEqual(cspViolations(consoleLines), [], 'the analyses webview runs under its CSP without violations');
+  });
 });

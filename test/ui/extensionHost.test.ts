@@ -4,24 +4,11 @@
  * payload URL. Skips, saying why, when code-server, chromium or a model is missing.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { chromium } from 'playwright-core';
-import {
-  CHROMIUM,
-  CHROMIUM_ARGS,
-  createSandbox,
-  installExtension,
-  missingPrerequisite,
-  packageVsix,
-  removeSandbox,
-  REPO,
-  RESULTS,
-  SAMPLE_PY,
-  startCodeServer,
-  writeUserSettings,
-} from './codeServer';
+import { missingPrerequisite, REPO, RESULTS, SAMPLE_PY, writeUserSettings, type Sandbox } from './codeServer';
+import { inWorkbench } from './workbench';
 
 test('mocha suite inside the real extension host (code-server)', { timeout: 600_000 }, async (t) => {
   const missing = missingPrerequisite();
@@ -31,19 +18,14 @@ test('mocha suite inside the real extension host (code-server)', { timeout: 600_
   }
   const suite = join(REPO, 'out', 'test', 'extension', 'index.js');
   assert.ok(existsSync(suite), `${suite} is compiled (npm run pretest)`);
-  const sandbox = createSandbox('exthost');
-  writeFileSync(join(sandbox.workspace, 'prompt.py'), SAMPLE_PY);
-  writeUserSettings(sandbox);
-  const vsix = packageVsix(sandbox.root);
-  const installed = installExtension(sandbox, vsix);
-  const resultsFile = join(sandbox.root, 'mocha-results.json');
-  const server = await startCodeServer(sandbox, { SINK_LENS_TEST_RESULTS: resultsFile });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  mkdirSync(RESULTS, { recursive: true });
-  const log: string[] = [];
-  let passed = false;
-  try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const resultsFile = (sandbox: Sandbox) => join(sandbox.root, 'mocha-results.json');
+  const prepare = (sandbox: Sandbox) => {
+    writeFileSync(join(sandbox.workspace, 'prompt.py'), SAMPLE_PY);
+    writeUserSettings(sandbox);
+  };
+  const env = (sandbox: Sandbox) => ({ SINK_LENS_TEST_RESULTS: resultsFile(sandbox) });
+  await inWorkbench(t, 'extension-host', { prepare, env, openWorkspace: false }, async ({ page, sandbox, installed, server }) => {
+    const log: string[] = [];
     const exitCode = new Promise<number>((resolve) => {
       void page.exposeFunction('codeAutomationExit', (code: number) => resolve(code));
     });
@@ -56,7 +38,7 @@ test('mocha suite inside the real extension host (code-server)', { timeout: 600_
     await page.goto(`${server.url}/?folder=${encodeURIComponent(sandbox.workspace)}&payload=${encodeURIComponent(payload)}`);
     const code = await exitCode;
     await page.screenshot({ path: join(RESULTS, 'extension-host-suite.png') }).catch(() => undefined);
-    const results = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : null;
+    const results = existsSync(resultsFile(sandbox)) ? JSON.parse(readFileSync(resultsFile(sandbox), 'utf8')) : null;
     for (const entry of results?.results ?? []) t.diagnostic(`${entry.state}: ${entry.title}${entry.error ? `\n${entry.error}` : ''}`);
     if (results?.metrics) t.diagnostic(`measured in the extension host: ${JSON.stringify(results.metrics)}`);
     writeFileSync(join(RESULTS, 'extension-host-suite.json'), JSON.stringify({ code, results, log: log.slice(-200) }, null, 2));
@@ -65,11 +47,5 @@ test('mocha suite inside the real extension host (code-server)', { timeout: 600_
     if (process.env.SINK_LENS_EXTENSION_SUITES) t.diagnostic(`only the suites ${process.env.SINK_LENS_EXTENSION_SUITES} ran (SINK_LENS_EXTENSION_SUITES)`);
     else assert.ok(results.results.length >= 9, 'all tests ran');
     assert.equal(code, 0);
-    passed = true;
-  } finally {
-    await browser.close();
-    await server.stop();
-    if (passed) removeSandbox(sandbox);
-    else t.diagnostic(`kept for its logs: ${sandbox.root}`);
-  }
+  });
 });

@@ -6,23 +6,12 @@
  * test-results/. Skips, saying why, when code-server, chromium or a model is missing.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { chromium, type Frame, type Page } from 'playwright-core';
-import {
-  CHROMIUM,
-  CHROMIUM_ARGS,
-  createSandbox,
-  installExtension,
-  missingPrerequisite,
-  packageVsix,
-  removeSandbox,
-  RESULTS,
-  startCodeServer,
-  writeUserSettings,
-} from './codeServer';
-import { runCommand } from './workbench';
+import type { Frame, Page } from 'playwright-core';
+import { missingPrerequisite, RESULTS, writeUserSettings, type Sandbox } from './codeServer';
+import { activeWebview, cspViolations, inWorkbench, runCommand } from './workbench';
 
 const HOSTILE = 'Look <img src=x onerror="window.__pwned=1"> then </script><script>window.__pwned=2</script> end';
 
@@ -43,20 +32,11 @@ test('a hostile prompt shows as text in the real webview and nothing in it runs'
     t.skip(missing);
     return;
   }
-  mkdirSync(RESULTS, { recursive: true });
-  const sandbox = createSandbox('hostile');
-  writeFileSync(join(sandbox.workspace, 'hostile.txt'), `${HOSTILE}\n`);
-  writeUserSettings(sandbox, { 'workbench.secondarySideBar.defaultVisibility': 'hidden' });
-  installExtension(sandbox, packageVsix(sandbox.root));
-  const server = await startCodeServer(sandbox);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-  const consoleLines: string[] = [];
-  page.on('console', (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
-  let passed = false;
-  try {
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(sandbox.workspace)}`);
-    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 120_000 });
+  const prepare = (sandbox: Sandbox) => {
+    writeFileSync(join(sandbox.workspace, 'hostile.txt'), `${HOSTILE}\n`);
+    writeUserSettings(sandbox, { 'workbench.secondarySideBar.defaultVisibility': 'hidden' });
+  };
+  await inWorkbench(t, 'ui-hostile', { prepare }, async ({ page, consoleLines }) => {
     await runCommand(page, 'Go to File...');
     await page.locator('.quick-input-widget input').fill('hostile.txt');
     await page.locator('.quick-input-list .monaco-list-row', { hasText: 'hostile.txt' }).first().waitFor();
@@ -67,7 +47,7 @@ test('a hostile prompt shows as text in the real webview and nothing in it runs'
     await page.keyboard.press('Enter');
     await runCommand(page, 'Sink Lens: Analyze Prompt Sinks');
 
-    const view = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    const view = activeWebview(page);
     await view.locator('body[data-run-state="done"]').waitFor({ state: 'attached', timeout: 180_000 });
     assert.equal(await view.getByTestId('prompt').textContent(), HOSTILE, 'the prompt is shown as its characters');
     const strip = (await view.locator('.token').allTextContents()).join('');
@@ -92,18 +72,7 @@ test('a hostile prompt shows as text in the real webview and nothing in it runs'
       const pwned = await other.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned).catch(() => undefined);
       assert.equal(pwned, undefined, `no payload ran in frame ${other.url().slice(0, 80)}`);
     }
-    const cspViolations = consoleLines.filter((line) => /Content Security Policy|Refused to (load|execute)/i.test(line));
-    assert.deepEqual(cspViolations, [], 'nothing even tried to run (the CSP had nothing to block)');
+    assert.deepEqual(cspViolations(consoleLines), [], 'nothing even tried to run (the CSP had nothing to block)');
     await page.screenshot({ path: join(RESULTS, 'ui-hostile-prompt.png') });
-    passed = true;
-  } catch (error) {
-    await page.screenshot({ path: join(RESULTS, 'ui-hostile-failure.png') }).catch(() => undefined);
-    writeFileSync(join(RESULTS, 'ui-hostile-console.txt'), consoleLines.join('\n'));
-    throw error;
-  } finally {
-    await browser.close();
-    await server.stop();
-    if (passed) removeSandbox(sandbox);
-    else t.diagnostic(`kept for its logs: ${sandbox.root}`);
-  }
+  });
 });

@@ -7,29 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { chromium, type Page } from 'playwright-core';
 import type { SinkReport } from '../../src/engine/report';
-import {
-  CHROMIUM,
-  CHROMIUM_ARGS,
-  createSandbox,
-  installExtension,
-  missingPrerequisite,
-  modelForTests,
-  moveMouseInto,
-  packageVsix,
-  removeSandbox,
-  REPO,
-  RESULTS,
-  SAMPLE_PROMPT,
-  SAMPLE_PY,
-  startCodeServer,
-  writeUserSettings,
-} from './codeServer';
-import { activeWebview, runCommand } from './workbench';
+import { missingPrerequisite, modelForTests, moveMouseInto, REPO, RESULTS, SAMPLE_PROMPT, SAMPLE_PY, writeUserSettings, type Sandbox } from './codeServer';
+import { activeWebview, cspViolations, inWorkbench, runCommand } from './workbench';
 
 const modifier = 'Control';
 
@@ -47,32 +30,22 @@ test('palette → Analyze Prompt Sinks → the webview shows the report (light a
     t.skip(missing);
     return;
   }
-  mkdirSync(RESULTS, { recursive: true });
-  const sandbox = createSandbox('panel');
-  writeFileSync(join(sandbox.workspace, 'prompt.py'), SAMPLE_PY);
-  writeUserSettings(sandbox, { 'workbench.colorTheme': 'Default Dark Modern', 'workbench.secondarySideBar.defaultVisibility': 'hidden' });
-  const vsix = packageVsix(sandbox.root);
-  installExtension(sandbox, vsix);
-  const expected = cliReport(sandbox.root);
-  const server = await startCodeServer(sandbox);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  const shot = (page: Page, name: string) => page.screenshot({ path: join(RESULTS, name) });
-  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-  const consoleLines: string[] = [];
-  let passed = false;
-  /** The editor with its decorations at the normal size, then the whole panel in a tall window. */
-  const shotBoth = async (theme: string) => {
-    await shot(page, `ui-editor-${theme}.png`);
-    await page.setViewportSize({ width: 1600, height: 2700 });
-    await activeWebview(page).locator('.heatmap-canvas').waitFor();
-    await page.waitForTimeout(500); // let the charts' resize observers settle before the picture
-    await shot(page, `ui-panel-${theme}.png`);
-    await page.setViewportSize({ width: 1600, height: 1000 });
+  const prepare = (sandbox: Sandbox) => {
+    writeFileSync(join(sandbox.workspace, 'prompt.py'), SAMPLE_PY);
+    writeUserSettings(sandbox, { 'workbench.colorTheme': 'Default Dark Modern', 'workbench.secondarySideBar.defaultVisibility': 'hidden' });
+    return cliReport(sandbox.root);
   };
-  page.on('console', (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
-  try {
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(sandbox.workspace)}`);
-    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 120_000 });
+  await inWorkbench(t, 'ui', { prepare }, async ({ page, sandbox, consoleLines, prepared: expected }) => {
+    const shot = (name: string) => page.screenshot({ path: join(RESULTS, name) });
+    /** The editor with its decorations at the normal size, then the whole panel in a tall window. */
+    const shotBoth = async (theme: string) => {
+      await shot(`ui-editor-${theme}.png`);
+      await page.setViewportSize({ width: 1600, height: 2700 });
+      await activeWebview(page).locator('.heatmap-canvas').waitFor();
+      await page.waitForTimeout(500); // let the charts' resize observers settle before the picture
+      await shot(`ui-panel-${theme}.png`);
+      await page.setViewportSize({ width: 1600, height: 1000 });
+    };
     // More room for the panel: the explorer is not needed until the end.
     await runCommand(page, 'View: Toggle Primary Side Bar Visibility');
 
@@ -163,8 +136,7 @@ test('palette → Analyze Prompt Sinks → the webview shows the report (light a
     writeUserSettings(sandbox, { 'workbench.colorTheme': 'Default Light Modern', 'workbench.secondarySideBar.defaultVisibility': 'hidden' });
     await view.locator('body.vscode-light').waitFor();
     await shotBoth('light');
-    const cspViolations = consoleLines.filter((line) => /Content Security Policy|Refused to (load|execute|apply)/i.test(line));
-    assert.deepEqual(cspViolations, [], 'the webview runs under its CSP without violations');
+    assert.deepEqual(cspViolations(consoleLines), [], 'the webview runs under its CSP without violations');
 
     // A token hover in the editor carries real numbers.
     const word = page.locator('.monaco-editor .view-line span', { hasText: 'little' }).first();
@@ -172,13 +144,13 @@ test('palette → Analyze Prompt Sinks → the webview shows the report (light a
     const hover = page.locator('.monaco-hover-content', { hasText: 'Norm by depth' }).first();
     await hover.waitFor({ timeout: 30_000 });
     assert.match((await hover.textContent()) ?? '', /Token \d+/);
-    await shot(page, 'ui-hover.png');
+    await shot('ui-hover.png');
     await page.keyboard.press('Escape');
 
     // The explorer lists the run.
     await page.locator('.activitybar .action-item a[aria-label^="Sink Lens"]').first().click();
     await page.locator('.pane-body .monaco-list-row', { hasText: 'Once upon a time' }).first().waitFor();
-    await shot(page, 'ui-explorer.png');
+    await shot('ui-explorer.png');
 
     // Reload: the serializer brings the panel back with the same run.
     await page.reload();
@@ -198,16 +170,6 @@ test('palette → Analyze Prompt Sinks → the webview shows the report (light a
         if (attempt >= 5) throw error;
       }
     }
-    await shot(page, 'ui-panel-restored.png');
-    passed = true;
-  } catch (error) {
-    await shot(page, 'ui-failure.png').catch(() => undefined);
-    writeFileSync(join(RESULTS, 'ui-failure-console.txt'), consoleLines.join('\n'));
-    throw error;
-  } finally {
-    await browser.close();
-    await server.stop();
-    if (passed) removeSandbox(sandbox);
-    else t.diagnostic(`kept for its logs: ${sandbox.root}`);
-  }
+    await shot('ui-panel-restored.png');
+  });
 });

@@ -9,26 +9,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { chromium, type FrameLocator } from 'playwright-core';
+import type { FrameLocator } from 'playwright-core';
 import type { TraceDocument } from '../../src/engine/trace/traceDocument';
-import {
-  CHROMIUM,
-  CHROMIUM_ARGS,
-  createSandbox,
-  installExtension,
-  missingPrerequisite,
-  moveMouseInto,
-  packageVsix,
-  removeSandbox,
-  REPO,
-  RESULTS,
-  startCodeServer,
-  writeUserSettings,
-} from './codeServer';
-import { runCommand, webviewWith } from './workbench';
+import { missingPrerequisite, moveMouseInto, REPO, RESULTS, writeUserSettings, type Sandbox } from './codeServer';
+import { cspViolations, inWorkbench, runCommand, webviewWith } from './workbench';
 
 const CHECKPOINTS = join(REPO, 'models', 'sinklet', 'checkpoints');
 const PROMPTS = join(REPO, 'models', 'sinklet', 'samples.txt');
@@ -52,29 +39,19 @@ test('palette → Open Demo Trace → the trace webview shows the emergence (lig
     t.skip(missing);
     return;
   }
-  mkdirSync(RESULTS, { recursive: true });
-  const sandbox = createSandbox('trace');
   const settings = { 'workbench.colorTheme': 'Default Dark Modern', 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'sinkLens.device': 'cpu' };
-  writeUserSettings(sandbox, settings);
-  const vsix = packageVsix(sandbox.root);
-  installExtension(sandbox, vsix);
-  const expected = cliTrace(sandbox.root);
-  const server = await startCodeServer(sandbox);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-  const consoleLines: string[] = [];
-  page.on('console', (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
-  const shot = (name: string) => page.screenshot({ path: join(RESULTS, name) });
-  const tallShot = async (name: string) => {
-    await page.setViewportSize({ width: 1600, height: 1900 });
-    await page.waitForTimeout(800); // let the charts' resize observers settle before the picture
-    await shot(name);
-    await page.setViewportSize({ width: 1600, height: 1000 });
+  const prepare = (sandbox: Sandbox) => {
+    writeUserSettings(sandbox, settings);
+    return cliTrace(sandbox.root);
   };
-  let passed = false;
-  try {
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(sandbox.workspace)}`);
-    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 120_000 });
+  await inWorkbench(t, 'trace', { prepare }, async ({ page, sandbox, consoleLines, prepared: expected }) => {
+    const shot = (name: string) => page.screenshot({ path: join(RESULTS, name) });
+    const tallShot = async (name: string) => {
+      await page.setViewportSize({ width: 1600, height: 1900 });
+      await page.waitForTimeout(800); // let the charts' resize observers settle before the picture
+      await shot(name);
+      await page.setViewportSize({ width: 1600, height: 1000 });
+    };
     await runCommand(page, 'View: Toggle Primary Side Bar Visibility');
 
     await runCommand(page, 'Sink Lens: Open Demo Trace');
@@ -121,8 +98,7 @@ test('palette → Open Demo Trace → the trace webview shows the emergence (lig
     writeUserSettings(sandbox, { ...settings, 'workbench.colorTheme': 'Default Light Modern' });
     await view.locator('body.vscode-light').waitFor();
     await tallShot('trace-light.png');
-    const cspViolations = consoleLines.filter((line) => /Content Security Policy|Refused to (load|execute|apply)/i.test(line));
-    assert.deepEqual(cspViolations, [], 'the trace webview runs under its CSP without violations');
+    assert.deepEqual(cspViolations(consoleLines), [], 'the trace webview runs under its CSP without violations');
 
     // "Open in Sink Report": the normal single-prompt analysis of the first probe prompt on step 1500.
     await view.getByTestId('open-in-report').click();
@@ -138,15 +114,5 @@ test('palette → Open Demo Trace → the trace webview shows the emergence (lig
     await page.locator('.pane-body .monaco-list-row', { hasText: 'sinklet/checkpoints' }).first().waitFor();
     assert.match((await page.locator('.pane-body .monaco-list-row', { hasText: 'sinklet/checkpoints' }).first().textContent()) ?? '', /8 checkpoints/);
     await shot('trace-explorer.png');
-    passed = true;
-  } catch (error) {
-    await shot('trace-failure.png').catch(() => undefined);
-    writeFileSync(join(RESULTS, 'trace-failure-console.txt'), consoleLines.join('\n'));
-    throw error;
-  } finally {
-    await browser.close();
-    await server.stop();
-    if (passed) removeSandbox(sandbox);
-    else t.diagnostic(`kept for its logs: ${sandbox.root}`);
-  }
+  });
 });
