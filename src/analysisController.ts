@@ -21,6 +21,7 @@ import type { RunsTreeProvider } from './runsTree';
 import { SinkPanel, type PanelHost } from './sinkPanel';
 import type { SinkStatusBar } from './statusBar';
 import type { TokenDecorations } from './tokenDecorations';
+import { saveExport, saveFile, webviewExportBytes } from './webviewExport';
 import { ANALYZE_TOKEN_IDS_ACTION, ANALYZE_TOKEN_IDS_COMMAND, noTokenizerNotice } from './tokenIdsCommand';
 
 /** A run as the host holds it while streaming, and after loading it from the store. */
@@ -180,7 +181,7 @@ export class AnalysisController extends Disposable implements PanelHost {
     );
     if (!choice) return;
     const content = choice.value === 'json' ? JSON.stringify(stored.report, null, 2) : reportCsv(stored.report, choice.value as CsvTable);
-    await this.saveFile(`sink-lens-${runId}-${choice.value}.${choice.value === 'json' ? 'json' : 'csv'}`, Buffer.from(content, 'utf8'));
+    await saveFile(`sink-lens-${runId}-${choice.value}.${choice.value === 'json' ? 'json' : 'csv'}`, Buffer.from(content, 'utf8'));
   }
 
   async deleteRun(runId: string): Promise<void> {
@@ -442,23 +443,10 @@ export class AnalysisController extends Disposable implements PanelHost {
       const live = panel.runId ? this.runs.get(panel.runId) : undefined;
       const report = stored?.report ?? (live?.summary ? joinRunParts(live.summary, live.layers) : undefined);
       if (report) bytes = Buffer.from(JSON.stringify(report, null, 2), 'utf8');
-    } else if (kind === 'png' && data) {
-      bytes = Buffer.from(data.replace(/^data:image\/png;base64,/, ''), 'base64');
-    } else if (kind === 'csv' && data !== undefined) {
-      bytes = Buffer.from(data, 'utf8');
+    } else {
+      bytes = webviewExportBytes(kind, data);
     }
-    if (!bytes) return;
-    const path = await this.saveFile(name, bytes);
-    panel.post({ type: 'exportDone', path: path ?? null });
-  }
-
-  private async saveFile(name: string, bytes: Uint8Array): Promise<string | undefined> {
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-    const uri = await vscode.window.showSaveDialog({ defaultUri: folder ? vscode.Uri.joinPath(folder, name) : undefined, saveLabel: 'Export' });
-    if (!uri) return undefined;
-    await vscode.workspace.fs.writeFile(uri, bytes);
-    void vscode.window.showInformationMessage(`Sink Lens: saved ${vscode.workspace.asRelativePath(uri)}`);
-    return uri.fsPath;
+    await saveExport(name, bytes, (path) => panel.post({ type: 'exportDone', path }));
   }
 
   private async revealTokenInEditor(runId: string, token: number): Promise<void> {

@@ -36,6 +36,7 @@ export interface SinkLensApi {
 }
 
 type RunArgument = { runId: string } | RunsNode | undefined;
+type TraceArgument = { traceId: string; selected?: number } | RunsNode | undefined;
 
 export function activate(context: vscode.ExtensionContext): SinkLensApi {
   const log = vscode.window.createOutputChannel('Sink Lens', { log: true });
@@ -71,6 +72,14 @@ export function activate(context: vscode.ExtensionContext): SinkLensApi {
     }
     if ('runId' in argument) return argument.runId;
     return 'run' in argument ? argument.run.id : undefined;
+  };
+
+  /** A trace command's trace: `{ traceId }` (tree items, tests), a trace node (context menu), else the explorer's selection. */
+  const traceIdOf = (argument: TraceArgument): string | undefined => {
+    const target = argument ?? treeView.selection[0];
+    if (!target) return undefined;
+    if ('traceId' in target) return target.traceId;
+    return target.kind === 'trace' ? target.trace.id : undefined;
   };
 
   const register = (command: string, handler: (...args: never[]) => unknown) =>
@@ -120,9 +129,13 @@ export function activate(context: vscode.ExtensionContext): SinkLensApi {
 
   register('sinkLens.analyzeTrace', (folder?: vscode.Uri) => traces.analyzeFolder(folder instanceof vscode.Uri ? folder : undefined));
   register('sinkLens.openDemoTrace', () => traces.openDemo());
-  register('sinkLens.showTrace', (target?: { traceId: string; selected?: number } | { trace: { id: string } }) => {
-    const traceId = target && ('traceId' in target ? target.traceId : target.trace?.id);
-    return traceId ? traces.showTrace(traceId, 'selected' in target! ? target.selected : undefined) : undefined;
+  register('sinkLens.showTrace', (target?: TraceArgument) => {
+    const traceId = traceIdOf(target);
+    return traceId ? traces.showTrace(traceId, target && 'selected' in target ? target.selected : undefined) : undefined;
+  });
+  register('sinkLens.deleteTrace', (target?: TraceArgument) => {
+    const traceId = traceIdOf(target);
+    return traceId ? traces.deleteTrace(traceId) : undefined;
   });
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer(TRACE_PANEL_VIEW_TYPE, {

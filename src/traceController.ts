@@ -21,6 +21,7 @@ import type { RunsTreeProvider } from './runsTree';
 import type { FromTraceWebviewMessage, TraceView, TraceWebviewState } from './shared/traceProtocol';
 import { TracePanel, type TracePanelHost } from './tracePanel';
 import { traceIdFor, traceName, type TraceRecord, type TraceStore } from './traceStore';
+import { saveExport, webviewExportBytes } from './webviewExport';
 
 /** Prompt files looked for in a checkpoint folder, in this order. */
 const PROMPT_FILES = ['samples.txt', 'prompts.txt', 'prompts.jsonl', 'samples.jsonl'];
@@ -90,9 +91,11 @@ export class TraceController extends Disposable implements TracePanelHost {
     panel.reveal();
   }
 
+  /** "Delete Trace" (explorer): removes it from the store and the explorer, and closes the trace panel if it shows it. */
   async deleteTrace(traceId: string): Promise<void> {
     await this.store.delete(traceId);
     this.views.delete(traceId);
+    this.currentPanelFor(traceId)?.dispose();
     this.tree.refresh();
   }
 
@@ -110,6 +113,10 @@ export class TraceController extends Disposable implements TracePanelHost {
       }
       case 'openCheckpoint':
         void this.openCheckpoint(message.traceId, message.index);
+        break;
+      case 'export':
+        // PNG of a chart or the heat map, or the checkpoint table as CSV: saved where the user says.
+        void saveExport(message.name, webviewExportBytes(message.kind, message.data), (path) => panel.post({ type: 'exportDone', path }));
         break;
       case 'stateChanged':
         break;
@@ -194,6 +201,8 @@ export class TraceController extends Disposable implements TracePanelHost {
     }
     view.trace = trace;
     view.done = true;
+    // Deleted from the explorer while it ran (a re-run of a stored trace): not stored again.
+    if (this.views.get(traceId) !== view) return trace;
     this.postView(view);
     const record: TraceRecord = {
       id: traceId,

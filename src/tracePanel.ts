@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { createWebviewPanel, reviveWebviewPanel, WebviewPanel } from './webviewPanel';
 import type { FromTraceWebviewMessage, ToTraceWebviewMessage, TraceWebviewState } from './shared/traceProtocol';
+import { parseFromTraceWebviewMessage } from './shared/traceWebviewMessages';
 
 export const TRACE_PANEL_VIEW_TYPE = 'sinkLens.trace';
 
@@ -41,9 +42,9 @@ export class TracePanel extends WebviewPanel<ToTraceWebviewMessage, FromTraceWeb
     this.traceId = state?.traceId ?? null;
   }
 
-  // Only the report panel's messages carry ids and ranges into the engine; they are validated there.
-  protected parse(received: unknown): FromTraceWebviewMessage {
-    return received as FromTraceWebviewMessage;
+  /** Anything but the shapes the trace webview sends is dropped (src/shared/traceWebviewMessages.ts). */
+  protected parse(received: unknown): FromTraceWebviewMessage | null {
+    return parseFromTraceWebviewMessage(received) ?? null;
   }
 
   protected receive(message: FromTraceWebviewMessage): void {

@@ -22,6 +22,17 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return element;
 }
 
+/** A vscode-elements button (secondary: the theme's secondary colours). */
+export function button(label: string, onClick: () => void, options: { secondary?: boolean; testId?: string; title?: string } = {}): HTMLElement {
+  const element = document.createElement('vscode-button');
+  element.textContent = label;
+  if (options.secondary) element.setAttribute('secondary', '');
+  if (options.testId) element.dataset.testid = options.testId;
+  if (options.title) element.title = options.title;
+  element.addEventListener('click', onClick);
+  return element;
+}
+
 export { displayToken as visibleToken } from '../src/shared/tokenText';
 
 export function formatNumber(value: number | null | undefined, digits = 3): string {

@@ -4,7 +4,8 @@
  * only when the user opens that layer. Heads selected in the sink grid can be ablated together
  * ("Ablate Selected Heads"): the host reruns the prompt without them and shows the comparison in
  * the Sink Analyses panel. State (which run, layer, head, token, selected heads) is kept with
- * setState so the panel comes back as it was after a reload.
+ * setState so the panel comes back as it was after a reload. The body's data-run-state says where
+ * the run shown is: streaming, done, cancelled or error (the UI tests wait on it).
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
@@ -14,7 +15,7 @@ import { describeVerdict } from '../src/engine/verdict';
 import type { SinkReport } from '../src/engine/report';
 import type { AttentionMapPayload, ExportKind, RunLayer, RunSummary, ToWebviewMessage, WebviewState } from '../src/shared/protocol';
 import { reportCsv, type CsvTable } from '../src/shared/reportCsv';
-import { formatNumber, h, visibleToken } from './dom';
+import { button, formatNumber, h, visibleToken } from './dom';
 import { Heatmap } from './heatmap';
 import { MlpChart } from './mlpChart';
 import { NormsChart, normSeries } from './normsChart';
@@ -59,16 +60,6 @@ function setState(patch: Partial<WebviewState>): void {
   state = { ...state, ...patch };
   vscode.setState(state);
   vscode.postMessage({ type: 'stateChanged', state });
-}
-
-function button(label: string, onClick: () => void, options: { secondary?: boolean; testId?: string; title?: string } = {}): HTMLElement {
-  const element = document.createElement('vscode-button');
-  element.textContent = label;
-  if (options.secondary) element.setAttribute('secondary', '');
-  if (options.testId) element.dataset.testid = options.testId;
-  if (options.title) element.title = options.title;
-  element.addEventListener('click', onClick);
-  return element;
 }
 
 function section(title: string, id: string, ...children: (Node | string)[]): HTMLElement {
@@ -420,6 +411,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebviewMessage>) => {
       if (isNewRun) setState({ runId: message.summary.runId, focusedToken: null, layer: Math.min(state.layer, message.summary.model.layers - 1), head: Math.min(state.head, message.summary.model.heads - 1) });
       renderRun(run);
       if (state.mapOpen) openMap(state.layer, state.head);
+      document.body.dataset.runState = 'streaming';
       break;
     }
     case 'runLayer':
@@ -447,14 +439,17 @@ window.addEventListener('message', (event: MessageEvent<ToWebviewMessage>) => {
       break;
     case 'runError':
       if (!run || message.runId === run.summary.runId || message.runId === null) {
+        const cancelled = message.error.category === 'cancelled';
+        // A cancelled run needs no other model or settings: no buttons for them.
         const box = h(
           'div',
           { class: 'error', role: 'alert', 'data-testid': 'error' },
-          h('p', {}, message.error.category === 'cancelled' ? 'The analysis was cancelled.' : `The analysis failed: ${message.error.message}`),
-          h('div', { class: 'row-actions' }, button('Select Model…', () => vscode.postMessage({ type: 'command', command: 'selectModel' })), button('Open Settings', () => vscode.postMessage({ type: 'command', command: 'openSettings' }), { secondary: true })),
+          h('p', {}, cancelled ? 'The analysis was cancelled.' : `The analysis failed: ${message.error.message}`),
+          cancelled ? null : h('div', { class: 'row-actions' }, button('Select Model…', () => vscode.postMessage({ type: 'command', command: 'selectModel' })), button('Open Settings', () => vscode.postMessage({ type: 'command', command: 'openSettings' }), { secondary: true })),
         );
         if (run) progressLine.replaceChildren(box);
         else app.replaceChildren(box);
+        document.body.dataset.runState = cancelled ? 'cancelled' : 'error';
       }
       break;
     case 'attentionMap':

@@ -184,6 +184,8 @@ export class SinkGrid {
     const input = this.input;
     if (!input) return null;
     const theme = readTheme();
+    // As in the panel: a high-contrast theme's fills stay light enough for the numbers on them.
+    const fill = theme.kind.startsWith('high-contrast') ? 0.2 : 0.85;
     const layers = input.sinkScore.length;
     const heads = input.sinkScore[0]?.length ?? 0;
     const cell = 44;
@@ -206,12 +208,12 @@ export class SinkGrid {
         const score = input.sinkScore[layer][head];
         const x = margin + head * cell;
         const y = margin + layer * cell;
-        context.globalAlpha = 0.15 + 0.85 * Math.max(0, Math.min(1, score));
+        context.globalAlpha = 0.15 + fill * Math.max(0, Math.min(1, score));
         context.fillStyle = theme.accent;
         context.fillRect(x + 1, y + 1, cell - 2, cell - 2);
         context.globalAlpha = 1;
         if (score > input.epsilon) {
-          context.strokeStyle = theme.foreground;
+          context.strokeStyle = theme.outline;
           context.lineWidth = 2;
           context.strokeRect(x + 2, y + 2, cell - 4, cell - 4);
         }

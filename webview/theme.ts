@@ -8,6 +8,8 @@ export interface ThemeColors {
   second: string;
   grid: string;
   focus: string;
+  /** What sinks are outlined in: the high-contrast themes' contrastBorder, else the foreground. */
+  outline: string;
   kind: 'light' | 'dark' | 'high-contrast' | 'high-contrast-light';
 }
 
@@ -31,14 +33,18 @@ export function readTheme(): ThemeColors {
       : classes.contains('vscode-light')
         ? 'light'
         : 'dark';
+  const light = kind === 'light' || kind === 'high-contrast-light';
+  const foreground = cssVariable('--vscode-editor-foreground', light ? '#333333' : '#cccccc');
   return {
-    foreground: cssVariable('--vscode-editor-foreground', kind === 'light' ? '#333333' : '#cccccc'),
+    foreground,
     muted: cssVariable('--vscode-descriptionForeground', '#8b8b8b'),
-    background: cssVariable('--vscode-editor-background', kind === 'light' ? '#ffffff' : '#1e1e1e'),
-    accent: opaque(cssVariable('--vscode-charts-orange', '#d18616')),
+    background: cssVariable('--vscode-editor-background', light ? '#ffffff' : '#1e1e1e'),
+    // As --accent in styles.css: the high-contrast themes have no charts.orange, only charts.yellow.
+    accent: opaque(cssVariable('--vscode-charts-orange', cssVariable('--vscode-charts-yellow', '#d18616'))),
     second: opaque(cssVariable('--vscode-charts-blue', '#3794ff')),
-    grid: cssVariable('--vscode-editorWidget-border', kind === 'light' ? '#c8c8c8' : '#454545'),
+    grid: cssVariable('--vscode-editorWidget-border', light ? '#c8c8c8' : '#454545'),
     focus: opaque(cssVariable('--vscode-focusBorder', '#007fd4')),
+    outline: cssVariable('--vscode-contrastBorder', foreground),
     kind,
   };
 }

@@ -27,9 +27,16 @@ export interface TraceView {
 export type ToTraceWebviewMessage =
   | { type: 'trace'; view: TraceView }
   | { type: 'traceError'; traceId: string; message: string }
-  | { type: 'select'; index: number };
+  | { type: 'select'; index: number }
+  /** After an export: where it was saved; null when the save dialog was cancelled. */
+  | { type: 'exportDone'; path: string | null };
+
+/** The trace panel exports its charts and heat map as PNG and its checkpoint table as CSV. */
+export type TraceExportKind = 'png' | 'csv';
 
 export type FromTraceWebviewMessage =
   | { type: 'ready'; state: TraceWebviewState | null }
   | { type: 'stateChanged'; state: TraceWebviewState }
-  | { type: 'openCheckpoint'; traceId: string; index: number };
+  | { type: 'openCheckpoint'; traceId: string; index: number }
+  /** data: a PNG data URL, or the CSV text (the same as `sink-lens trace --csv`). */
+  | { type: 'export'; kind: TraceExportKind; name: string; data: string };

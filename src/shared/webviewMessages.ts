@@ -13,9 +13,36 @@ const MAX_EXPORT_DATA = 64 * 1024 * 1024;
 /** Every head of a very large model (e.g. 126 layers x 128 heads) fits; more is not a selection. */
 const MAX_HEADS = 16_384;
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-const isIndex = (value: unknown, min = 0): value is number => Number.isSafeInteger(value) && (value as number) >= min && (value as number) < 1_000_000_000;
+export const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isIndex = (value: unknown, min = 0): value is number => Number.isSafeInteger(value) && (value as number) >= min && (value as number) < 1_000_000_000;
 const isRunId = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && value.length <= MAX_RUN_ID && /^[\w.:-]+$/.test(value);
+
+/**
+ * An export request of either panel: a kind the panel exports, a file name only (no folders, no
+ * control characters; the user still confirms in a save dialog), and bounded data: a PNG data URL
+ * for 'png', text for 'csv', none needed for the report's 'json' (built by the host).
+ */
+export function parseExport<K extends ExportKind>(value: Record<string, unknown>, kinds: readonly K[]): { type: 'export'; kind: K; name: string; data?: string } | undefined {
+  const { kind, name, data } = value;
+  if (!kinds.includes(kind as K)) return undefined;
+  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME || /[\\/\0-\x1f]|^\.\.?$/.test(name)) return undefined;
+  if (data !== undefined && (typeof data !== 'string' || data.length > MAX_EXPORT_DATA)) return undefined;
+  if (kind === 'png' && (data === undefined || !data.startsWith('data:image/png;base64,'))) return undefined;
+  if (kind === 'csv' && data === undefined) return undefined;
+  return { type: 'export', kind: kind as K, name, ...(data !== undefined ? { data } : {}) };
+}
+
+/** 'ready' (with the webview's kept state, or none) and 'stateChanged' of either panel, given the panel's state parser. */
+export function parseStateMessage<S>(
+  type: 'ready' | 'stateChanged',
+  value: unknown,
+  parseState: (value: unknown) => S | undefined,
+): { type: 'ready'; state: S | null } | { type: 'stateChanged'; state: S } | undefined {
+  if (type === 'ready' && (value === null || value === undefined)) return { type: 'ready', state: null };
+  const state = parseState(value);
+  if (!state) return undefined;
+  return type === 'ready' ? { type: 'ready', state } : { type: 'stateChanged', state };
+}
 
 /** A list of { layer, head } (copied: extra fields dropped), or undefined when any entry is not one. */
 function parseHeads(value: unknown, min: number): HeadRef[] | undefined {
@@ -42,29 +69,16 @@ function parseState(value: unknown): WebviewState | undefined {
 export function parseFromWebviewMessage(value: unknown): FromWebviewMessage | undefined {
   if (!isObject(value) || typeof value.type !== 'string') return undefined;
   switch (value.type) {
-    case 'ready': {
-      if (value.state === null || value.state === undefined) return { type: 'ready', state: null };
-      const state = parseState(value.state);
-      return state ? { type: 'ready', state } : undefined;
-    }
-    case 'stateChanged': {
-      const state = parseState(value.state);
-      return state ? { type: 'stateChanged', state } : undefined;
-    }
+    case 'ready':
+    case 'stateChanged':
+      return parseStateMessage(value.type, value.state, parseState);
     case 'requestAttentionMap': {
       const { requestId, runId, layer, head } = value;
       if (!isIndex(requestId) || !isRunId(runId) || !isIndex(layer) || !isIndex(head, -1)) return undefined;
       return { type: 'requestAttentionMap', requestId, runId, layer, head };
     }
-    case 'export': {
-      const { kind, name, data } = value;
-      if (kind !== 'png' && kind !== 'json' && kind !== 'csv') return undefined;
-      // A file name only: no folders, no control characters (the user still confirms in a save dialog).
-      if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME || /[\\/\0-\x1f]|^\.\.?$/.test(name)) return undefined;
-      if (data !== undefined && (typeof data !== 'string' || data.length > MAX_EXPORT_DATA)) return undefined;
-      if (kind === 'png' && (data === undefined || !data.startsWith('data:image/png;base64,'))) return undefined;
-      return { type: 'export', kind: kind as ExportKind, name, ...(data !== undefined ? { data } : {}) };
-    }
+    case 'export':
+      return parseExport(value, ['png', 'json', 'csv']);
     case 'revealToken': {
       const { runId, token } = value;
       if (!isRunId(runId) || !isIndex(token)) return undefined;

@@ -16,14 +16,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { FrameLocator, Locator, Page } from 'playwright-core';
+import type { FrameLocator, Page } from 'playwright-core';
 import type { AblationDocument } from '../../src/engine/analyses/headAblation';
 import type { BatchDocument } from '../../src/engine/analyses/batchAnalysis';
 import type { BosComparison } from '../../src/engine/analyses/bosComparison';
 import type { SubstitutionDocument } from '../../src/engine/analyses/firstTokenSubstitution';
 import type { SinkReport } from '../../src/engine/report';
 import { missingPrerequisite, REPO, RESULTS, writeUserSettings, type Sandbox } from './codeServer';
-import { cspViolations, inWorkbench, runCommand, webviewWith } from './workbench';
+import { cspViolations, fromContextMenu, inWorkbench, runCommand, webviewWith } from './workbench';
 
 const MODEL = join(REPO, 'models', 'sinklet');
 const SAMPLES = join(MODEL, 'samples.txt');
@@ -38,30 +38,6 @@ async function pick(page: Page, text: string): Promise<void> {
   await page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first().waitFor({ state: 'visible' });
   await input.press('Enter');
   await page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first().waitFor({ state: 'hidden', timeout: 30_000 });
-}
-
-/**
- * "Ablate Each Head of Layer…" from a tree row's context menu. Enter goes to the located menu item
- * once it is hovered (focused): a menu opened by a right-click ignores a click that comes at once,
- * and a page-level Enter would go to whatever has the focus (a tree row runs its own command on
- * Enter). When the menu closes before that (focus taken by a webview loading), it is opened again.
- */
-async function ablateFromContextMenu(page: Page, row: Locator): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    await row.click({ button: 'right' });
-    const item = page.getByRole('menuitem', { name: /Ablate Each Head of Layer/ }).first();
-    try {
-      await item.waitFor({ state: 'visible', timeout: 15_000 });
-      await item.hover();
-      await page.locator('.monaco-menu .action-item.focused', { hasText: 'Ablate Each Head of Layer' }).waitFor({ timeout: 5_000 });
-      await item.press('Enter', { timeout: 5_000 });
-      await item.waitFor({ state: 'hidden', timeout: 15_000 });
-      return;
-    } catch (error) {
-      await page.keyboard.press('Escape');
-      if (attempt >= 2) throw error;
-    }
-  }
 }
 
 function cli<T>(root: string, name: string, args: string[]): T {
@@ -232,7 +208,7 @@ test('palette → substitution, head sweep, with/without BOS, many prompts: the 
     if ((await runRow.getAttribute('aria-expanded')) !== 'true') await runRow.locator('.monaco-tl-twistie').click();
     const layerRow = page.locator('.pane-body .monaco-list-row[aria-level="3"]', { hasText: 'Layer 1' }).first();
     await layerRow.waitFor({ timeout: 30_000 });
-    await ablateFromContextMenu(page, layerRow);
+    await fromContextMenu(page, layerRow, 'Ablate Each Head of Layer');
     view = await webviewWith(page, `${done('sweepLayer')} h1:has-text("head sweep of layer 1")`, 300_000);
     const layer1 = expected.layer1;
     for (const [index, variant] of layer1.variants.entries()) {

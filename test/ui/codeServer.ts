@@ -3,11 +3,12 @@
  * plus Debian chromium driven by playwright-core. Helpers for the UI tests; not a test itself.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
+import type { SinkReport } from '../../src/engine/report';
 
 export const REPO = resolve(__dirname, '..', '..', '..');
 export const RESULTS = join(REPO, 'test-results');
@@ -35,6 +36,15 @@ export function modelForTests(): string | null {
 
 export function hasModel(): boolean {
   return existsSync(join(REPO, 'models', 'sinklet', 'model.onnx')) || existsSync(STORIES_MODEL);
+}
+
+/** The CLI's report for `prompt` on the test model, written in `folder` (what the UI must show). */
+export function cliReport(folder: string, prompt: string, extraArgs: string[] = []): SinkReport {
+  const model = modelForTests() ?? join(REPO, 'models', 'sinklet');
+  const out = join(folder, 'cli-report.json');
+  const result = spawnSync(process.execPath, [join(REPO, 'dist', 'cli.js'), 'analyze', '--model', model, '--prompt', prompt, '--device', 'cpu', '--out', out, ...extraArgs], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`the CLI could not analyse the prompt: ${result.stderr}`);
+  return JSON.parse(readFileSync(out, 'utf8')) as SinkReport;
 }
 
 /** Packages the extension with `npm run package` (production bundles, one platform). */
@@ -128,7 +138,12 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startCodeServer(sandbox: Sandbox, env: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
+/**
+ * Starts code-server on the sandbox. The smoke-test driver (on unless `smokeTestDriver` is false)
+ * lets a test reach into the workbench, and it also keeps notifications from showing as toasts:
+ * they go to the notification center only.
+ */
+export async function startCodeServer(sandbox: Sandbox, env: NodeJS.ProcessEnv = {}, smokeTestDriver = true): Promise<RunningServer> {
   const port = await freePort();
   const child = spawn(
     NODE24,
@@ -142,7 +157,7 @@ export async function startCodeServer(sandbox: Sandbox, env: NodeJS.ProcessEnv =
       '--disable-getting-started-override',
       '--user-data-dir', sandbox.userData,
       '--extensions-dir', sandbox.extensions,
-      '--vscode-option', 'enable-smoke-test-driver',
+      ...(smokeTestDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
       sandbox.workspace,
     ],
     { env: { ...environment(sandbox), ...env }, stdio: ['ignore', 'pipe', 'pipe'] },

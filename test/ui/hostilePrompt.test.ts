@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
 import { missingPrerequisite, RESULTS, writeUserSettings, type Sandbox } from './codeServer';
-import { activeWebview, cspViolations, inWorkbench, runCommand } from './workbench';
+import { activeWebview, cspViolations, inWorkbench, openFile, runCommand } from './workbench';
 
 const HOSTILE = 'Look <img src=x onerror="window.__pwned=1"> then </script><script>window.__pwned=2</script> end';
 
@@ -37,14 +37,7 @@ test('a hostile prompt shows as text in the real webview and nothing in it runs'
     writeUserSettings(sandbox, { 'workbench.secondarySideBar.defaultVisibility': 'hidden' });
   };
   await inWorkbench(t, 'ui-hostile', { prepare }, async ({ page, consoleLines }) => {
-    await runCommand(page, 'Go to File...');
-    await page.locator('.quick-input-widget input').fill('hostile.txt');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'hostile.txt' }).first().waitFor();
-    await page.keyboard.press('Enter');
-    await page.locator('.monaco-editor .view-lines', { hasText: 'Look' }).waitFor();
-    await runCommand(page, 'Go to Line/Column...');
-    await page.keyboard.type('1:3');
-    await page.keyboard.press('Enter');
+    await openFile(page, 'hostile.txt', 'Look', '1:3');
     await runCommand(page, 'Sink Lens: Analyze Prompt Sinks');
 
     const view = activeWebview(page);

@@ -1,9 +1,10 @@
 /**
  * `sink-lens analyze --html`: the exported page, opened from disk in Chromium, shows the same
  * report as the panel (verdict, sink rate, heat map from the embedded maps) with no network, no
- * console errors and no CSP violations. Screenshots in light and dark. On a mixture-of-experts
- * fixture, the MLP view says which layer has no MLP activation, and "Ablate Selected Heads" (which
- * needs the model) gives a CLI line that runs.
+ * console errors and no CSP violations. Screenshots in light and dark. The trace page's CSV export
+ * downloads the same file as `sink-lens trace --csv`. On a mixture-of-experts fixture, the MLP view
+ * says which layer has no MLP activation, and "Ablate Selected Heads" (which needs the model) gives
+ * a CLI line that runs.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
 import type { SinkReport } from '../../src/engine/report';
+import { traceCsv, type TraceDocument } from '../../src/engine/trace/traceDocument';
 import { describeVerdict } from '../../src/engine/verdict';
 import type { AblationDocument } from '../../src/engine/analyses/headAblation';
 import { fixture } from '../support/fixtures';
@@ -29,7 +31,7 @@ describe('HTML report export', { skip: missing ?? false }, () => {
     const args = [cli, 'trace', '--checkpoints', join(model, 'checkpoints'), '--prompts', join(model, 'samples.txt'), '--html', html, '--out', join(folder, 'trace.json'), '--cache', join(folder, 'cache'), '--device', 'cpu'];
     const result = spawnSync(process.execPath, args, { encoding: 'utf8' });
     assert.equal(result.status, 0, result.stderr);
-    const trace = JSON.parse(readFileSync(join(folder, 'trace.json'), 'utf8')) as { checkpoints: { step: number }[] };
+    const trace = JSON.parse(readFileSync(join(folder, 'trace.json'), 'utf8')) as TraceDocument;
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     try {
       const tab = await browser.newPage({ viewport: { width: 1100, height: 1500 } });
@@ -42,6 +44,10 @@ describe('HTML report export', { skip: missing ?? false }, () => {
       await tab.getByTestId('trace-slider').focus();
       await tab.keyboard.press('Home');
       assert.equal(await tab.getByTestId('selected-step').getAttribute('data-step'), String(trace.checkpoints[0].step));
+      // The CSV export is a download here: the same file as `sink-lens trace --csv`.
+      const [download] = await Promise.all([tab.waitForEvent('download'), tab.getByTestId('export-trace-csv').click()]);
+      assert.match(download.suggestedFilename(), /^sink-trace-[\w.-]+\.csv$/);
+      assert.equal(readFileSync(await download.path(), 'utf8'), traceCsv(trace));
       mkdirSync(RESULTS, { recursive: true });
       await tab.screenshot({ path: join(RESULTS, 'html-trace.png'), fullPage: true });
       assert.deepEqual(problems, []);

@@ -6,23 +6,14 @@
  * reload under test-results/. Skips, saying why, when code-server, chromium or a model is missing.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { SinkReport } from '../../src/engine/report';
-import { missingPrerequisite, modelForTests, moveMouseInto, REPO, RESULTS, SAMPLE_PROMPT, SAMPLE_PY, writeUserSettings, type Sandbox } from './codeServer';
-import { activeWebview, cspViolations, inWorkbench, runCommand } from './workbench';
+import { cliReport, missingPrerequisite, moveMouseInto, RESULTS, SAMPLE_PROMPT, SAMPLE_PY, writeUserSettings, type Sandbox } from './codeServer';
+import { activeWebview, cspViolations, inWorkbench, openFile, runCommand, saveExport } from './workbench';
 
 const modifier = 'Control';
-
-function cliReport(sandboxRoot: string): SinkReport {
-  const model = modelForTests() ?? join(REPO, 'models', 'sinklet');
-  const out = join(sandboxRoot, 'cli-report.json');
-  const result = spawnSync(process.execPath, [join(REPO, 'dist', 'cli.js'), 'analyze', '--model', model, '--prompt', SAMPLE_PROMPT, '--device', 'cpu', '--out', out], { encoding: 'utf8' });
-  assert.equal(result.status, 0, `the CLI analysed the same prompt: ${result.stderr}`);
-  return JSON.parse(readFileSync(out, 'utf8')) as SinkReport;
-}
 
 test('palette → Analyze Prompt Sinks → the webview shows the report (light and dark)', { timeout: 600_000 }, async (t) => {
   const missing = missingPrerequisite();
@@ -33,7 +24,7 @@ test('palette → Analyze Prompt Sinks → the webview shows the report (light a
   const prepare = (sandbox: Sandbox) => {
     writeFileSync(join(sandbox.workspace, 'prompt.py'), SAMPLE_PY);
     writeUserSettings(sandbox, { 'workbench.colorTheme': 'Default Dark Modern', 'workbench.secondarySideBar.defaultVisibility': 'hidden' });
-    return cliReport(sandbox.root);
+    return cliReport(sandbox.root, SAMPLE_PROMPT);
   };
   await inWorkbench(t, 'ui', { prepare }, async ({ page, sandbox, consoleLines, prepared: expected }) => {
     const shot = (name: string) => page.screenshot({ path: join(RESULTS, name) });
@@ -50,14 +41,7 @@ test('palette → Analyze Prompt Sinks → the webview shows the report (light a
     await runCommand(page, 'View: Toggle Primary Side Bar Visibility');
 
     // Open the file and put the cursor inside the prompt string (line 3, column 30).
-    await runCommand(page, 'Go to File...').catch(async () => page.keyboard.press(`${modifier}+P`));
-    await page.locator('.quick-input-widget input').fill('prompt.py');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'prompt.py' }).first().waitFor();
-    await page.keyboard.press('Enter');
-    await page.locator('.monaco-editor .view-lines', { hasText: 'Once upon a time' }).waitFor();
-    await runCommand(page, 'Go to Line/Column...');
-    await page.keyboard.type('3:30');
-    await page.keyboard.press('Enter');
+    await openFile(page, 'prompt.py', 'Once upon a time', '3:30');
 
     await runCommand(page, 'Sink Lens: Analyze Prompt Sinks');
     const view = activeWebview(page);
@@ -103,24 +87,9 @@ test('palette → Analyze Prompt Sinks → the webview shows the report (light a
     await status.first().waitFor();
     await shotBoth('dark');
 
-    // Exports go through VS Code's save dialog (code-server's simple dialog: Enter accepts the
-    // suggested path in the workspace) and land as real files. Enter goes to the dialog's own
-    // input once it offers this export's name: the click leaves focus on the webview's button,
-    // where a stray Enter would start a second export instead of accepting the first.
+    // Exports go through VS Code's save dialog and land as real files (saveExport says how).
     const exported = async (testId: string, pattern: RegExp): Promise<string> => {
-      await view.getByTestId(testId).click();
-      const dialogInput = page.locator('.quick-input-widget input');
-      await page.waitForFunction(
-        (source) => {
-          const input = document.querySelector<HTMLInputElement>('.quick-input-widget input');
-          return !!input && input.offsetParent !== null && new RegExp(source).test(input.value);
-        },
-        pattern.source,
-      );
-      await dialogInput.press('Enter');
-      await dialogInput.waitFor({ state: 'hidden' });
-      const saved = await view.getByTestId('progress').filter({ hasText: pattern }).textContent();
-      const path = saved!.replace(/^Saved /, '');
+      const path = await saveExport(page, view, testId, pattern, 'progress');
       assert.ok(existsSync(path), `${path} was written`);
       return path;
     };

@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { chromium, type FrameLocator, type Page } from 'playwright-core';
+import { chromium, type FrameLocator, type Locator, type Page } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS, createSandbox, installExtension, packageVsix, removeSandbox, RESULTS, startCodeServer, type RunningServer, type Sandbox } from './codeServer';
 
 /** Runs a command by its palette title. Contributed commands reach the palette a few seconds after the workbench shows: retry. */
@@ -25,6 +25,22 @@ export async function runCommand(page: Page, title: string): Promise<void> {
       if (attempt >= 12) throw error;
     }
   }
+}
+
+/**
+ * Opens a workspace file with Go to File, waits for `shows` in the editor and, when given, puts the
+ * cursor at `position` ("line:column") with Go to Line/Column.
+ */
+export async function openFile(page: Page, name: string, shows: string, position?: string): Promise<void> {
+  await runCommand(page, 'Go to File...').catch(async () => page.keyboard.press('Control+P'));
+  await page.locator('.quick-input-widget input').fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator('.monaco-editor .view-lines', { hasText: shows }).waitFor();
+  if (!position) return;
+  await runCommand(page, 'Go to Line/Column...');
+  await page.keyboard.type(position);
+  await page.keyboard.press('Enter');
 }
 
 /** The (only or active) webview's page. */
@@ -47,6 +63,53 @@ export async function webviewWith(page: Page, selector: string, timeout = 120_00
   }
 }
 
+/**
+ * Runs a tree row's context-menu item (`label`, as the menu shows it). Enter goes to the located
+ * menu item once it is hovered (focused): a menu opened by a right-click ignores a click that comes
+ * at once, and a page-level Enter would go to whatever has the focus (a tree row runs its own
+ * command on Enter). When the menu closes before that (focus taken by a webview loading), it is
+ * opened again.
+ */
+export async function fromContextMenu(page: Page, row: Locator, label: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    await row.click({ button: 'right' });
+    const item = page.getByRole('menuitem', { name: label }).first();
+    try {
+      await item.waitFor({ state: 'visible', timeout: 15_000 });
+      await item.hover();
+      await page.locator('.monaco-menu .action-item.focused', { hasText: label }).waitFor({ timeout: 5_000 });
+      await item.press('Enter', { timeout: 5_000 });
+      await item.waitFor({ state: 'hidden', timeout: 15_000 });
+      return;
+    } catch (error) {
+      await page.keyboard.press('Escape');
+      if (attempt >= 2) throw error;
+    }
+  }
+}
+
+/**
+ * Clicks a webview's export button and accepts the save dialog (in code-server, a quick input
+ * holding the proposed path) once it proposes a file matching `pattern`. Enter is pressed on that
+ * input itself: a page-level Enter goes to the webview's focused button and exports again. Returns
+ * the path the webview then shows in `statusTestId` ("Saved <path>").
+ */
+export async function saveExport(page: Page, view: FrameLocator, testId: string, pattern: RegExp, statusTestId: string): Promise<string> {
+  await view.getByTestId(testId).click();
+  const dialogInput = page.locator('.quick-input-widget input');
+  await page.waitForFunction(
+    (source) => {
+      const input = document.querySelector<HTMLInputElement>('.quick-input-widget input');
+      return !!input && input.offsetParent !== null && new RegExp(source).test(input.value);
+    },
+    pattern.source,
+  );
+  await dialogInput.press('Enter');
+  await dialogInput.waitFor({ state: 'hidden' });
+  const saved = await view.getByTestId(statusTestId).filter({ hasText: pattern }).textContent();
+  return saved!.replace(/^Saved /, '');
+}
+
 export interface WorkbenchSession<Prepared> {
   page: Page;
   sandbox: Sandbox;
@@ -66,6 +129,8 @@ export interface WorkbenchOptions<Prepared> {
   env?: (sandbox: Sandbox) => NodeJS.ProcessEnv;
   /** False: the test navigates itself (e.g. with a test-suite payload in the URL). */
   openWorkspace?: boolean;
+  /** True: notifications show as toasts, as they do for a user (no smoke-test driver, which hides them). */
+  toasts?: boolean;
 }
 
 /**
@@ -78,7 +143,7 @@ export async function inWorkbench<Prepared>(t: TestContext, name: string, option
   const sandbox = createSandbox(name);
   const prepared = options.prepare(sandbox);
   const installed = installExtension(sandbox, packageVsix(sandbox.root));
-  const server = await startCodeServer(sandbox, options.env?.(sandbox));
+  const server = await startCodeServer(sandbox, options.env?.(sandbox), !options.toasts);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
   const consoleLines: string[] = [];

@@ -63,6 +63,7 @@ describe('webview message validation', () => {
       { type: 'export', kind: 'csv', name: '', data: 'x' },
       { type: 'export', kind: 'png', name: 'a.png', data: 'data:text/html;base64,PHNjcmlwdD4=' },
       { type: 'export', kind: 'png', name: 'a.png' },
+      { type: 'export', kind: 'csv', name: 'a.csv' }, // a CSV is built by the webview: no data, nothing to save
       { type: 'export', kind: 'csv', name: 'a.csv', data: { toString: () => 'x' } },
       { type: 'revealToken', runId: 'r', token: -1 },
       { type: 'revealToken', runId: 'a b', token: 1 },

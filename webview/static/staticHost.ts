@@ -4,7 +4,7 @@
  * the extension streams one, answers its attention-map requests from the embedded maps, and turns
  * its exports into downloads. Loaded before the webview bundle.
  */
-import { embeddedData, installVsCodeStub } from './vscodeStub';
+import { download, downloadExport, embeddedData, installVsCodeStub } from './vscodeStub';
 import type { SinkReport } from '../../src/engine/report';
 import type { FromWebviewMessage, ToWebviewMessage } from '../../src/shared/protocol';
 import { attentionReceived, selectHead, toRunLayers, toRunSummary } from '../../src/shared/reportParts';
@@ -26,13 +26,6 @@ const maps = embedded.maps?.map((base64) => {
 
 function send(message: ToWebviewMessage): void {
   window.postMessage(message, '*');
-}
-
-function download(name: string, href: string): void {
-  const link = document.createElement('a');
-  link.href = href;
-  link.download = name;
-  link.click();
 }
 
 function handle(message: FromWebviewMessage): void {
@@ -61,8 +54,7 @@ function handle(message: FromWebviewMessage): void {
     case 'export': {
       const name = message.name;
       if (message.kind === 'json') download(name, `data:application/json;charset=utf-8,${encodeURIComponent(JSON.stringify(embedded.report, null, 1))}`);
-      else if (message.kind === 'csv') download(name, `data:text/csv;charset=utf-8,${encodeURIComponent(message.data ?? '')}`);
-      else download(name, message.data ?? '');
+      else downloadExport(name, message.kind, message.data ?? '');
       send({ type: 'exportDone', path: name });
       return;
     }

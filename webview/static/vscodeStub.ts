@@ -18,3 +18,16 @@ export function installVsCodeStub<Message>(handle: (message: Message) => void): 
     },
   });
 }
+
+/** Saves a file from the page, as a browser download. */
+export function download(name: string, href: string): void {
+  const link = document.createElement('a');
+  link.href = href;
+  link.download = name;
+  link.click();
+}
+
+/** A panel's PNG (a data URL) or CSV export, as a download. */
+export function downloadExport(name: string, kind: 'png' | 'csv', data: string): void {
+  download(name, kind === 'csv' ? `data:text/csv;charset=utf-8,${encodeURIComponent(data)}` : data);
+}

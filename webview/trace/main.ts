@@ -3,7 +3,8 @@
  * against the step (chart.js, logarithmic step axis with step 0 drawn at the left edge), a depth x
  * step heat map of the P0 norm ratio (canvas, hover read-out), a table of every checkpoint, and a
  * slider that selects one checkpoint and shows its numbers, with "Open in Sink Report" for its
- * full single-prompt view. State (trace, selected checkpoint) is kept with setState.
+ * full single-prompt view. The charts and the heat map export as PNG and the table as CSV (the
+ * host saves them, as for the report panel). State (trace, selected checkpoint) is kept with setState.
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import {
@@ -18,9 +19,9 @@ import {
   Tooltip,
   type Plugin,
 } from 'chart.js';
-import type { TraceCheckpoint } from '../../src/engine/trace/traceDocument';
-import type { FromTraceWebviewMessage, ToTraceWebviewMessage, TraceView, TraceWebviewState } from '../../src/shared/traceProtocol';
-import { formatNumber, h } from '../dom';
+import { traceCsv, type TraceCheckpoint } from '../../src/engine/trace/traceDocument';
+import type { FromTraceWebviewMessage, ToTraceWebviewMessage, TraceExportKind, TraceView, TraceWebviewState } from '../../src/shared/traceProtocol';
+import { button, formatNumber, h } from '../dom';
 import { withAlpha } from '../normsChart';
 import { blend, onThemeChange, readTheme } from '../theme';
 
@@ -145,8 +146,20 @@ class MetricsChart {
   }
 
   toPng(): string | null {
-    return this.chart ? this.chart.toBase64Image('image/png', 1) : null;
+    return this.chart ? pngOf(this.chart.canvas) : null;
   }
+}
+
+/** A canvas as a PNG data URL on the theme's background (the canvases themselves are transparent). */
+function pngOf(canvas: HTMLCanvasElement): string {
+  const page = document.createElement('canvas');
+  page.width = canvas.width;
+  page.height = canvas.height;
+  const context = page.getContext('2d')!;
+  context.fillStyle = readTheme().background;
+  context.fillRect(0, 0, page.width, page.height);
+  context.drawImage(canvas, 0, 0);
+  return page.toDataURL('image/png');
 }
 
 // ---- the depth x step heat map -------------------------------------------------------------
@@ -247,6 +260,10 @@ class DepthStepHeatmap {
     }
   }
 
+  toPng(): string | null {
+    return this.checkpoints.length && this.canvas.width ? pngOf(this.canvas) : null;
+  }
+
   private cellAt(event: MouseEvent): { column: number; depthIndex: number } | null {
     const box = this.canvas.getBoundingClientRect();
     const { left, top, cellWidth, cellHeight, rows } = this.geometry;
@@ -301,7 +318,31 @@ class RatioCurve {
       },
     });
   }
+
+  toPng(): string | null {
+    return this.chart ? pngOf(this.chart.canvas) : null;
+  }
 }
+
+// ---- exports ---------------------------------------------------------------------------------
+
+/** The host asks where to save it (a save dialog in the workspace) and answers with exportDone. */
+function exportFile(kind: TraceExportKind, name: string, data: string | null): void {
+  if (data !== null) vscode.postMessage({ type: 'export', kind, name, data });
+}
+
+/** File names start with the trace's name (its folder's last two parts) made safe for a file name. */
+function exportName(part: string, extension: 'png' | 'csv'): string {
+  const base = (view?.name ?? 'trace').replace(/[^\w.-]+/g, '-').replace(/^[-.]+|-+$/g, '').slice(0, 80) || 'trace';
+  return `sink-trace-${base}${part ? `-${part}` : ''}.${extension}`;
+}
+
+function exportButtons(...buttons: HTMLElement[]): HTMLElement {
+  return h('div', { class: 'row-actions' }, ...buttons);
+}
+
+const pngButton = (testId: string, title: string, part: () => string, png: () => string | null) =>
+  button('PNG', () => exportFile('png', exportName(part(), 'png'), png()), { secondary: true, testId, title });
 
 // ---- page ------------------------------------------------------------------------------------
 
@@ -311,6 +352,8 @@ const ratioCurve = new RatioCurve();
 const slider = h('input', { type: 'range', min: 0, max: 0, step: 1, value: 0, class: 'trace-slider', id: 'trace-slider', 'data-testid': 'trace-slider' }) as HTMLInputElement;
 slider.addEventListener('input', () => select(Number(slider.value)));
 const details = h('div', { class: 'trace-details', 'data-testid': 'trace-details' });
+/** "Saved …" after an export; kept across renders (a running trace re-renders with every checkpoint). */
+const exportStatus = h('p', { class: 'hint export-status', role: 'status', 'data-testid': 'trace-export-status' });
 let rendered: { traceId: string; count: number } | null = null;
 
 function selectedIndex(): number {
@@ -378,13 +421,12 @@ function render(): void {
   const status = view.done
     ? `${checkpoints.length} checkpoints measured.`
     : errorMessage ?? `Measuring… ${checkpoints.length} of ${view.total} checkpoints so far.`;
-  const open = document.createElement('vscode-button');
-  open.textContent = 'Open in Sink Report';
-  open.dataset.testid = 'open-in-report';
-  open.title = 'Run the normal single-prompt analysis of the first probe prompt on the selected checkpoint';
-  open.addEventListener('click', () => {
-    if (view) vscode.postMessage({ type: 'openCheckpoint', traceId: view.traceId, index: selectedIndex() });
-  });
+  const open = button(
+    'Open in Sink Report',
+    () => view && vscode.postMessage({ type: 'openCheckpoint', traceId: view.traceId, index: selectedIndex() }),
+    { testId: 'open-in-report', title: 'Run the normal single-prompt analysis of the first probe prompt on the selected checkpoint' },
+  );
+  const selectedStep = () => `p0-ratio-step${checkpoints[selectedIndex()]?.step ?? ''}`;
   const table = h(
     'table',
     { class: 'trace-table', 'data-testid': 'trace-table' },
@@ -422,8 +464,14 @@ function render(): void {
         'The paper found that this P0 sink circuit emerges early in pre-training and concentrates in the first two layers, so its rise and settling can be read as a convergence signal.',
       ),
       h('p', { class: errorMessage ? 'error' : 'progress', 'data-testid': 'trace-status' }, status),
+      exportStatus,
     ),
-    card('Sink metrics against the training step', 'trace-metrics', h('div', { class: 'chart-box trace-chart' }, metricsChart.canvas)),
+    card(
+      'Sink metrics against the training step',
+      'trace-metrics',
+      h('div', { class: 'chart-box trace-chart' }, metricsChart.canvas),
+      exportButtons(pngButton('export-metrics-png', 'Save this chart as a PNG image', () => 'metrics', () => metricsChart.toPng())),
+    ),
     h('div', { class: 'trace-columns' },
       card(
         'Selected checkpoint',
@@ -432,6 +480,7 @@ function render(): void {
         slider,
         details,
         h('div', { class: 'chart-box ratio-chart' }, ratioCurve.canvas),
+        exportButtons(pngButton('export-ratio-png', "Save the selected checkpoint's P0 norm ratio chart as a PNG image", selectedStep, () => ratioCurve.toPng())),
         h('div', { class: 'actions' }, open),
         h('p', { class: 'hint' }, 'Opens the full single-prompt view (norms, sink grid, attention maps) of the first probe prompt on this checkpoint.'),
       ),
@@ -442,9 +491,21 @@ function render(): void {
         heatmap.canvas,
         heatmap.legend,
         heatmap.readout,
+        exportButtons(pngButton('export-heatmap-png', 'Save the heat map as a PNG image', () => 'heatmap', () => heatmap.toPng())),
       ),
     ),
-    card('All checkpoints', 'trace-all', table),
+    card(
+      'All checkpoints',
+      'trace-all',
+      table,
+      exportButtons(
+        button('CSV', () => view && exportFile('csv', exportName('', 'csv'), traceCsv(view.trace)), {
+          secondary: true,
+          testId: 'export-trace-csv',
+          title: "Save every checkpoint's metrics as CSV (the same file as sink-lens trace --csv)",
+        }),
+      ),
+    ),
   );
   rendered = { traceId: view.traceId, count: checkpoints.length };
   renderSelection();
@@ -457,6 +518,7 @@ window.addEventListener('message', (event: MessageEvent<ToTraceWebviewMessage>) 
       const changedTrace = view?.traceId !== message.view.traceId;
       view = message.view;
       errorMessage = null;
+      if (changedTrace) exportStatus.textContent = '';
       if (changedTrace && state.traceId !== message.view.traceId) setState({ traceId: message.view.traceId, selected: null });
       else if (changedTrace) setState({ traceId: message.view.traceId });
       render();
@@ -470,6 +532,9 @@ window.addEventListener('message', (event: MessageEvent<ToTraceWebviewMessage>) 
       break;
     case 'select':
       select(message.index);
+      break;
+    case 'exportDone':
+      if (message.path) exportStatus.textContent = `Saved ${message.path}`;
       break;
   }
 });
