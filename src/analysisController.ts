@@ -315,7 +315,10 @@ export class AnalysisController extends Disposable implements PanelHost {
         if (choice === 'analyzeAll') return this.run(text, source, target, { ...overrides, maxTokens: long.tokens });
         return undefined;
       }
-      this.currentPanelFor(runId)?.post({ type: 'runError', runId, error: toErrorPayload(error) });
+      // Also when the run failed or was cancelled before its first part reached the panel: a panel
+      // that shows no run yet says so; one that shows another run ignores it (the webview checks).
+      const panel = this.panel.value;
+      if (panel && !panel.isDisposed) panel.post({ type: 'runError', runId, error: toErrorPayload(error) });
       this.showError(error);
       return undefined;
     } finally {
