@@ -10,11 +10,12 @@ import * as vscode from 'vscode';
 import type { AnalysisClient } from './analysisClient';
 import type { AnalysisController } from './analysisController';
 import { modelDisplayName, modelExists, readSettings } from './config';
-import { Disposable, DisposableValue } from './dispose';
+import { Disposable } from './dispose';
 import { headLabel, type HeadRef } from './engine/analyses/headAblation';
 import { CancelledError, SinkLensError } from './engine/errors';
 import { inspectModel } from './engine/model/inspectModel';
 import { AnalysesPanel, type AnalysesPanelHost } from './analysesPanel';
+import { PanelSlot } from './webviewPanel';
 import { extractPrompt } from './promptExtraction';
 import { enumeratePrompts } from './promptEnumeration';
 import type { RunRecord, RunStore } from './runStore';
@@ -44,7 +45,7 @@ const TITLES: Record<MultiAnalysisKind, string> = {
 };
 
 export class AnalysesController extends Disposable implements AnalysesPanelHost {
-  private readonly panel = this._register(new DisposableValue<AnalysesPanel>());
+  private readonly panel = this._register(new PanelSlot(() => AnalysesPanel.create(this.extensionUri, this)));
   private lastView: AnalysisView | null = null;
   private nextId = 1;
   /** The last focused text editor: the panel (or the output) may be focused when a command runs. */
@@ -125,11 +126,11 @@ export class AnalysesController extends Disposable implements AnalysesPanelHost 
   }
 
   showPanel(): void {
-    this.ensurePanel().reveal();
+    this.panel.ensure().reveal();
   }
 
   revive(webviewPanel: vscode.WebviewPanel, state: AnalysesWebviewState | null): void {
-    this.adoptPanel(AnalysesPanel.revive(webviewPanel, this.extensionUri, this, state));
+    this.panel.adopt(AnalysesPanel.revive(webviewPanel, this.extensionUri, this, state));
   }
 
   onAnalysesWebviewMessage(panel: AnalysesPanel, message: FromAnalysesWebviewMessage): void {
@@ -155,7 +156,7 @@ export class AnalysesController extends Disposable implements AnalysesPanelHost 
       ...(extra.heads !== undefined ? { heads: extra.heads } : {}),
     };
     const title = `${TITLES[kind]}${kind === 'sweepLayer' ? ` of layer ${extra.layer}` : kind === 'ablateHeads' ? ` of ${headLabel(extra.heads ?? [])}` : ''}`;
-    const panel = this.ensurePanel();
+    const panel = this.panel.ensure();
     panel.post({ type: 'running', kind, title });
     panel.reveal();
     let result: MultiAnalysisResult;
@@ -194,15 +195,14 @@ export class AnalysesController extends Disposable implements AnalysesPanelHost 
       result,
     };
     this.lastView = view;
-    this.ensurePanel().post({ type: 'analysis', view });
+    this.panel.ensure().post({ type: 'analysis', view });
     this.log.info(`${title}: ${prompts.length} prompt(s) from ${set.origin}`);
     return result;
   }
 
   /** The panel when one is open (tests observe it). */
   currentPanel(): AnalysesPanel | undefined {
-    const panel = this.panel.value;
-    return panel && !panel.isDisposed ? panel : undefined;
+    return this.panel.open;
   }
 
   // ---- prompts ----------------------------------------------------------------------------------
@@ -302,15 +302,5 @@ export class AnalysesController extends Disposable implements AnalysesPanelHost 
 
   // ---- panel -----------------------------------------------------------------------------------
 
-  private ensurePanel(): AnalysesPanel {
-    if (!this.panel.value || this.panel.value.isDisposed) this.adoptPanel(AnalysesPanel.create(this.extensionUri, this));
-    return this.panel.value!;
-  }
 
-  private adoptPanel(panel: AnalysesPanel): void {
-    this.panel.value = panel;
-    panel.onDidDispose(() => {
-      if (this.panel.value === panel) this.panel.value = undefined;
-    });
-  }
 }

@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { AnalysisClient, type AnalysisRequest } from './analysisClient';
 import { modelDisplayName, modelExists, readSettings, resolveModelPath } from './config';
-import { Disposable, DisposableValue } from './dispose';
+import { Disposable } from './dispose';
 import { CancelledError, SinkLensError } from './engine/errors';
 import type { SinkReport } from './engine/report';
 import { askLongPrompt, presetChoice, tooLong, type LongPromptChoice } from './longPrompt';
@@ -19,6 +19,7 @@ import { newRunId } from './runIds';
 import type { RunRecord, RunStore } from './runStore';
 import type { RunsTreeProvider } from './runsTree';
 import { SinkPanel, type PanelHost } from './sinkPanel';
+import { PanelSlot } from './webviewPanel';
 import type { SinkStatusBar } from './statusBar';
 import type { TokenDecorations } from './tokenDecorations';
 import { saveExport, saveFile, webviewExportBytes } from './webviewExport';
@@ -43,7 +44,7 @@ export interface AnalyzeResult {
 }
 
 export class AnalysisController extends Disposable implements PanelHost {
-  private readonly panel = this._register(new DisposableValue<SinkPanel>());
+  private readonly panel = this._register(new PanelSlot(() => SinkPanel.create(this.extensionUri, this)));
   private readonly runs = new Map<string, LiveRun>();
   private lastFallbackReason: string | null = null;
   private readonly restoredDocuments = new Set<string>();
@@ -132,7 +133,7 @@ export class AnalysisController extends Disposable implements PanelHost {
       void vscode.window.showWarningMessage('Sink Lens: that run is no longer stored.');
       return;
     }
-    const panel = this.ensurePanel();
+    const panel = this.panel.ensure();
     if (panel.runId !== target.runId) this.replay(panel, live);
     panel.reveal();
     panel.post({ type: 'focus', runId: target.runId, layer: target.layer, head: target.head, token: target.token });
@@ -158,13 +159,12 @@ export class AnalysisController extends Disposable implements PanelHost {
   }
 
   showPanel(): void {
-    this.ensurePanel().reveal();
+    this.panel.ensure().reveal();
   }
 
   /** The report panel when one is open (tests observe and close it). */
   currentPanel(): SinkPanel | undefined {
-    const panel = this.panel.value;
-    return panel && !panel.isDisposed ? panel : undefined;
+    return this.panel.open;
   }
 
   async exportRun(runId: string): Promise<void> {
@@ -192,7 +192,7 @@ export class AnalysisController extends Disposable implements PanelHost {
 
   revive(webviewPanel: vscode.WebviewPanel, state: WebviewState | null): void {
     const panel = SinkPanel.revive(webviewPanel, this.extensionUri, this, state);
-    this.adoptPanel(panel);
+    this.panel.adopt(panel);
   }
 
   // ---- PanelHost --------------------------------------------------------------------------
@@ -260,7 +260,7 @@ export class AnalysisController extends Disposable implements PanelHost {
     };
     const live: LiveRun = { record: null, request, summary: null, layers: [], received: [], done: false, error: null };
     this.runs.set(runId, live);
-    const panel = this.ensurePanel();
+    const panel = this.panel.ensure();
     panel.reveal();
     this.statusBar.setBusy(true);
     try {
@@ -283,7 +283,7 @@ export class AnalysisController extends Disposable implements PanelHost {
               onSummary: (summary) => {
                 live.summary = summary;
                 live.received = new Array(summary.model.layers).fill(undefined);
-                this.panel.value?.post({ type: 'runBegin', summary });
+                this.panel.open?.post({ type: 'runBegin', summary });
                 if (target && readSettings().decorationsEnabled) this.decorations.show(target.document, target.offsets, summary, settings.decorationLayer);
                 progress.report({ message: `${summary.tokens.length} tokens: computing attention per layer…` });
               },
@@ -317,8 +317,7 @@ export class AnalysisController extends Disposable implements PanelHost {
       }
       // Also when the run failed or was cancelled before its first part reached the panel: a panel
       // that shows no run yet says so; one that shows another run ignores it (the webview checks).
-      const panel = this.panel.value;
-      if (panel && !panel.isDisposed) panel.post({ type: 'runError', runId, error: toErrorPayload(error) });
+      this.panel.open?.post({ type: 'runError', runId, error: toErrorPayload(error) });
       this.showError(error);
       return undefined;
     } finally {
@@ -365,21 +364,11 @@ export class AnalysisController extends Disposable implements PanelHost {
 
   /** The panel, when it shows this run (a run the user navigated away from keeps streaming into storage only). */
   private currentPanelFor(runId: string): SinkPanel | undefined {
-    const panel = this.panel.value;
-    return panel && !panel.isDisposed && panel.runId === runId ? panel : undefined;
+    const panel = this.panel.open;
+    return panel?.runId === runId ? panel : undefined;
   }
 
-  private ensurePanel(): SinkPanel {
-    if (!this.panel.value || this.panel.value.isDisposed) this.adoptPanel(SinkPanel.create(this.extensionUri, this));
-    return this.panel.value!;
-  }
 
-  private adoptPanel(panel: SinkPanel): void {
-    this.panel.value = panel;
-    panel.onDidDispose(() => {
-      if (this.panel.value === panel) this.panel.value = undefined;
-    });
-  }
 
   private replay(panel: SinkPanel, live: LiveRun, state?: WebviewState): void {
     if (!live.summary) return;

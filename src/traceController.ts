@@ -13,13 +13,14 @@ import type { AnalysisClient } from './analysisClient';
 import type { AnalysisController } from './analysisController';
 import { readPromptsFile } from './cli/promptsFile';
 import { readSettings } from './config';
-import { Disposable, DisposableValue } from './dispose';
+import { Disposable } from './dispose';
 import { CancelledError } from './engine/errors';
 import { discoverCheckpoints, type Checkpoint } from './engine/trace/checkpoints';
 import type { TraceDocument } from './engine/trace/traceDocument';
 import type { RunsTreeProvider } from './runsTree';
 import type { FromTraceWebviewMessage, TraceView, TraceWebviewState } from './shared/traceProtocol';
 import { TracePanel, type TracePanelHost } from './tracePanel';
+import { PanelSlot } from './webviewPanel';
 import { traceIdFor, traceName, type TraceRecord, type TraceStore } from './traceStore';
 import { saveExport, webviewExportBytes } from './webviewExport';
 
@@ -27,7 +28,7 @@ import { saveExport, webviewExportBytes } from './webviewExport';
 const PROMPT_FILES = ['samples.txt', 'prompts.txt', 'prompts.jsonl', 'samples.jsonl'];
 
 export class TraceController extends Disposable implements TracePanelHost {
-  private readonly panel = this._register(new DisposableValue<TracePanel>());
+  private readonly panel = this._register(new PanelSlot(() => TracePanel.create(this.extensionUri, this)));
   /** Traces shown this session (running or loaded), by id. */
   private readonly views = new Map<string, TraceView>();
 
@@ -85,7 +86,7 @@ export class TraceController extends Disposable implements TracePanelHost {
       void vscode.window.showWarningMessage('Sink Lens: that trace is no longer stored.');
       return;
     }
-    const panel = this.ensurePanel();
+    const panel = this.panel.ensure();
     panel.post({ type: 'trace', view });
     if (selected !== undefined) panel.post({ type: 'select', index: selected });
     panel.reveal();
@@ -100,7 +101,7 @@ export class TraceController extends Disposable implements TracePanelHost {
   }
 
   revive(webviewPanel: vscode.WebviewPanel, state: TraceWebviewState | null): void {
-    this.adoptPanel(TracePanel.revive(webviewPanel, this.extensionUri, this, state));
+    this.panel.adopt(TracePanel.revive(webviewPanel, this.extensionUri, this, state));
   }
 
   onTraceWebviewMessage(panel: TracePanel, message: FromTraceWebviewMessage): void {
@@ -155,7 +156,7 @@ export class TraceController extends Disposable implements TracePanelHost {
       trace: { schema: 'sink-lens/trace@1', prompts, epsilon: settings.epsilon, bos: settings.addBos, checkpoints: [] },
     };
     this.views.set(traceId, view);
-    const panel = this.ensurePanel();
+    const panel = this.panel.ensure();
     panel.post({ type: 'trace', view });
     panel.reveal();
     let trace: TraceDocument;
@@ -269,19 +270,9 @@ export class TraceController extends Disposable implements TracePanelHost {
   }
 
   private currentPanelFor(traceId: string): TracePanel | undefined {
-    const panel = this.panel.value;
-    return panel && !panel.isDisposed && panel.traceId === traceId ? panel : undefined;
+    const panel = this.panel.open;
+    return panel?.traceId === traceId ? panel : undefined;
   }
 
-  private ensurePanel(): TracePanel {
-    if (!this.panel.value || this.panel.value.isDisposed) this.adoptPanel(TracePanel.create(this.extensionUri, this));
-    return this.panel.value!;
-  }
 
-  private adoptPanel(panel: TracePanel): void {
-    this.panel.value = panel;
-    panel.onDidDispose(() => {
-      if (this.panel.value === panel) this.panel.value = undefined;
-    });
-  }
 }

@@ -5,7 +5,7 @@
  * onDidDispose listeners may re-enter (a DisposableValue clearing itself).
  */
 import * as vscode from 'vscode';
-import { Disposable } from './dispose';
+import { Disposable, DisposableValue } from './dispose';
 import { webviewDocument, webviewPanelOptions, type WebviewDocument } from './webviewDocument';
 
 /** A new panel of this view type; `preserveFocus` keeps the editor focused where the commands read from it. */
@@ -76,5 +76,34 @@ export abstract class WebviewPanel<ToWebview, FromWebview extends { type: string
 
   private flush(): void {
     for (const message of this.queued.splice(0)) void this.panel.webview.postMessage(message);
+  }
+}
+
+/**
+ * The one panel of a kind a controller keeps: made on demand, replaced when VS Code restores one
+ * after a reload, emptied when the user closes it.
+ */
+export class PanelSlot<P extends WebviewPanel<unknown, { type: string }>> extends DisposableValue<P> {
+  constructor(private readonly create: () => P) {
+    super();
+  }
+
+  /** The panel while it is open. */
+  get open(): P | undefined {
+    return this.value && !this.value.isDisposed ? this.value : undefined;
+  }
+
+  /** The open panel, or a new one. */
+  ensure(): P {
+    return this.open ?? this.adopt(this.create());
+  }
+
+  /** Holds `panel` (a restored one) in place of any other. */
+  adopt(panel: P): P {
+    this.value = panel;
+    panel.onDidDispose(() => {
+      if (this.value === panel) this.value = undefined;
+    });
+    return panel;
   }
 }
