@@ -13,7 +13,7 @@ import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import { headLabel, type HeadRef } from '../src/engine/analyses/headAblation';
 import { describeVerdict } from '../src/engine/verdict';
 import type { SinkReport } from '../src/engine/report';
-import type { AttentionMapPayload, ExportKind, RunLayer, RunSummary, ToWebviewMessage, WebviewState } from '../src/shared/protocol';
+import type { AttentionMapPayload, ExportKind, FromWebviewMessage, RunLayer, RunSummary, ToWebviewMessage, WebviewState } from '../src/shared/protocol';
 import { reportCsv, type CsvTable } from '../src/shared/reportCsv';
 import { button, formatNumber, h, visibleToken } from './dom';
 import { Heatmap } from './heatmap';
@@ -22,7 +22,9 @@ import { NormsChart, normSeries } from './normsChart';
 import { SinkGrid } from './sinkGrid';
 import { onThemeChange } from './theme';
 import { TokenStrip } from './tokenStrip';
-import { vscode } from './vscodeApi';
+import { vsCodeApi } from './vscodeApi';
+
+const vscode = vsCodeApi<FromWebviewMessage, WebviewState>();
 
 interface RunView {
   summary: RunSummary;

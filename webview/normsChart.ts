@@ -16,9 +16,6 @@ import {
 import { chartOptions, ThemedChart, withAlpha } from './chart';
 import type { ThemeColors } from './theme';
 
-// Other views import withAlpha from here.
-export { withAlpha };
-
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Filler, Tooltip, Legend);
 
 export interface NormSeries {

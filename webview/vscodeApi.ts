@@ -1,12 +1,15 @@
-/** The webview's handle on VS Code, typed with the shared protocol. */
-import type { FromWebviewMessage, WebviewState } from '../src/shared/protocol';
-
-interface VsCodeApi {
-  postMessage(message: FromWebviewMessage): void;
-  getState(): WebviewState | undefined;
-  setState(state: WebviewState): void;
+/**
+ * A webview's handle on VS Code, typed with its panel's protocol. VS Code lets a page acquire it
+ * once, so each bundle calls this once, at its top.
+ */
+export interface VsCodeApi<FromWebview, State> {
+  postMessage(message: FromWebview): void;
+  getState(): State | undefined;
+  setState(state: State): void;
 }
 
-declare function acquireVsCodeApi(): VsCodeApi;
+declare function acquireVsCodeApi(): unknown;
 
-export const vscode: VsCodeApi = acquireVsCodeApi();
+export function vsCodeApi<FromWebview, State>(): VsCodeApi<FromWebview, State> {
+  return acquireVsCodeApi() as VsCodeApi<FromWebview, State>;
+}

@@ -20,18 +20,13 @@ import type { ModelSummary, SinkReport } from '../../src/engine/report';
 import { describeVerdict } from '../../src/engine/verdict';
 import type { AnalysesWebviewState, AnalysisView, FromAnalysesWebviewMessage, ToAnalysesWebviewMessage } from '../../src/shared/analysesProtocol';
 import { formatNumber, h, visibleToken } from '../dom';
-import { withAlpha } from '../normsChart';
+import { withAlpha } from '../chart';
 import { blend, onThemeChange, readTheme } from '../theme';
+import { vsCodeApi } from '../vscodeApi';
 
 Chart.register(LineController, LineElement, PointElement, BarController, BarElement, LinearScale, CategoryScale, Tooltip, Legend);
 
-interface VsCodeApi {
-  postMessage(message: FromAnalysesWebviewMessage): void;
-  getState(): AnalysesWebviewState | undefined;
-  setState(state: AnalysesWebviewState): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-const vscode = acquireVsCodeApi();
+const vscode = vsCodeApi<FromAnalysesWebviewMessage, AnalysesWebviewState>();
 
 const app = document.getElementById('app')!;
 let state: AnalysesWebviewState = { view: null, depth: null, ...(vscode.getState() ?? {}) };

@@ -22,18 +22,13 @@ import {
 import { traceCsv, type TraceCheckpoint } from '../../src/engine/trace/traceDocument';
 import type { FromTraceWebviewMessage, ToTraceWebviewMessage, TraceExportKind, TraceView, TraceWebviewState } from '../../src/shared/traceProtocol';
 import { button, formatNumber, h } from '../dom';
-import { withAlpha } from '../normsChart';
+import { withAlpha } from '../chart';
 import { blend, onThemeChange, readTheme } from '../theme';
+import { vsCodeApi } from '../vscodeApi';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, Tooltip, Legend);
 
-interface VsCodeApi {
-  postMessage(message: FromTraceWebviewMessage): void;
-  getState(): TraceWebviewState | undefined;
-  setState(state: TraceWebviewState): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-const vscode = acquireVsCodeApi();
+const vscode = vsCodeApi<FromTraceWebviewMessage, TraceWebviewState>();
 
 const app = document.getElementById('app')!;
 let state: TraceWebviewState = { traceId: null, selected: null, ...(vscode.getState() ?? {}) };
