@@ -12,7 +12,7 @@ import { readDeclaredConfig, DeclaredConfig } from './model/modelConfig';
 import { locateModelFiles, ModelFiles } from './model/modelFiles';
 import { prepareModel, PreparedModel } from './model/preparedModel';
 import { checkInputsSupported, ProbeRequest, ProbeResults, runProbes } from './probeRun';
-import type { Device, ExecutionProvider, ModelSummary, ReportToken, ReportWarning, SinkReport } from './report';
+import type { CheckpointSource, Device, ExecutionProvider, ModelSummary, ReportToken, ReportWarning, SinkReport } from './report';
 import { buildReport } from './reportBuilder';
 import { createSession, cudaProviderInstalled, onnxruntimeVersion } from './runtime/sessionFactory';
 import { PromptTokenizer } from './tokenizer';
@@ -72,7 +72,7 @@ export class Analyzer {
       await opened.session.release();
       throw error;
     }
-    const bosTokenId = declared.bosTokenId ?? bosFromTokenizer(tokenizer);
+    const bosTokenId = declared.bosTokenId ?? (declared.bosToken === null ? null : (tokenizer?.tokenToId(declared.bosToken) ?? null)) ?? bosFromTokenizer(tokenizer);
     const model: ModelSummary = {
       path: modelPath,
       architecture: declared.architecture ?? (prepared.layout.learnedPositions ? 'gpt2' : 'llama'),
@@ -85,9 +85,11 @@ export class Analyzer {
       bosTokenId,
       dtype: prepared.dtype,
       slidingWindowLayers: declared.slidingWindowLayers,
+      torchDtype: declared.torchDtype,
+      checkpoint: checkpointSource(files),
     };
     const loadMs = performance.now() - started;
-    const warnings = prepared.bfloat16InFloat32 ? [bfloat16InFloat32Warning()] : [];
+    const warnings = [...(files.checkpoint?.warnings ?? []), ...(prepared.bfloat16InFloat32 ? [bfloat16InFloat32Warning()] : [])];
     return new Analyzer(files, model, opened.executionProvider, opened.fallbackReason, prepared, opened.session, tokenizer, declared, loadMs, warnings);
   }
 
@@ -203,7 +205,7 @@ export class Analyzer {
     } else {
       if (!this.tokenizer) {
         // Each front end adds its own way to pass ids (the CLI's --ids, the extension's command).
-        throw new SinkLensError('model', 'no-tokenizer', `this model folder has no tokenizer.json: ${dirname(this.files.onnx)}; put the model's own tokenizer.json there, or analyse token ids`);
+        throw new SinkLensError('model', 'no-tokenizer', `this model folder has no tokenizer.json: ${this.files.folder}; put the model's own tokenizer.json there, or analyse token ids`);
       }
       if (input.text.length === 0) throw new SinkLensError('usage', 'empty-prompt', 'the prompt is empty; select or write some text to analyse');
       const encoded = await this.tokenizer.encode(input.text);
@@ -248,6 +250,12 @@ function bfloat16InFloat32Warning(): ReportWarning {
     code: 'bfloat16-computed-in-float32',
     message: `this model computes in bfloat16; onnxruntime ${onnxruntimeVersion}'s CPU provider has no bfloat16 arithmetic, so Sink Lens computed it in float32 from its bfloat16 weights: numbers may differ from a bfloat16 run (on CUDA) by bfloat16 rounding, about 1e-2 relative (a few 1e-2 for single attention weights)`,
   };
+}
+
+function checkpointSource(files: ModelFiles): CheckpointSource | null {
+  const built = files.checkpoint;
+  if (!built) return null;
+  return { format: 'safetensors', folder: built.folder, hubId: built.hub?.repoId ?? null, revision: built.hub?.revision ?? null, commit: built.hub?.commit ?? null, builtGraph: built.onnx };
 }
 
 function bosFromTokenizer(tokenizer: PromptTokenizer | null): number | null {

@@ -21,6 +21,22 @@ export interface ModelSummary {
   dtype: string;
   /** Layers that use sliding-window attention according to the config (none for most models). */
   slidingWindowLayers: number[];
+  /** config.json's torch_dtype: the precision the weights were saved in (null when no config says). */
+  torchDtype?: string | null;
+  /** Where a Hugging Face checkpoint came from and the graph built for it; null for an ONNX model. */
+  checkpoint?: CheckpointSource | null;
+}
+
+export interface CheckpointSource {
+  format: 'safetensors';
+  /** The checkpoint folder (for a hub id, its snapshot folder). */
+  folder: string;
+  /** For a model named by hub id: the repository, the revision asked for (null: main), the commit it resolved to. */
+  hubId: string | null;
+  revision: string | null;
+  commit: string | null;
+  /** The ONNX graph Sink Lens built for it, in its cache. */
+  builtGraph: string;
 }
 
 export interface RuntimeSummary {

@@ -9,8 +9,9 @@ import { FileSource } from '../onnx/byteSource';
 import { attentionPathOf } from '../graph/operatorProbabilities';
 import { DATA_TYPE_NAMES, externalDataLocations } from '../onnx/proto';
 import type { AttentionPath } from '../report';
+import { INDEX_FILE, SINGLE_FILE } from '../hf/checkpointFolder';
 import { readDeclaredConfig } from './modelConfig';
-import { locateModelFiles } from './modelFiles';
+import { locateModelFiles, ModelFiles } from './modelFiles';
 import { probedStructure } from './preparedModel';
 
 export interface ModelInspection {
@@ -30,6 +31,15 @@ export interface ModelInspection {
   hasTokenizer: boolean;
   contextLength: number | null;
   slidingWindowLayers: number[];
+  /** config.json's torch_dtype; null when no config says. */
+  torchDtype: string | null;
+  /** Only for a Hugging Face checkpoint (the ONNX graph is built from it): */
+  format?: 'safetensors';
+  hubId?: string | null;
+  commit?: string | null;
+  weightFiles?: string[];
+  /** The built graph in the cache, with the weight files linked (or copied) beside it. */
+  builtGraph?: string;
 }
 
 export function inspectModel(path: string): ModelInspection {
@@ -57,15 +67,24 @@ export function inspectModel(path: string): ModelInspection {
       hasTokenizer: files.tokenizer !== null,
       contextLength: declared.contextLength,
       slidingWindowLayers: declared.slidingWindowLayers,
+      torchDtype: declared.torchDtype,
+      ...checkpointFields(files),
     };
   } finally {
     source.close();
   }
 }
 
+function checkpointFields(files: ModelFiles): Partial<ModelInspection> {
+  const built = files.checkpoint;
+  if (!built) return {};
+  const hubId = built.hub ? `${built.hub.repoId}${built.hub.revision ? `@${built.hub.revision}` : ''}` : null;
+  return { name: built.hub?.repoId ?? basename(files.folder), format: 'safetensors', hubId, commit: built.hub?.commit ?? null, weightFiles: built.weightFiles, builtGraph: built.onnx };
+}
+
 const SKIPPED_FOLDERS = new Set(['node_modules', '.git', '.cache', 'out', 'dist']);
 
-/** Folders under `root` (to `maxDepth` levels) that hold an .onnx model, for the explorer's model list. */
+/** Folders under `root` (to `maxDepth` levels) that hold an .onnx model or a safetensors checkpoint, for the explorer's model list. */
 export function findModelFolders(root: string, maxDepth = 4): string[] {
   const found: string[] = [];
   const visit = (folder: string, depth: number) => {
@@ -75,7 +94,9 @@ export function findModelFolders(root: string, maxDepth = 4): string[] {
     } catch {
       return;
     }
-    if (entries.some((entry) => entry.isFile() && entry.name.endsWith('.onnx') && !entry.name.includes('.sinklens'))) found.push(folder);
+    const names = new Set(entries.filter((entry) => !entry.isDirectory()).map((entry) => entry.name));
+    const checkpoint = names.has('config.json') && (names.has(SINGLE_FILE) || names.has(INDEX_FILE));
+    if (checkpoint || [...names].some((name) => name.endsWith('.onnx') && !name.includes('.sinklens'))) found.push(folder);
     if (depth >= maxDepth) return;
     for (const entry of entries) {
       if (entry.isDirectory() && !SKIPPED_FOLDERS.has(entry.name) && !entry.name.startsWith('.')) visit(join(folder, entry.name), depth + 1);

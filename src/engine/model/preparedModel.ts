@@ -6,8 +6,7 @@
  * model file and refuses symlinks), copied only where a link is impossible.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, linkSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { SinkLensError, UnsupportedGraphError } from '../errors';
 import { DecoderLayout, findDecoderLayout } from '../graph/decoderLayout';
@@ -20,6 +19,9 @@ import { ModelPiece, rewriteModel, writeModel } from '../onnx/encode';
 import { DATA_TYPE_NAMES, DataType, OnnxFormatError, OnnxModel, externalDataLocations, parseModel } from '../onnx/proto';
 import { WireFormatError } from '../onnx/wire';
 import type { AttentionPath } from '../report';
+import { cacheWriteError, defaultCacheFolder, linkOrCopy } from './cacheFiles';
+
+export { defaultCacheFolder } from './cacheFiles';
 
 export interface PreparedModel {
   model: OnnxModel;
@@ -35,10 +37,6 @@ export interface PreparedModel {
   computesInBfloat16: boolean;
   /** Whether the probed copy computes that bfloat16 arithmetic in float32 instead (graph/bfloat16Compute.ts). */
   bfloat16InFloat32: boolean;
-}
-
-export function defaultCacheFolder(): string {
-  return process.env.SINK_LENS_CACHE ?? join(tmpdir(), 'sink-lens-cache');
 }
 
 export interface PrepareOptions {
@@ -126,16 +124,6 @@ function cacheKey(path: string, size: number, mtimeMs: number, pieces: ModelPiec
   return hash.digest('hex').slice(0, 24);
 }
 
-function linkOrCopy(from: string, to: string): void {
-  rmSync(to, { force: true });
-  mkdirSync(dirname(to), { recursive: true });
-  try {
-    linkSync(from, to);
-  } catch {
-    copyFileSync(from, to); // another filesystem, or links not allowed
-  }
-}
-
 /** Writes through a temporary name and renames, so a crash never leaves a half-written model to load. */
 function writeAtomically(target: string, write: (temporary: string) => void): void {
   const temporary = `${target}.${process.pid}.tmp`;
@@ -144,10 +132,6 @@ function writeAtomically(target: string, write: (temporary: string) => void): vo
     write(temporary);
     renameSync(temporary, target);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM' || code === 'ENOSPC') {
-      throw new SinkLensError('model', 'cannot-write-probed-model', `cannot write the probed model to ${dirname(target)} (${code}); free some space or set SINK_LENS_CACHE to a writable folder`);
-    }
-    throw error;
+    throw cacheWriteError(error, 'the probed model', dirname(target));
   }
 }
