@@ -45,7 +45,7 @@ export interface BuiltCheckpoint {
 const GB = 2 ** 30;
 
 export function buildCheckpoint(folder: string, hub: HubSnapshot | null, cacheRoot = defaultCacheFolder()): BuiltCheckpoint {
-  const fetchHint = hub ? `fetch it again with: ${downloadCommand(hub)}` : 'save or download the checkpoint again';
+  const fetchHint = hub ? `fetch it again: ${downloadCommand(hub)}` : 'save or download the checkpoint again';
   const checkpoint = readCheckpointFolder(folder, fetchHint);
   const { spec, weights } = decoderSpecFor(checkpoint);
   const weightsIdentity = fileIdentity(checkpoint);

@@ -71,7 +71,7 @@ export function readCheckpointFolder(folder: string, fetchHint: string): Checkpo
     if (!existsSync(path)) {
       throw new SinkLensError('model', 'missing-shard', `${INDEX_FILE} in ${folder} names ${name}, which is not there (an incomplete download?); ${fetchHint}`);
     }
-    const header = readSafetensorsHeader(path);
+    const header = readSafetensorsHeader(path, fetchHint);
     shards.push({ name, target: realpathSync(path), header });
     for (const tensor of header.tensors.values()) {
       if (!weightMap || weightMap.get(tensor.name) === name) tensors.set(tensor.name, { ...tensor, shard: name });

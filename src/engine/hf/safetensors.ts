@@ -34,32 +34,40 @@ export interface SafetensorsHeader {
 /** The safetensors format limits headers to 100 MB; a larger length is a damaged file. */
 const MAX_HEADER_BYTES = 100_000_000;
 
-const damaged = (path: string, what: string) =>
-  new SinkLensError('model', 'bad-safetensors', `${basename(path)} is not a readable safetensors file (${what}); the download may be incomplete: fetch it again`);
+/** What a tensor entry is checked against; `remedy` says what the user can do about a damaged file. */
+interface FileFacts {
+  path: string;
+  fileSize: number;
+  dataStart: number;
+  remedy: string;
+}
 
-export function readSafetensorsHeader(path: string): SafetensorsHeader {
+const damaged = (file: Pick<FileFacts, 'path' | 'remedy'>, what: string) =>
+  new SinkLensError('model', 'bad-safetensors', `${basename(file.path)} is not a readable safetensors file (${what}); the download may be incomplete: ${file.remedy}`);
+
+export function readSafetensorsHeader(path: string, remedy = 'fetch it again'): SafetensorsHeader {
   const fd = openSync(path, 'r');
   try {
     const fileSize = fstatSync(fd).size;
-    if (fileSize < 8) throw damaged(path, `${fileSize} bytes, shorter than the 8-byte header length`);
+    if (fileSize < 8) throw damaged({ path, remedy }, `${fileSize} bytes, shorter than the 8-byte header length`);
     const lengthBytes = readExactly(fd, 0, 8);
     const headerLength = Number(new DataView(lengthBytes.buffer).getBigUint64(0, true));
     if (headerLength > MAX_HEADER_BYTES || 8 + headerLength > fileSize) {
-      throw damaged(path, `its header claims ${headerLength} bytes but the file has ${fileSize}`);
+      throw damaged({ path, remedy }, `its header claims ${headerLength} bytes but the file has ${fileSize}`);
     }
     const headerText = new TextDecoder().decode(readExactly(fd, 8, headerLength));
     let parsed: unknown;
     try {
       parsed = JSON.parse(headerText);
     } catch (error) {
-      throw damaged(path, `its header is not JSON: ${(error as Error).message}`);
+      throw damaged({ path, remedy }, `its header is not JSON: ${(error as Error).message}`);
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw damaged(path, 'its header is not a JSON object');
-    const dataStart = 8 + headerLength;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw damaged({ path, remedy }, 'its header is not a JSON object');
+    const file: FileFacts = { path, fileSize, dataStart: 8 + headerLength, remedy };
     const tensors = new Map<string, StoredTensor>();
     for (const [name, entry] of Object.entries(parsed as Record<string, unknown>)) {
       if (name === '__metadata__') continue;
-      tensors.set(name, checkedEntry(path, name, entry, dataStart, fileSize));
+      tensors.set(name, checkedEntry(file, name, entry));
     }
     return { path, fileSize, headerText, tensors };
   } finally {
@@ -67,24 +75,25 @@ export function readSafetensorsHeader(path: string): SafetensorsHeader {
   }
 }
 
-function checkedEntry(path: string, name: string, entry: unknown, dataStart: number, fileSize: number): StoredTensor {
+function checkedEntry(file: FileFacts, name: string, entry: unknown): StoredTensor {
+  const { dataStart, fileSize } = file;
   const { dtype, shape, data_offsets: offsets } = (entry ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
   const isCount = (value: unknown) => Number.isSafeInteger(value) && (value as number) >= 0;
   if (typeof dtype !== 'string' || !Array.isArray(shape) || !shape.every(isCount) || !Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
-    throw damaged(path, `tensor '${name}' has no valid dtype, shape and data_offsets`);
+    throw damaged(file, `tensor '${name}' has no valid dtype, shape and data_offsets`);
   }
   const [begin, end] = offsets as [number, number];
   if (begin > end || dataStart + end > fileSize) {
     throw new SinkLensError(
       'model',
       'truncated-safetensors',
-      `${basename(path)} is truncated or damaged: tensor '${name}' lies at bytes ${dataStart + begin}-${dataStart + end} but the file has ${fileSize}; fetch it again`,
+      `${basename(file.path)} is truncated or damaged: tensor '${name}' lies at bytes ${dataStart + begin}-${dataStart + end} but the file has ${fileSize}; ${file.remedy}`,
     );
   }
   const elementBytes = DTYPE_BYTES[dtype];
   const expected = elementBytes === undefined ? null : (shape as number[]).reduce((product, size) => product * size, 1) * elementBytes;
   if (expected !== null && expected !== end - begin) {
-    throw damaged(path, `tensor '${name}' is ${dtype} [${shape.join(', ')}], ${expected} bytes, but its data_offsets span ${end - begin}`);
+    throw damaged(file, `tensor '${name}' is ${dtype} [${shape.join(', ')}], ${expected} bytes, but its data_offsets span ${end - begin}`);
   }
   return { name, dtype, shape: shape as number[], offset: dataStart + begin, length: end - begin };
 }

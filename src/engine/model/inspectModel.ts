@@ -34,9 +34,10 @@ export interface ModelInspection {
   /** config.json's torch_dtype; null when no config says. */
   torchDtype: string | null;
   /** Only for a Hugging Face checkpoint (the ONNX graph is built from it): */
-  format?: 'safetensors';
-  hubId?: string | null;
-  commit?: string | null;
+  format?: 'hf-checkpoint';
+  /** Only for a model named by hub id: the id as given, and the commit it resolved to. */
+  hubId?: string;
+  commit?: string;
   weightFiles?: string[];
   /** The built graph in the cache, with the weight files linked (or copied) beside it. */
   builtGraph?: string;
@@ -78,8 +79,8 @@ export function inspectModel(path: string): ModelInspection {
 function checkpointFields(files: ModelFiles): Partial<ModelInspection> {
   const built = files.checkpoint;
   if (!built) return {};
-  const hubId = built.hub ? `${built.hub.repoId}${built.hub.revision ? `@${built.hub.revision}` : ''}` : null;
-  return { name: built.hub?.repoId ?? basename(files.folder), format: 'safetensors', hubId, commit: built.hub?.commit ?? null, weightFiles: built.weightFiles, builtGraph: built.onnx };
+  const hub = built.hub && { hubId: `${built.hub.repoId}${built.hub.revision ? `@${built.hub.revision}` : ''}`, commit: built.hub.commit };
+  return { name: built.hub?.repoId ?? basename(files.folder), format: 'hf-checkpoint', ...hub, weightFiles: built.weightFiles, builtGraph: built.onnx };
 }
 
 const SKIPPED_FOLDERS = new Set(['node_modules', '.git', '.cache', 'out', 'dist']);
