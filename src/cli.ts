@@ -26,13 +26,16 @@ Usage:
   sink-lens substitute  [--model PATH] (--prompt TEXT | --ids …)          replace the first token
   sink-lens trace       --checkpoints DIR|GLOB --prompts FILE [--out trace.json] [--csv trace.csv] [--html trace.html]
                         [--jsonl new.jsonl] [--fail-if "sinkRate.fromLayer2 < 0.5"] [--cache DIR]
-  sink-lens inspect     --model PATH   what the model is (architecture, layers, heads, dtype, attention path)
+  sink-lens inspect     --model PATH   what the model is (architecture, layers, heads, dtype, attention path;
+                                       for a checkpoint: its files and the graph built for it)
   sink-lens demo        analyse the bundled demo model on its first sample prompt
 
   Every command takes --device, --epsilon, --no-bos, --bos-id, --max-tokens and --out FILE (JSON).
   --prompts FILE: one prompt per line, or JSONL with {"text": …} per line (.jsonl).
 
-  --model   a folder with model.onnx (+ tokenizer.json, config.json) or an .onnx file;
+  --model   a folder with model.onnx (+ tokenizer.json, config.json) or an .onnx file; a Hugging
+            Face checkpoint folder (config.json + safetensors); or a hub id org/name[@revision]
+            in the local hub cache (HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub);
             default: the bundled demo model
   --ids     token ids used exactly as given (no BOS is added)
   --out     write the sink-lens/report@1 JSON there instead of printing the summary

@@ -4,13 +4,13 @@
  * of cached checkpoints a model picker shows.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Analyzer } from '../../src/engine/analyzer';
 import { AnalyzerPool } from '../../src/engine/analyzerPool';
-import { hubCacheFolder, listHubCheckpoints, parseHubId, resolveHubSnapshot } from '../../src/engine/hf/hubCache';
+import { hubCacheFolder, listHubCheckpoints, modelPathExists, parseHubId, resolveHubSnapshot } from '../../src/engine/hf/hubCache';
 import { assertClose } from '../support/compare';
 import { folderSnapshot } from '../support/folderSnapshot';
 import { hubCacheFixture, HUB_MODEL } from '../support/hfFixtures';
@@ -62,16 +62,26 @@ describe('a model in the hub cache, by id', { skip: torchMissing() ?? false }, (
     assert.equal(resolveHubSnapshot({ repoId: HUB_MODEL, revision: early.slice(0, 8) }, env).commit, early);
   });
 
-  it('lists the cached checkpoints for a model picker', () => {
-    const listed = listHubCheckpoints(env).map(({ modelPath, revision, modelType }) => ({ modelPath, revision, modelType }));
+  it('lists the cached checkpoints for a model picker, saying which it cannot build', () => {
+    const cache = join(mkdtempSync(join(tmpdir(), 'sink-lens-hub-')), 'hub');
+    cpSync(hub, cache, { recursive: true, verbatimSymlinks: true });
+    const other = join(cache, 'models--someone--encoder', 'snapshots', 'f'.repeat(40));
+    mkdirSync(other, { recursive: true });
+    writeFileSync(join(other, 'config.json'), JSON.stringify({ model_type: 'bert' }));
+    writeFileSync(join(other, 'model.safetensors'), '');
+    const listed = listHubCheckpoints({ HF_HUB_CACHE: cache }).map(({ modelPath, revision, modelType, supported, reason }) => ({ modelPath, revision, modelType, supported, reason }));
     assert.deepEqual(
       listed.sort((a, b) => a.modelPath.localeCompare(b.modelPath)),
       [
-        { modelPath: HUB_MODEL, revision: 'main', modelType: 'llama' },
-        { modelPath: `${HUB_MODEL}@early`, revision: 'early', modelType: 'llama' },
+        { modelPath: HUB_MODEL, revision: 'main', modelType: 'llama', supported: true, reason: null },
+        { modelPath: `${HUB_MODEL}@early`, revision: 'early', modelType: 'llama', supported: true, reason: null },
+        { modelPath: `someone/encoder@${'f'.repeat(40)}`, revision: null, modelType: 'bert', supported: false, reason: "model_type 'bert' is not one Sink Lens builds (llama, mistral, qwen2, qwen3, gpt2)" },
       ],
     );
     assert.deepEqual(listHubCheckpoints({ HF_HUB_CACHE: join(hub, 'no-such-folder') }), []);
+    assert.equal(modelPathExists(`${HUB_MODEL}@early`, env), true);
+    assert.equal(modelPathExists(`${HUB_MODEL}@v9`, env), false);
+    assert.equal(modelPathExists('nobody/nothing', env), false);
   });
 
   it('opens by id with the numbers of the reference, and writes nothing into the cache', async () => {

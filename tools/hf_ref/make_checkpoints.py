@@ -266,7 +266,50 @@ def make_bench(folder):
         json.dump(config, out, indent=2)
     size = safetensors_file.write(os.path.join(folder, "model.safetensors"),
                                   {name: (shape, torch.bfloat16, maker(shape)) for name, shape in shapes.items()})
-    print(f"bench checkpoint: {folder}, {size / 2 ** 30:.2f} GiB of bf16 weights")
+    write_bench_tokenizer(folder)
+    print(f"bench checkpoint: {folder}, {size / 2 ** 30:.2f} GiB of bf16 weights, tokenizer.json "
+          f"{os.path.getsize(os.path.join(folder, 'tokenizer.json')) / 2 ** 20:.1f} MiB")
+
+
+def bytes_to_unicode():
+    """GPT-2's byte-level alphabet: each byte a printable character."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs, n = bs[:], 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return [chr(c) for c in cs]
+
+
+def write_bench_tokenizer(folder, bpe_tokens=151643, seed=142):
+    """A byte-level BPE tokenizer.json the size of Qwen2.5's (151,643 BPE tokens, merges to match, and
+    <|endoftext|>, <|im_start|>, <|im_end|> as specials): random merges, so the text it makes means
+    nothing, but loading it costs what loading Qwen's does."""
+    import random
+    rng = random.Random(seed)
+    vocab = {token: i for i, token in enumerate(bytes_to_unicode())}
+    tokens, merges = list(vocab), []
+    while len(vocab) < bpe_tokens:
+        a, b = rng.choice(tokens), rng.choice(tokens)
+        if len(a) + len(b) > 12 or a + b in vocab:
+            continue
+        vocab[a + b] = len(vocab)
+        tokens.append(a + b)
+        merges.append(f"{a} {b}")
+    specials = [dict(id=bpe_tokens + i, content=text, single_word=False, lstrip=False, rstrip=False, normalized=False, special=True)
+                for i, text in enumerate(["<|endoftext|>", "<|im_start|>", "<|im_end|>"])]
+    level = dict(type="ByteLevel", add_prefix_space=False, trim_offsets=False, use_regex=True)
+    tokenizer = dict(version="1.0", truncation=None, padding=None, added_tokens=specials, normalizer=None,
+                     pre_tokenizer=level, post_processor=level, decoder=level,
+                     model=dict(type="BPE", dropout=None, unk_token=None, continuing_subword_prefix="", end_of_word_suffix="",
+                                fuse_unk=False, byte_fallback=False, ignore_merges=False, vocab=vocab, merges=merges))
+    with open(os.path.join(folder, "tokenizer.json"), "w") as f:
+        json.dump(tokenizer, f, ensure_ascii=False)
+    with open(os.path.join(folder, "tokenizer_config.json"), "w") as f:
+        json.dump(dict(add_bos_token=False, bos_token=None, eos_token="<|endoftext|>", model_max_length=32768,
+                       tokenizer_class="Qwen2Tokenizer"), f, indent=2)
 
 
 def main():

@@ -16,27 +16,20 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheWriteError, defaultCacheFolder, linkOrCopy } from '../model/cacheFiles';
-import { DATA_TYPE_NAMES } from '../onnx/proto';
 import type { ReportWarning } from '../report';
 import { decoderSpecFor } from './architectures';
 import { slidingWindowLayers } from './architectures/decoderSpec';
-import { CheckpointFolder, checkpointBytes, readCheckpointFolder } from './checkpointFolder';
+import { CheckpointFolder, readCheckpointFolder } from './checkpointFolder';
 import { buildDecoderGraph } from './graphBuilder';
-import { ONNX_TYPES } from './graphOps';
 import { downloadCommand, HubSnapshot } from './hubCache';
 
 export interface BuiltCheckpoint {
   /** The checkpoint folder (a hub snapshot, or the folder the user named). */
   folder: string;
   hub: Pick<HubSnapshot, 'repoId' | 'revision' | 'commit'> | null;
-  /** The built model.onnx, and the cache folder that holds it with the weight files. */
+  /** The built model.onnx, in the cache folder that holds it with the weight files. */
   onnx: string;
-  modelType: string;
-  /** The weights' element type (the compute type), e.g. bfloat16, and config.json's torch_dtype. */
-  dtype: string;
-  torchDtype: string | null;
   weightFiles: string[];
-  weightBytes: number;
   slidingWindowLayers: number[];
   /** What every report of this model must say (weights copied rather than linked). */
   warnings: ReportWarning[];
@@ -49,7 +42,6 @@ export function buildCheckpoint(folder: string, hub: HubSnapshot | null, cacheRo
   const checkpoint = readCheckpointFolder(folder, fetchHint);
   const { spec, weights } = decoderSpecFor(checkpoint);
   const weightsIdentity = fileIdentity(checkpoint);
-  const torchDtype = typeof checkpoint.config.torch_dtype === 'string' ? checkpoint.config.torch_dtype : typeof checkpoint.config.dtype === 'string' ? checkpoint.config.dtype : null;
   const graph = buildDecoderGraph(spec, weights, {
     source: 'sink-lens: built from a Hugging Face checkpoint (src/engine/hf)',
     checkpoint: hub ? `${hub.repoId}@${hub.commit}` : folder,
@@ -61,16 +53,11 @@ export function buildCheckpoint(folder: string, hub: HubSnapshot | null, cacheRo
   if (!complete) writeBuild(target, checkpoint, graph);
   const copied = checkpoint.shards.filter((shard) => statSync(join(target, shard.name)).ino !== statSync(shard.target).ino);
   const copiedBytes = copied.reduce((sum, shard) => sum + shard.header.fileSize, 0);
-  const dataType = ONNX_TYPES[weights.tensor(spec.tokenEmbedding).dtype];
   return {
     folder,
     hub: hub && { repoId: hub.repoId, revision: hub.revision, commit: hub.commit },
     onnx: join(target, 'model.onnx'),
-    modelType: spec.modelType,
-    dtype: DATA_TYPE_NAMES[dataType],
-    torchDtype,
     weightFiles: checkpoint.shards.map((shard) => shard.name),
-    weightBytes: checkpointBytes(checkpoint),
     slidingWindowLayers: slidingWindowLayers(spec),
     warnings: copied.length === 0 ? [] : [copiedWarning(copiedBytes, target, folder)],
   };

@@ -5,7 +5,7 @@
  * symlinks into `blobs/`: they are followed for reading, and their targets recorded, because
  * onnxruntime refuses external data that a symlink places outside the model's folder.
  */
-import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { SinkLensError } from '../errors';
 import { readSafetensorsHeader, SafetensorsHeader, StoredTensor } from './safetensors';
@@ -109,9 +109,4 @@ function shardFiles(folder: string, fetchHint: string): { weightMap: Map<string,
     'no-weights',
     `${folder} has neither an .onnx model nor ${SINGLE_FILE} or ${INDEX_FILE}${others.length ? ` (it has ${others.join(', ')})` : ''}; Sink Lens opens ONNX models and safetensors checkpoints: ${fetchHint}`,
   );
-}
-
-/** Total bytes of the weight files (their targets, for hub symlinks). */
-export function checkpointBytes(checkpoint: CheckpointFolder): number {
-  return checkpoint.shards.reduce((sum, shard) => sum + statSync(shard.target).size, 0);
 }

@@ -11,6 +11,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { SinkLensError } from '../errors';
+import { isSupportedModelType, SUPPORTED_MODEL_TYPES } from './architectures';
 import { INDEX_FILE, SINGLE_FILE } from './checkpointFolder';
 
 export interface HubModelId {
@@ -126,12 +127,12 @@ export interface HubCheckpoint {
   /** What to pass as the model path (`--model`, sinkLens.modelPath): `org/name` or `org/name@revision`. */
   modelPath: string;
   modelType: string | null;
+  /** Whether Sink Lens builds this model type; if not, why, in one line for a picker to show. */
+  supported: boolean;
+  reason: string | null;
 }
 
-/**
- * Snapshots in the cache that hold a checkpoint: config.json plus model.safetensors or its index.
- * Whether Sink Lens can build the architecture is for the caller to ask (hf/architectures).
- */
+/** Snapshots in the cache that hold a checkpoint: config.json plus model.safetensors or its index. */
 export function listHubCheckpoints(env: NodeJS.ProcessEnv = process.env): HubCheckpoint[] {
   const cache = hubCacheFolder(env);
   let repos: string[];
@@ -153,10 +154,28 @@ export function listHubCheckpoints(env: NodeJS.ProcessEnv = process.env): HubChe
       if (modelType === undefined) continue;
       const revision = byCommit.get(commit) ?? null;
       const modelPath = revision === 'main' ? repoId : `${repoId}@${revision ?? commit}`;
-      found.push({ repoId, revision, commit, folder, modelPath, modelType });
+      const supported = isSupportedModelType(modelType);
+      const reason = supported ? null : `model_type ${modelType === null ? '(none)' : `'${modelType}'`} is not one Sink Lens builds (${SUPPORTED_MODEL_TYPES.join(', ')})`;
+      found.push({ repoId, revision, commit, folder, modelPath, modelType, supported, reason });
     }
   }
   return found;
+}
+
+/**
+ * Whether a model path names something Sink Lens can try to open: an existing file or folder, or a
+ * hub id whose revision is in the local cache. For front ends that check before they run.
+ */
+export function modelPathExists(modelPath: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (existsSync(modelPath)) return true;
+  const id = parseHubId(modelPath);
+  if (!id) return false;
+  try {
+    resolveHubSnapshot(id, env);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** config.json's model_type (null when it has none) for a checkpoint folder; undefined when it is not one. */
