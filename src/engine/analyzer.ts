@@ -72,7 +72,7 @@ export class Analyzer {
       await opened.session.release();
       throw error;
     }
-    const bosTokenId = declared.bosTokenId ?? (declared.bosToken === null ? null : (tokenizer?.tokenToId(declared.bosToken) ?? null)) ?? bosFromTokenizer(tokenizer);
+    const bosTokenId = declared.bosTokenId ?? bosFromTokenizer(tokenizer, declared.bosToken);
     const model: ModelSummary = {
       path: modelPath,
       architecture: declared.architecture ?? (prepared.layout.learnedPositions ? 'gpt2' : 'llama'),
@@ -258,9 +258,10 @@ function checkpointSource(files: ModelFiles): CheckpointSource | null {
   return { format: 'safetensors', folder: built.folder, hubId: built.hub?.repoId ?? null, revision: built.hub?.revision ?? null, commit: built.hub?.commit ?? null, builtGraph: built.onnx };
 }
 
-function bosFromTokenizer(tokenizer: PromptTokenizer | null): number | null {
+/** The id of tokenizer_config.json's bos_token, else of the first usual BOS spelling the vocabulary has. */
+function bosFromTokenizer(tokenizer: PromptTokenizer | null, declaredToken: string | null): number | null {
   if (!tokenizer) return null;
-  for (const candidate of ['<s>', '<|begin_of_text|>', '<bos>', '<|endoftext|>', '<|im_start|>']) {
+  for (const candidate of [...(declaredToken ? [declaredToken] : []), '<s>', '<|begin_of_text|>', '<bos>', '<|endoftext|>', '<|im_start|>']) {
     const id = tokenizer.tokenToId(candidate);
     if (id !== null) return id;
   }

@@ -81,6 +81,7 @@ describe('downstream of a checkpoint named by hub id', { skip: torchMissing() ??
     const { stdout } = cli('inspect', '--model', `${HUB_MODEL}@early`);
     assert.match(stdout, /^format\s+hf-checkpoint$/m);
     assert.match(stdout, /^hubId\s+sink-lens\/tiny-llama@early$/m);
+    assert.match(stdout, new RegExp(`^folder\\s+${resolveHubSnapshot({ repoId: HUB_MODEL, revision: 'early' }, env).folder}$`, 'm'));
     assert.match(stdout, /^weightFiles\s+\[model\.safetensors\]$/m);
     const built = /^builtGraph\s+(.+)$/m.exec(stdout)?.[1];
     assert.ok(built && existsSync(built) && existsSync(join(built, '..', 'model.safetensors')));

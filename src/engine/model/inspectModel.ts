@@ -33,8 +33,9 @@ export interface ModelInspection {
   slidingWindowLayers: number[];
   /** config.json's torch_dtype; null when no config says. */
   torchDtype: string | null;
-  /** Only for a Hugging Face checkpoint (the ONNX graph is built from it): */
+  /** Only for a Hugging Face checkpoint (the ONNX graph is built from it): its folder (a hub snapshot, for a hub id). */
   format?: 'hf-checkpoint';
+  folder?: string;
   /** Only for a model named by hub id: the id as given, and the commit it resolved to. */
   hubId?: string;
   commit?: string;
@@ -80,7 +81,7 @@ function checkpointFields(files: ModelFiles): Partial<ModelInspection> {
   const built = files.checkpoint;
   if (!built) return {};
   const hub = built.hub && { hubId: `${built.hub.repoId}${built.hub.revision ? `@${built.hub.revision}` : ''}`, commit: built.hub.commit };
-  return { name: built.hub?.repoId ?? basename(files.folder), format: 'hf-checkpoint', ...hub, weightFiles: built.weightFiles, builtGraph: built.onnx };
+  return { name: built.hub?.repoId ?? basename(files.folder), format: 'hf-checkpoint', folder: built.folder, ...hub, weightFiles: built.weightFiles, builtGraph: built.onnx };
 }
 
 const SKIPPED_FOLDERS = new Set(['node_modules', '.git', '.cache', 'out', 'dist']);
