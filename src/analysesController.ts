@@ -11,29 +11,30 @@ import type { AnalysisClient } from './analysisClient';
 import type { AnalysisController } from './analysisController';
 import { modelDisplayName, modelExists, readSettings } from './config';
 import { Disposable } from './dispose';
-import { headLabel, type HeadRef } from './engine/analyses/headAblation';
-import { CancelledError, SinkLensError } from './engine/errors';
+import { headLabel, type HeadRef } from './protocol/analyses';
+import { CancelledError, SinkLensError } from './protocol/errors';
 import { inspectModel } from './engine/model/inspectModel';
 import { AnalysesPanel, type AnalysesPanelHost } from './analysesPanel';
 import { PanelSlot } from './webviewPanel';
 import { extractPrompt } from './promptExtraction';
 import { enumeratePrompts } from './promptEnumeration';
 import type { RunRecord, RunStore } from './runStore';
-import type { AnalysesWebviewState, AnalysisView, FromAnalysesWebviewMessage } from './shared/analysesProtocol';
-import type { MultiAnalysisKind, MultiAnalysisRequest, MultiAnalysisResult, WorkerPrompt, WorkerRunOptions } from './shared/protocol';
+import type { AnalysesWebviewState, AnalysisView, FromAnalysesWebviewMessage } from './protocol/analysesMessages';
+import type { MultiAnalysisKind, MultiAnalysisRequest, MultiAnalysisResult } from './protocol/workerMessages';
+import type { PromptInput, RunOptions } from './protocol/inputs';
 
 /** What the explorer passes: a run node, a layer node, or `{ runId }`. */
 export type AnalysisTarget = { runId: string; layer?: number } | { kind: string; run?: RunRecord; layer?: number } | undefined;
 
 interface PromptSet {
-  prompts: WorkerPrompt[];
+  prompts: PromptInput[];
   origin: string;
   modelPath?: string;
   /**
    * A stored run's own options (BOS, ε, token limit, truncation): an analysis of that run must see
    * the tokens it saw, so that its baseline is the run the user is looking at. Else the settings.
    */
-  options?: WorkerRunOptions;
+  options?: RunOptions;
 }
 
 const TITLES: Record<MultiAnalysisKind, string> = {

@@ -7,7 +7,7 @@
  */
 import * as vscode from 'vscode';
 import { createWebviewPanel, reviveWebviewPanel, WebviewPanel } from './webviewPanel';
-import type { FromAnalysesWebviewMessage, ToAnalysesWebviewMessage, AnalysesWebviewState } from './shared/analysesProtocol';
+import type { AnalysesWebviewState, FromAnalysesWebviewMessage, ToAnalysesWebviewMessage } from './protocol/analysesMessages';
 
 export const ANALYSES_PANEL_VIEW_TYPE = 'sinkLens.analyses';
 

@@ -2,7 +2,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { Device } from './engine/report';
+import { DEFAULT_EPSILON } from './protocol/measures';
+import type { Device } from './protocol/report';
 import { settingForTrust } from './trustedSetting';
 
 export const SECTION = 'sinkLens';
@@ -28,7 +29,7 @@ export function readSettings(): SinkLensSettings {
   return {
     modelPath: (trusted ? config.get<string>('modelPath', '') : settingForTrust(config.inspect<string>('modelPath'), false, '')).trim(),
     device: trusted ? config.get<Device>('device', 'auto') : settingForTrust(config.inspect<Device>('device'), false, 'auto'),
-    epsilon: config.get<number>('epsilon', 0.3),
+    epsilon: config.get<number>('epsilon', DEFAULT_EPSILON),
     maxTokens: config.get<number>('maxTokens', 2048),
     addBos: config.get<boolean>('addBos', true),
     decorationsEnabled: config.get<boolean>('decorations.enabled', true),

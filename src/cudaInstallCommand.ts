@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { AnalysisClient } from './analysisClient';
-import { CancelledError, SinkLensError } from './engine/errors';
+import { CancelledError, SinkLensError } from './protocol/errors';
 import { cudaPackageUrl, DEFAULT_CUDA_PROVIDER_SOURCE, installCudaProvider, type CudaInstallResult } from './engine/runtime/cudaProviderInstaller';
 import { installedOnnxruntimeVersion } from './engine/runtime/onnxruntimeFiles';
 import { SECTION } from './config';

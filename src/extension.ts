@@ -14,16 +14,16 @@ import { pickModel, recentModels, workspaceModels } from './modelPicker';
 import { RunStore } from './runStore';
 import { RunsTreeProvider, type RunsNode } from './runsTree';
 import { PANEL_VIEW_TYPE } from './sinkPanel';
-import type { HeadRef } from './engine/analyses/headAblation';
-import type { WebviewState } from './shared/protocol';
+import type { HeadRef } from './protocol/analyses';
+import type { WebviewState } from './protocol/reportMessages';
 import { SinkStatusBar } from './statusBar';
 import { TokenDecorations } from './tokenDecorations';
 import { analyzeTokenIds, ANALYZE_TOKEN_IDS_COMMAND } from './tokenIdsCommand';
 import { TraceController } from './traceController';
 import { TRACE_PANEL_VIEW_TYPE } from './tracePanel';
 import { TraceStore } from './traceStore';
-import type { TraceWebviewState } from './shared/traceProtocol';
-import type { AnalysesWebviewState } from './shared/analysesProtocol';
+import type { TraceWebviewState } from './protocol/traceMessages';
+import type { AnalysesWebviewState } from './protocol/analysesMessages';
 
 export interface SinkLensApi {
   controller: AnalysisController;

@@ -4,7 +4,7 @@
  * before its first run, so an unusable model is reported at once.
  */
 import * as vscode from 'vscode';
-import { asSinkLensError } from './engine/errors';
+import { asSinkLensError } from './protocol/errors';
 import { findModelFolders, inspectModel, ModelInspection } from './engine/model/inspectModel';
 import { bundledModelPath, modelDisplayName, SECTION } from './config';
 

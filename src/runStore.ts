@@ -1,7 +1,7 @@
 /** The run records and stored reports behind the explorer, the panel and the decorations. */
 import { RecordStore } from './recordStore';
-import type { SinkReport } from './engine/report';
-import type { WorkerPrompt, WorkerRunOptions } from './shared/protocol';
+import type { SinkReport } from './protocol/report';
+import type { PromptInput, RunOptions } from './protocol/inputs';
 
 export interface RunRecord {
   id: string;
@@ -11,8 +11,8 @@ export interface RunRecord {
   createdAt: string;
   executionProvider: 'cuda' | 'cpu';
   promptPreview: string;
-  prompt: WorkerPrompt;
-  options: WorkerRunOptions;
+  prompt: PromptInput;
+  options: RunOptions;
   /** Where the prompt came from, to re-run and to decorate again. */
   documentUri: string | null;
   /** [layer][head], for the tree without loading the report. */

@@ -6,8 +6,7 @@
  */
 import * as vscode from 'vscode';
 import { createWebviewPanel, reviveWebviewPanel, WebviewPanel } from './webviewPanel';
-import type { FromWebviewMessage, ToWebviewMessage, WebviewState } from './shared/protocol';
-import { parseFromWebviewMessage } from './shared/webviewMessages';
+import { type FromWebviewMessage, parseFromWebviewMessage, type ToWebviewMessage, type WebviewState } from './protocol/reportMessages';
 
 export const PANEL_VIEW_TYPE = 'sinkLens.report';
 

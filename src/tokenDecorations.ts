@@ -5,8 +5,8 @@
  */
 import * as vscode from 'vscode';
 import { Disposable } from './dispose';
-import type { RunSummary } from './shared/protocol';
-import { displayToken as visibleToken } from './shared/tokenText';
+import type { RunSummary } from './protocol/runParts';
+import { displayToken as visibleToken } from './protocol/tokenText';
 import { layoutAfterEdits, layoutTokens, meanReceived, shadeLevel, sparkline, type TokenLayout } from './tokenRanges';
 
 const LEVELS = 5;

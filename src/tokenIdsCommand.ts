@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { AnalysisController, AnalyzeResult } from './analysisController';
-import type { SinkLensError } from './engine/errors';
+import type { SinkLensError } from './protocol/errors';
 import { findTokenIds, parseTokenIds } from './tokenIds';
 import type { TokenDecorations } from './tokenDecorations';
 

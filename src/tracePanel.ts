@@ -5,8 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { createWebviewPanel, reviveWebviewPanel, WebviewPanel } from './webviewPanel';
-import type { FromTraceWebviewMessage, ToTraceWebviewMessage, TraceWebviewState } from './shared/traceProtocol';
-import { parseFromTraceWebviewMessage } from './shared/traceWebviewMessages';
+import { type FromTraceWebviewMessage, parseFromTraceWebviewMessage, type ToTraceWebviewMessage, type TraceWebviewState } from './protocol/traceMessages';
 
 export const TRACE_PANEL_VIEW_TYPE = 'sinkLens.trace';
 

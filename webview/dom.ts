@@ -33,7 +33,7 @@ export function button(label: string, onClick: () => void, options: { secondary?
   return element;
 }
 
-export { displayToken as visibleToken } from '../src/shared/tokenText';
+export { displayToken as visibleToken } from '../src/protocol/tokenText';
 
 export function formatNumber(value: number | null | undefined, digits = 3): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '–';

@@ -10,11 +10,11 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
-import { headLabel, type HeadRef } from '../src/engine/analyses/headAblation';
-import { describeVerdict } from '../src/engine/verdict';
-import type { SinkReport } from '../src/engine/report';
-import type { AttentionMapPayload, ExportKind, FromWebviewMessage, RunLayer, RunSummary, ToWebviewMessage, WebviewState } from '../src/shared/protocol';
-import { reportCsv, type CsvTable } from '../src/shared/reportCsv';
+import { headLabel, type HeadRef } from '../src/protocol/analyses';
+import { DEFAULT_EPSILON } from '../src/protocol/measures';
+import type { AttentionMapPayload, RunLayer, RunSummary } from '../src/protocol/runParts';
+import type { ExportKind, FromWebviewMessage, ToWebviewMessage, WebviewState } from '../src/protocol/reportMessages';
+import { type CsvTable, reportCsv } from '../src/protocol/reportCsv';
 import { button, formatNumber, h, visibleToken } from './dom';
 import { Heatmap } from './heatmap';
 import { MlpChart } from './mlpChart';
@@ -171,12 +171,7 @@ function option(value: string, label: string): HTMLElement {
 }
 
 function renderVerdict(summary: RunSummary): HTMLElement {
-  const reportLike = {
-    circuit: summary.circuit,
-    attention: { sinkRate: summary.sinkRate, uniformBaseline: summary.uniformBaseline },
-    residual: { p0NormRatio: summary.p0NormRatio, depths: summary.depths },
-  } as unknown as SinkReport;
-  const verdict = describeVerdict(reportLike);
+  const { verdict } = summary;
   return section(
     'Verdict',
     'verdict',
@@ -200,7 +195,7 @@ function glossary(): HTMLElement {
       ...entry('Norm', 'The L2 length of a position\'s hidden state. An attention sink usually sits on a position whose norm is far above the rest.'),
       ...entry('P0 / median', 'Position 0\'s norm divided by the median norm of the other positions at the same depth.'),
       ...entry('sinkScore', 'For one head: the attention each query pays to position 0, averaged over all queries (query 0 pays 1).'),
-      ...entry('ε (epsilon)', 'A head counts as a sink when its sinkScore is above ε (0.3 by default, as in Gu et al.).'),
+      ...entry('ε (epsilon)', `A head counts as a sink when its sinkScore is above ε (${DEFAULT_EPSILON} by default, as in Gu et al.).`),
       ...entry('Uniform baseline', 'What a head that spreads attention evenly over the positions it can see would pay to position 0. Short prompts have a high baseline: compare scores with it.'),
       ...entry('Sink rate', 'The share of heads whose sinkScore is above ε, over all layers and from layer 2 on.'),
       ...entry('Formation depth', 'The first depth from which P0\'s norm stays at least twice the others\'. The P0 Sink Circuit forms within two blocks.'),
@@ -273,8 +268,8 @@ function updateMlp(): void {
     return;
   }
   const present = arrived.flatMap((layer) => {
-    const norms = layers.get(layer)?.mlpNorms;
-    return norms ? [{ layer, norms }] : [];
+    const part = layers.get(layer);
+    return part?.mlpNorms && part.mlpAtP0 ? [{ layer, norms: part.mlpNorms, atP0: part.mlpAtP0 }] : [];
   });
   const missing = wanted.filter((layer) => !present.some((entry) => entry.layer === layer));
   const note = missing.length
@@ -287,18 +282,20 @@ function updateMlp(): void {
   }
   mlpChart.set({ tokens: summary.tokens.map((token) => token.text), layers: present });
   // P0 against the median of the other positions, as for the hidden state (readable by tests: data-value).
-  const stats = normSeries(present.map((entry) => entry.layer), present.map((entry) => entry.norms));
   const ratios = h(
     'p',
     { class: 'ratios', 'data-testid': 'mlp-p0' },
-    ...present.flatMap((entry, i) => [
-      i > 0 ? ' · ' : '',
-      `Layer ${entry.layer}: P0 `,
-      h('span', { 'data-testid': `mlp-p0-${entry.layer}`, 'data-value': String(stats.p0[i]) }, formatNumber(stats.p0[i], 2)),
-      `, median of the others ${formatNumber(stats.median[i], 2)} (`,
-      h('span', { 'data-testid': `mlp-p0-ratio-${entry.layer}`, 'data-value': Number.isFinite(stats.median[i]) && stats.median[i] > 0 ? String(stats.p0[i] / stats.median[i]) : '' }, Number.isFinite(stats.median[i]) && stats.median[i] > 0 ? `${(stats.p0[i] / stats.median[i]).toFixed(1)}×` : '–'),
-      ')',
-    ]),
+    ...present.flatMap(({ layer, atP0 }, i) => {
+      const ratio = atP0.ratio !== null && Number.isFinite(atP0.ratio) ? atP0.ratio : null;
+      return [
+        i > 0 ? ' · ' : '',
+        `Layer ${layer}: P0 `,
+        h('span', { 'data-testid': `mlp-p0-${layer}`, 'data-value': String(atP0.norm) }, formatNumber(atP0.norm, 2)),
+        `, median of the others ${formatNumber(atP0.othersMedian, 2)} (`,
+        h('span', { 'data-testid': `mlp-p0-ratio-${layer}`, 'data-value': ratio === null ? '' : String(ratio) }, ratio === null ? '–' : `${ratio.toFixed(1)}×`),
+        ')',
+      ];
+    }),
   );
   mlpBody.replaceChildren(
     h('div', { class: 'chart-box', 'data-testid': 'mlp-chart' }, mlpChart.canvas),

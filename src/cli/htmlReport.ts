@@ -11,9 +11,9 @@ import { basename, join } from 'node:path';
 import type { Analyzer } from '../engine/analyzer';
 import type { AnalyzeOptions, PromptInput } from '../engine/api';
 import { SinkLensError } from '../engine/errors';
-import type { SinkReport } from '../engine/report';
-import type { TraceDocument } from '../engine/trace/traceDocument';
-import type { TraceView } from '../shared/traceProtocol';
+import type { SinkReport } from '../protocol/report';
+import type { TraceDocument } from '../protocol/trace';
+import type { TraceView } from '../protocol/traceMessages';
 
 /** Above this many attention probabilities (all layers and heads), maps are left out of the file. */
 const MAX_EMBEDDED_VALUES = 4_000_000;

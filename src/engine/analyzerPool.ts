@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Analyzer } from './analyzer';
-import type { Device } from './report';
+import type { Device } from '../protocol/report';
 
 export class AnalyzerPool {
   private readonly open = new Map<string, Promise<Analyzer>>();

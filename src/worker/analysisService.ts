@@ -3,22 +3,15 @@
  * function call in tests). Owns one analyzer per model, runs one request at a time, and streams a
  * run as summary → layers → (optionally) attention received per layer → done.
  */
-import type { AnalyzeOptions, AttentionMaps, PromptInput } from '../engine/api';
+import type { AnalyzeOptions, AttentionMaps } from '../engine/api';
 import { asSinkLensError, CancelledError, SinkLensError } from '../engine/errors';
-import type { Device, ExecutionProvider, ModelSummary, SinkReport } from '../engine/report';
-import type {
-  ErrorPayload,
-  FromWorkerMessage,
-  MultiAnalysisRequest,
-  MultiAnalysisResult,
-  ToWorkerMessage,
-  WorkerPrompt,
-  WorkerRunOptions,
-} from '../shared/protocol';
-import type { Checkpoint } from '../engine/trace/checkpoints';
+import type { Device, ExecutionProvider, ModelSummary, SinkReport } from '../protocol/report';
+import type { ErrorPayload } from '../protocol/errors';
+import type { FromWorkerMessage, MultiAnalysisRequest, MultiAnalysisResult, ToWorkerMessage } from '../protocol/workerMessages';
+import type { PromptInput, RunOptions } from '../protocol/inputs';
+import type { Checkpoint, TraceDocument } from '../protocol/trace';
 import type { TraceOptions } from '../engine/trace/traceRunner';
-import type { TraceDocument } from '../engine/trace/traceDocument';
-import { attentionReceived, selectHead, toRunLayers, toRunSummary } from '../shared/reportParts';
+import { attentionReceived, selectHead, toRunLayers, toRunSummary } from '../protocol/runParts';
 
 /** What the worker needs from the engine's Analyzer (src/engine/analyzer.ts). */
 export interface AnalyzerLike {
@@ -200,13 +193,13 @@ export class AnalysisService {
   }
 }
 
-function toPromptInput(prompt: WorkerPrompt): PromptInput {
+function toPromptInput(prompt: PromptInput): PromptInput {
   return prompt.kind === 'text'
     ? { kind: 'text', text: prompt.text, source: prompt.source }
     : { kind: 'ids', ids: prompt.ids, source: prompt.source };
 }
 
-function toAnalyzeOptions(options: WorkerRunOptions, signal: AbortSignal): AnalyzeOptions {
+function toAnalyzeOptions(options: RunOptions, signal: AbortSignal): AnalyzeOptions {
   return { addBos: options.addBos, epsilon: options.epsilon, maxTokens: options.maxTokens, truncate: options.truncate, signal };
 }
 

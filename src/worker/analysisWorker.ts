@@ -7,8 +7,7 @@
 import type { Analyzer } from '../engine/analyzer';
 import { AnalyzerPool } from '../engine/analyzerPool';
 import { runTrace } from '../engine/trace/traceRunner';
-import type { FromWorkerMessage, ToWorkerMessage } from '../shared/protocol';
-import { isToWorkerMessage } from '../shared/protocol';
+import { type FromWorkerMessage, isToWorkerMessage, type ToWorkerMessage } from '../protocol/workerMessages';
 import { AnalysisService } from './analysisService';
 import { runMultiAnalysis } from './multiAnalysis';
 

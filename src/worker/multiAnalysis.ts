@@ -2,14 +2,15 @@
  * The multi-run analyses of the paper in the worker: one 'multiAnalysis' request runs one engine
  * function (src/engine/analyses) on the pooled analyzer and answers with its JSON document.
  */
-import type { AnalyzeOptions, PromptInput } from '../engine/api';
+import type { AnalyzeOptions } from '../engine/api';
 import type { Analyzer } from '../engine/analyzer';
 import { analyzeBatch } from '../engine/analyses/batchAnalysis';
 import { compareBos } from '../engine/analyses/bosComparison';
 import { substituteFirstToken } from '../engine/analyses/firstTokenSubstitution';
 import { ablateHeads, checkHeads, sweepLayer } from '../engine/analyses/headAblation';
 import { SinkLensError } from '../engine/errors';
-import type { MultiAnalysisRequest, MultiAnalysisResult, WorkerPrompt } from '../shared/protocol';
+import type { MultiAnalysisRequest, MultiAnalysisResult } from '../protocol/workerMessages';
+import type { PromptInput } from '../protocol/inputs';
 
 export async function runMultiAnalysis(
   analyzer: Analyzer,
@@ -45,6 +46,6 @@ export async function runMultiAnalysis(
   }
 }
 
-function toInput(prompt: WorkerPrompt): PromptInput {
+function toInput(prompt: PromptInput): PromptInput {
   return prompt.kind === 'text' ? { kind: 'text', text: prompt.text, source: prompt.source } : { kind: 'ids', ids: prompt.ids, source: prompt.source };
 }

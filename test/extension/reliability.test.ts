@@ -16,7 +16,7 @@ import * as vscode from 'vscode';
 import type { AnalysisClient, RunHandlers } from '../../src/analysisClient';
 import type { AnalyzeResult } from '../../src/analysisController';
 import type { SinkLensApi } from '../../src/extension';
-import type { ToWebviewMessage } from '../../src/shared/protocol';
+import type { ToWebviewMessage } from '../../src/protocol/reportMessages';
 import { settingForTrust } from '../../src/trustedSetting';
 
 const LIBRARIES = ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so', 'libonnxruntime_providers_tensorrt.so'];

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AnalyzeOptions, PromptInput } from '../../src/engine/api';
 import { CancelledError, SinkLensError } from '../../src/engine/errors';
-import type { SinkReport } from '../../src/engine/report';
-import type { FromWorkerMessage } from '../../src/shared/protocol';
-import { joinRunParts } from '../../src/shared/reportParts';
+import type { SinkReport } from '../../src/protocol/report';
+import type { FromWorkerMessage } from '../../src/protocol/workerMessages';
+import { joinRunParts } from '../../src/protocol/runParts';
 import { AnalysisService, type AnalyzerLike } from '../../src/worker/analysisService';
 
 /** A hand-made report for 3 tokens, 2 layers, 2 heads (not a model's numbers: protocol plumbing only;

@@ -7,7 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { Analyzer, bundledModelPath } from '../../src/engine/analyzer';
 import { ablateHeads, parseHeadList } from '../../src/engine/analyses/headAblation';
 import { SinkLensError } from '../../src/engine/errors';
-import type { FromWorkerMessage, MultiAnalysisRequest, MultiAnalysisResult, WorkerPrompt } from '../../src/shared/protocol';
+import type { FromWorkerMessage, MultiAnalysisRequest, MultiAnalysisResult } from '../../src/protocol/workerMessages';
+import type { PromptInput } from '../../src/protocol/inputs';
 import { AnalysisService, type AnalyzerLike, type MultiAnalysisRunner } from '../../src/worker/analysisService';
 import { runMultiAnalysis } from '../../src/worker/multiAnalysis';
 
@@ -52,7 +53,7 @@ it('says so when the worker has no runner', async () => {
 
 describe('ablateHeads in the worker (the report grid\'s "Ablate Selected Heads") on the demo model', () => {
   let demo: Analyzer;
-  const prompt: WorkerPrompt = { kind: 'text', text: 'Once upon a time, there was a little girl named Lily.', source: 'test:1' };
+  const prompt: PromptInput = { kind: 'text', text: 'Once upon a time, there was a little girl named Lily.', source: 'test:1' };
   const options = { addBos: true, epsilon: 0.3, maxTokens: 256 };
   const request = (heads: MultiAnalysisRequest['heads']): MultiAnalysisRequest => ({ kind: 'ablateHeads', prompts: [prompt], options, heads });
   before(async () => {

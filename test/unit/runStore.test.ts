@@ -3,9 +3,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { SinkReport } from '../../src/engine/report';
+import type { SinkReport } from '../../src/protocol/report';
 import { RunStore, type RunRecord } from '../../src/runStore';
-import type { TraceDocument } from '../../src/engine/trace/traceDocument';
+import type { TraceDocument } from '../../src/protocol/trace';
 import { TraceStore, traceIdFor, type TraceRecord } from '../../src/traceStore';
 
 function record(id: string): RunRecord {

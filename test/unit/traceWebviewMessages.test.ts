@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseFromTraceWebviewMessage } from '../../src/shared/traceWebviewMessages';
+import { parseFromTraceWebviewMessage } from '../../src/protocol/traceMessages';
 
 const traceId = '0123456789abcdef';
 const state = { traceId, selected: 4 };

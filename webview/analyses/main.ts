@@ -12,13 +12,11 @@
  * shown analysis is kept with setState, so a restored panel draws it again by itself.
  */
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
-import type { BatchDocument } from '../../src/engine/analyses/batchAnalysis';
-import type { BosComparison } from '../../src/engine/analyses/bosComparison';
-import type { AblationDocument, AblationVariant, HeadRef } from '../../src/engine/analyses/headAblation';
-import type { SubstitutionDocument } from '../../src/engine/analyses/firstTokenSubstitution';
-import type { ModelSummary, SinkReport } from '../../src/engine/report';
-import { describeVerdict } from '../../src/engine/verdict';
-import type { AnalysesWebviewState, AnalysisView, FromAnalysesWebviewMessage, ToAnalysesWebviewMessage } from '../../src/shared/analysesProtocol';
+import { keepsSink, type AblationDocument, type AblationVariant, type BatchDocument, type BosComparison, type HeadRef, type SubstitutionDocument } from '../../src/protocol/analyses';
+import { DEFAULT_EPSILON } from '../../src/protocol/measures';
+import type { ModelSummary, SinkReport } from '../../src/protocol/report';
+import { describeVerdict } from '../../src/protocol/verdict';
+import type { AnalysesWebviewState, AnalysisView, FromAnalysesWebviewMessage, ToAnalysesWebviewMessage } from '../../src/protocol/analysesMessages';
 import { formatNumber, h, visibleToken } from '../dom';
 import { withAlpha } from '../chart';
 import { blend, onThemeChange, readTheme } from '../theme';
@@ -507,9 +505,9 @@ function ratioByDepthChart(doc: AblationDocument, model: ModelSummary, theme: Re
 function substitutionView(doc: SubstitutionDocument, model: ModelSummary): (HTMLElement | string)[] {
   const theme = readTheme();
   const original = doc.variants[0];
-  // The engine's rule (firstTokenSubstitution.ts judge): at least half the original's strength, above ε and twice the uniform share.
-  const epsilon = (original.sinkRate as { epsilon?: number }).epsilon ?? 0.3;
-  const keeps = (strength: number) => strength >= 0.5 * original.sinkStrength && strength > epsilon && strength > 2 * doc.uniformBaseline;
+  // The engine's rule (src/protocol/analyses.ts), with the ε the variants were measured with.
+  const epsilon = original.sinkRate.epsilon ?? DEFAULT_EPSILON;
+  const keeps = (strength: number) => keepsSink(strength, original.sinkStrength, epsilon, doc.uniformBaseline);
   const table = h(
     'table',
     { class: 'data-table', 'data-testid': 'sub-table' },

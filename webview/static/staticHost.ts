@@ -5,9 +5,9 @@
  * its exports into downloads. Loaded before the webview bundle.
  */
 import { download, downloadExport, embeddedData, installVsCodeStub } from './vscodeStub';
-import type { SinkReport } from '../../src/engine/report';
-import type { FromWebviewMessage, ToWebviewMessage } from '../../src/shared/protocol';
-import { attentionReceived, selectHead, toRunLayers, toRunSummary } from '../../src/shared/reportParts';
+import type { SinkReport } from '../../src/protocol/report';
+import type { FromWebviewMessage, ToWebviewMessage } from '../../src/protocol/reportMessages';
+import { attentionReceived, selectHead, toRunLayers, toRunSummary } from '../../src/protocol/runParts';
 
 interface EmbeddedRun {
   report: SinkReport;

@@ -4,7 +4,7 @@
  * Sink Report" needs the models, so outside VS Code it says how to get that view instead.
  */
 import { downloadExport, embeddedData, installVsCodeStub } from './vscodeStub';
-import type { FromTraceWebviewMessage, ToTraceWebviewMessage, TraceView } from '../../src/shared/traceProtocol';
+import type { FromTraceWebviewMessage, ToTraceWebviewMessage, TraceView } from '../../src/protocol/traceMessages';
 
 const view = embeddedData<TraceView>();
 

@@ -19,8 +19,8 @@ import {
   Tooltip,
   type Plugin,
 } from 'chart.js';
-import { traceCsv, type TraceCheckpoint } from '../../src/engine/trace/traceDocument';
-import type { FromTraceWebviewMessage, ToTraceWebviewMessage, TraceExportKind, TraceView, TraceWebviewState } from '../../src/shared/traceProtocol';
+import { type TraceCheckpoint, traceCsv } from '../../src/protocol/trace';
+import type { FromTraceWebviewMessage, ToTraceWebviewMessage, TraceExportKind, TraceView, TraceWebviewState } from '../../src/protocol/traceMessages';
 import { button, formatNumber, h } from '../dom';
 import { withAlpha } from '../chart';
 import { blend, onThemeChange, readTheme } from '../theme';

@@ -8,7 +8,7 @@ import { SinkLensError } from '../errors';
 import { FileSource } from '../onnx/byteSource';
 import { attentionPathOf } from '../graph/operatorProbabilities';
 import { DATA_TYPE_NAMES, externalDataLocations } from '../onnx/proto';
-import type { AttentionPath } from '../report';
+import type { AttentionPath } from '../../protocol/report';
 import { readDeclaredConfig } from './modelConfig';
 import { locateModelFiles } from './modelFiles';
 import { probedStructure } from './preparedModel';

@@ -3,8 +3,48 @@
  * text; were anything ever to run in it, what it can send is still limited to these shapes, with
  * numbers in range and strings bounded. Anything else is dropped.
  */
-import type { HeadRef } from '../engine/analyses/headAblation';
-import type { ExportKind, FromWebviewMessage, WebviewState } from './protocol';
+import type { HeadRef } from './analyses';
+import type { ErrorPayload } from './errors';
+import type { AttentionMapPayload, RunLayer, RunReceived, RunSummary } from './runParts';
+
+/** What the webview keeps with getState/setState and what the serializer restores from. */
+export interface WebviewState {
+  runId: string | null;
+  layer: number;
+  /** -1 = mean over heads. */
+  head: number;
+  focusedToken: number | null;
+  /** Whether the user opened an attention map; a restored or re-run panel then loads it again. */
+  mapOpen: boolean;
+  /** Heads selected in the sink grid for "Ablate Selected Heads" (absent in states saved before it existed). */
+  selectedHeads?: HeadRef[];
+}
+
+export type ToWebviewMessage =
+  | { type: 'runBegin'; summary: RunSummary }
+  | { type: 'runLayer'; layer: RunLayer }
+  | { type: 'runReceived'; received: RunReceived }
+  | { type: 'runEnd'; runId: string }
+  | { type: 'runError'; runId: string | null; error: ErrorPayload }
+  | { type: 'attentionMap'; inReplyTo: number; map: AttentionMapPayload }
+  | { type: 'attentionMapError'; inReplyTo: number; error: ErrorPayload }
+  | { type: 'focus'; runId: string; token?: number; layer?: number; head?: number }
+  | { type: 'exportDone'; path: string | null }
+  /** The answer to 'ablateHeads': the result itself is shown in the Sink Analyses panel; error null when it is. */
+  | { type: 'ablationDone'; inReplyTo: number; error: ErrorPayload | null };
+
+export type ExportKind = 'png' | 'json' | 'csv';
+
+export type FromWebviewMessage =
+  | { type: 'ready'; state: WebviewState | null }
+  | { type: 'requestAttentionMap'; requestId: number; runId: string; layer: number; head: number }
+  | { type: 'export'; kind: ExportKind; name: string; /** base64 PNG or CSV text; JSON is built by the host. */ data?: string }
+  | { type: 'revealToken'; runId: string; token: number }
+  /** Rerun this run's prompt with these heads removed together (one variant); answered by 'ablationDone'. */
+  | { type: 'ablateHeads'; requestId: number; runId: string; heads: HeadRef[] }
+  | { type: 'stateChanged'; state: WebviewState }
+  | { type: 'command'; command: 'selectModel' | 'openSettings' | 'rerun' };
+
 
 const MAX_RUN_ID = 200;
 const MAX_NAME = 300;

@@ -1,7 +1,11 @@
-/** Prompts for the multi-prompt commands: a JSONL file ({"text": …} or a JSON string per line) or plain text, one prompt per line. */
+/**
+ * Prompts from a file, for the CLI's multi-prompt commands and the probe prompts of a checkpoint
+ * trace (CLI and extension): a JSONL file ({"text": …} or a JSON string per line) or plain text,
+ * one prompt per line.
+ */
 import { readFileSync } from 'node:fs';
-import type { PromptInput } from '../engine/api';
-import { SinkLensError } from '../engine/errors';
+import type { PromptInput } from './api';
+import { SinkLensError } from './errors';
 
 export function readPromptsFile(path: string): PromptInput[] {
   let content: string;

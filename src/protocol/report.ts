@@ -1,6 +1,7 @@
 /**
- * The `sink-lens/report@1` document (see docs/REPORT.md). Every per-position array has length T =
- * tokens.length. Quantities are defined in docs/ANALYSES.md.
+ * The `sink-lens/report@1` document (see docs/REPORT.md): what the engine writes, the CLI saves, the
+ * worker streams and the panels draw. Every per-position array has length T = tokens.length.
+ * Quantities are defined in docs/ANALYSES.md. Types only, shared by every part of Sink Lens.
  */
 export const REPORT_SCHEMA = 'sink-lens/report@1';
 

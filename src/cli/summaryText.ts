@@ -1,7 +1,7 @@
 /** The CLI's terminal summary: a sink-score table, the P0 norm curve against the rest, the verdict. */
-import { median } from './metrics';
-import type { SinkReport } from './report';
-import { describeVerdict } from './verdict';
+import { median } from '../protocol/measures';
+import type { SinkReport } from '../protocol/report';
+import { describeVerdict } from '../protocol/verdict';
 
 const SHADES = ' ▁▂▃▄▅▆▇█';
 

@@ -1,5 +1,5 @@
 /** CSV of a report's tables, for exports from the panel and the explorer. Pure; shared by host and webview. */
-import type { SinkReport } from '../engine/report';
+import type { SinkReport } from './report';
 
 export type CsvTable = 'sinkScores' | 'norms' | 'mlpNorms';
 

@@ -1,5 +1,17 @@
-/** `sink-lens/trace@1` (docs/TRACE.md): the sink metrics of one run's checkpoints against the step. */
-import type { CircuitVerdict } from '../report';
+/**
+ * `sink-lens/trace@1` (docs/TRACE.md): the sink metrics of one training run's checkpoints against
+ * the step, as the engine writes it, the CLI saves it and the trace panel draws it; and its CSV.
+ */
+import type { CircuitVerdict } from './report';
+
+/** One checkpoint of a training run, as found on disk (the engine's discoverCheckpoints). */
+export interface Checkpoint {
+  step: number;
+  /** A model folder or .onnx file, as the Analyzer opens it. */
+  path: string;
+  /** A tokenizer.json shared by every checkpoint (the manifest's "tokenizer"), when they have none of their own. */
+  tokenizer?: string;
+}
 
 export const TRACE_SCHEMA = 'sink-lens/trace@1';
 

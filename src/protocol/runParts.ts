@@ -1,10 +1,99 @@
 /**
- * Splits a SinkReport into the streamed parts of the protocol and joins them back, so that the
- * worker can send the first paint early and the host can still persist one whole report.
- * Pure functions: used by the worker, the host and tests.
+ * A run as it streams to the panel, and the functions that split a SinkReport into those parts and
+ * join them back: the worker sends the first paint early, the host still persists one whole report.
+ *
+ *   RunSummary (tokens, norms, sink scores, verdict) → one RunLayer per layer → RunReceived per
+ *   layer (attention each position receives) → end.
+ *
+ * Bulk numbers travel as Float32Array (structured clone keeps them binary). Full [heads][query][key]
+ * attention maps are sent only when the user opens a layer (AttentionMapPayload). Pure functions:
+ * used by the worker, the host, the exported HTML page and tests.
  */
-import { REPORT_SCHEMA, type SinkReport } from '../engine/report';
-import type { RunLayer, RunSummary } from './protocol';
+import { median, p0NormRatio } from './measures';
+import {
+  REPORT_SCHEMA,
+  type CircuitVerdict,
+  type MassiveActivation,
+  type ModelSummary,
+  type PromptSummary,
+  type ReportToken,
+  type ReportWarning,
+  type RuntimeSummary,
+  type SinkReport,
+} from './report';
+import { describeVerdict, type VerdictText } from './verdict';
+
+/** Everything the first paint needs: small, or one typed array per depth. */
+export interface RunSummary {
+  runId: string;
+  model: ModelSummary;
+  runtime: RuntimeSummary;
+  prompt: PromptSummary;
+  tokens: ReportToken[];
+  depths: number[];
+  /** norms[i] has T values: the residual-stream L2 norm at depths[i] for each position. */
+  norms: Float32Array[];
+  p0NormRatio: (number | null)[];
+  p0Separation: (number | null)[];
+  /** [layer][head] */
+  sinkScore: number[][];
+  uniformBaseline: number;
+  sinkRate: { epsilon: number; all: number; fromLayer2: number | null };
+  circuit: CircuitVerdict;
+  /** The verdict in words (src/protocol/verdict.ts), as the CLI prints it. */
+  verdict: VerdictText;
+  massiveActivations: MassiveActivation[];
+  warnings: ReportWarning[];
+  /** Top-level report fields this protocol does not know (reports may add fields): passed through. */
+  extras: Record<string, unknown>;
+}
+
+/** Position 0's MLP activation norm against the other positions' median (docs/ANALYSES.md, mlpActivation). */
+export interface MlpAtP0 {
+  norm: number;
+  /** null with a single position. */
+  othersMedian: number | null;
+  /** norm / othersMedian, as p0NormRatio is for the hidden state; null with a single position. */
+  ratio: number | null;
+}
+
+/** One layer's per-position data. */
+export interface RunLayer {
+  runId: string;
+  layer: number;
+  /** [head] → T values: attention each query pays to position 0. */
+  firstTokenAttention: Float32Array[];
+  /** T values, or null when the report has no MLP data for this layer. */
+  mlpNorms: Float32Array | null;
+  /** From mlpNorms; null with them. */
+  mlpAtP0: MlpAtP0 | null;
+}
+
+/**
+ * How much attention each position receives in one layer: for key k, (1/T) Σ_q A[l,h,q,k] averaged
+ * over heads (Gu et al.'s sink score, generalised from k = 0 to every key). Computed from the full
+ * maps in the worker, so only T numbers per layer cross the wire.
+ */
+export interface RunReceived {
+  runId: string;
+  layer: number;
+  received: Float32Array;
+}
+
+/**
+ * One head's (or the head mean's) [query][key] attention map. One head at a time keeps a
+ * 2048-token map at 16 MB on the wire instead of heads x 16 MB.
+ */
+export interface AttentionMapPayload {
+  runId: string;
+  layer: number;
+  /** -1 = mean over heads. */
+  head: number;
+  heads: number;
+  tokens: number;
+  /** Row-major [query][key]. */
+  data: Float32Array;
+}
 
 const CARRIED = new Set(['schema', 'model', 'runtime', 'prompt', 'tokens', 'residual', 'attention', 'massiveActivations', 'mlp', 'circuit', 'warnings']);
 
@@ -24,6 +113,7 @@ export function toRunSummary(runId: string, report: SinkReport): RunSummary {
     uniformBaseline: report.attention.uniformBaseline,
     sinkRate: report.attention.sinkRate,
     circuit: report.circuit,
+    verdict: describeVerdict(report),
     massiveActivations: report.massiveActivations,
     warnings: report.warnings,
     extras,
@@ -39,8 +129,13 @@ export function toRunLayers(runId: string, report: SinkReport): RunLayer[] {
       layer,
       firstTokenAttention: heads.map((row) => Float32Array.from(row)),
       mlpNorms: mlp ? Float32Array.from(mlp) : null,
+      mlpAtP0: mlp ? mlpAtP0(mlp) : null,
     };
   });
+}
+
+export function mlpAtP0(norms: ArrayLike<number>): MlpAtP0 {
+  return { norm: norms[0], othersMedian: norms.length > 1 ? median(Array.prototype.slice.call(norms, 1)) : null, ratio: p0NormRatio(norms) };
 }
 
 /** Rebuilds the report from its parts; layers may arrive in any order. */

@@ -1,5 +1,9 @@
-/** The P0-circuit verdict in words a newcomer understands; shared by the CLI and the panel. */
-import type { SinkReport } from './report';
+/**
+ * The P0-circuit verdict in words a newcomer understands, written once for the CLI's summary, the
+ * Sink Report (the worker puts it in the run's summary) and the Sink Analyses panel.
+ */
+import { FORMATION_RATIO } from './measures';
+import type { AttentionSection, CircuitVerdict, ResidualSection } from './report';
 
 export interface VerdictText {
   headline: string;
@@ -8,7 +12,14 @@ export interface VerdictText {
 
 const fmt = (value: number) => value.toFixed(2);
 
-export function describeVerdict(report: SinkReport): VerdictText {
+/** The parts of a report the verdict reads (a whole SinkReport is one). */
+export interface VerdictInput {
+  circuit: CircuitVerdict;
+  attention: Pick<AttentionSection, 'sinkRate' | 'uniformBaseline'>;
+  residual: Pick<ResidualSection, 'depths' | 'p0NormRatio'>;
+}
+
+export function describeVerdict(report: VerdictInput): VerdictText {
   const { circuit, attention, residual } = report;
   const rate = attention.sinkRate;
   const peakIndex = residual.p0NormRatio.reduce<number>((best, ratio, i) => ((ratio ?? 0) > (residual.p0NormRatio[best] ?? 0) ? i : best), 0);
@@ -17,11 +28,11 @@ export function describeVerdict(report: SinkReport): VerdictText {
 
   if (circuit.formationDepth !== null) {
     details.push(
-      `The first token's hidden state becomes at least 2x the median norm of the others at depth ${circuit.formationDepth} and stays so` +
+      `The first token's hidden state becomes at least ${FORMATION_RATIO}x the median norm of the others at depth ${circuit.formationDepth} and stays so` +
         (circuit.withinTwoBlocks ? ', within the first two blocks, as the P0 Sink Circuit predicts.' : ', later than the two blocks the paper finds.'),
     );
   } else if (peakRatio != null) {
-    details.push(`The first token's norm peaks at ${fmt(peakRatio)}x the others' median (depth ${residual.depths[peakIndex]}) but does not stay above 2x: no fixed high-norm P0 state.`);
+    details.push(`The first token's norm peaks at ${fmt(peakRatio)}x the others' median (depth ${residual.depths[peakIndex]}) but does not stay above ${FORMATION_RATIO}x: no fixed high-norm P0 state.`);
   }
   if (circuit.sinkOnsetLayer !== null) {
     details.push(`From layer ${circuit.sinkOnsetLayer} on, heads put more than ${fmt(rate.epsilon)} of their attention on the first token on average (a uniform head would put ${fmt(attention.uniformBaseline)}).`);
