@@ -4,24 +4,24 @@
  * The returned object is the extension's API; tests use it to read decorations and runs.
  */
 import * as vscode from 'vscode';
-import { AnalysesController } from './analysesController';
-import { ANALYSES_PANEL_VIEW_TYPE } from './analysesPanel';
-import { AnalysisClient } from './analysisClient';
-import { AnalysisController } from './analysisController';
-import { modelDisplayName, SECTION } from './config';
-import { installCudaProviderCommand } from './cudaInstallCommand';
-import { pickModel, recentModels, workspaceModels } from './modelPicker';
-import { RunStore } from './runStore';
-import { RunsTreeProvider, type RunsNode } from './runsTree';
-import { PANEL_VIEW_TYPE } from './sinkPanel';
+import { AnalysesController } from './extension/analyses/analysesController';
+import { ANALYSES_PANEL_VIEW_TYPE } from './extension/panels/analyses/analysesPanel';
+import { AnalysisClient } from './extension/worker/analysisClient';
+import { AnalysisController } from './extension/runs/analysisController';
+import { modelDisplayName, SECTION } from './extension/settings/config';
+import { installCudaProviderCommand } from './extension/commands/cudaInstallCommand';
+import { pickModel, recentModels, workspaceModels } from './extension/models/modelPicker';
+import { RunStore } from './extension/storage/runStore';
+import { RunsTreeProvider, type RunsNode } from './extension/views/runsTree';
+import { PANEL_VIEW_TYPE } from './extension/panels/report/reportPanel';
 import type { HeadRef } from './protocol/analyses';
 import type { WebviewState } from './protocol/reportMessages';
-import { SinkStatusBar } from './statusBar';
-import { TokenDecorations } from './tokenDecorations';
-import { analyzeTokenIds, ANALYZE_TOKEN_IDS_COMMAND } from './tokenIdsCommand';
-import { TraceController } from './traceController';
-import { TRACE_PANEL_VIEW_TYPE } from './tracePanel';
-import { TraceStore } from './traceStore';
+import { SinkStatusBar } from './extension/views/statusBar';
+import { TokenDecorations } from './extension/decorations/tokenDecorations';
+import { analyzeTokenIds, ANALYZE_TOKEN_IDS_COMMAND } from './extension/commands/tokenIdsCommand';
+import { TraceController } from './extension/traces/traceController';
+import { TRACE_PANEL_VIEW_TYPE } from './extension/panels/trace/tracePanel';
+import { TraceStore } from './extension/storage/traceStore';
 import type { TraceWebviewState } from './protocol/traceMessages';
 import type { AnalysesWebviewState } from './protocol/analysesMessages';
 

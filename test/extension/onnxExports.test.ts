@@ -14,13 +14,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
-import type { AnalyzeResult } from '../../src/analysisController';
+import type { AnalyzeResult } from '../../src/extension/runs/analysisController';
 import type { SinkReport } from '../../src/protocol/report';
 import type { SinkLensApi } from '../../src/extension';
 import type { AttentionMapPayload } from '../../src/protocol/runParts';
 import type { ToWebviewMessage } from '../../src/protocol/reportMessages';
-import type { SinkPanel } from '../../src/sinkPanel';
-import { noTokenizerNotice } from '../../src/tokenIdsCommand';
+import type { SinkPanel } from '../../src/extension/panels/report/reportPanel';
+import { noTokenizerNotice } from '../../src/extension/commands/tokenIdsCommand';
 import { cliPath, onnxExports } from '../support/paths';
 
 interface ExportSpec {

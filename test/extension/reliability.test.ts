@@ -13,11 +13,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { AnalysisClient, RunHandlers } from '../../src/analysisClient';
-import type { AnalyzeResult } from '../../src/analysisController';
+import type { AnalysisClient, RunHandlers } from '../../src/extension/worker/analysisClient';
+import type { AnalyzeResult } from '../../src/extension/runs/analysisController';
 import type { SinkLensApi } from '../../src/extension';
 import type { ToWebviewMessage } from '../../src/protocol/reportMessages';
-import { settingForTrust } from '../../src/trustedSetting';
+import { settingForTrust } from '../../src/extension/settings/trustedSetting';
 
 const LIBRARIES = ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so', 'libonnxruntime_providers_tensorrt.so'];
 const PROMPT = 'Once upon a time, there was a little girl named Lily. She loved to play outside.';

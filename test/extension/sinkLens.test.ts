@@ -6,7 +6,7 @@
 import * as assert from 'node:assert/strict';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as vscode from 'vscode';
-import type { AnalyzeResult } from '../../src/analysisController';
+import type { AnalyzeResult } from '../../src/extension/runs/analysisController';
 import type { SinkLensApi } from '../../src/extension';
 import { metrics } from './metrics';
 

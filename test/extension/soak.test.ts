@@ -7,7 +7,7 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { bundledModelPath } from '../../src/config';
+import { bundledModelPath } from '../../src/extension/settings/config';
 import type { SinkLensApi } from '../../src/extension';
 import { metrics } from './metrics';
 

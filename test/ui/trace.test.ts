@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { FrameLocator } from 'playwright-core';
 import { traceCsv, type TraceDocument } from '../../src/protocol/trace';
-import type { TraceRecord } from '../../src/traceStore';
+import type { TraceRecord } from '../../src/extension/storage/traceStore';
 import { missingPrerequisite, moveMouseInto, REPO, RESULTS, writeUserSettings, type Sandbox } from './codeServer';
 import { cspViolations, fromContextMenu, inWorkbench, runCommand, saveExport, webviewWith } from './workbench';
 

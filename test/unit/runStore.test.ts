@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { SinkReport } from '../../src/protocol/report';
-import { RunStore, type RunRecord } from '../../src/runStore';
+import { RunStore, type RunRecord } from '../../src/extension/storage/runStore';
 import type { TraceDocument } from '../../src/protocol/trace';
-import { TraceStore, traceIdFor, type TraceRecord } from '../../src/traceStore';
+import { TraceStore, traceIdFor, type TraceRecord } from '../../src/extension/storage/traceStore';
 
 function record(id: string): RunRecord {
   return {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseFromWebviewMessage } from '../../src/protocol/reportMessages';
-import { settingForTrust } from '../../src/trustedSetting';
+import { settingForTrust } from '../../src/extension/settings/trustedSetting';
 
 const state = { runId: 'lx3k2a-abc123', layer: 1, head: -1, focusedToken: null, mapOpen: true };
 

@@ -7,21 +7,21 @@
  * progress notification, and shows the engine's document in the "Sink Analyses" panel.
  */
 import * as vscode from 'vscode';
-import type { AnalysisClient } from './analysisClient';
-import type { AnalysisController } from './analysisController';
-import { modelDisplayName, modelExists, readSettings } from './config';
-import { Disposable } from './dispose';
-import { headLabel, type HeadRef } from './protocol/analyses';
-import { CancelledError, SinkLensError } from './protocol/errors';
-import { inspectModel } from './engine/model/inspectModel';
-import { AnalysesPanel, type AnalysesPanelHost } from './analysesPanel';
-import { PanelSlot } from './webviewPanel';
-import { extractPrompt } from './promptExtraction';
-import { enumeratePrompts } from './promptEnumeration';
-import type { RunRecord, RunStore } from './runStore';
-import type { AnalysesWebviewState, AnalysisView, FromAnalysesWebviewMessage } from './protocol/analysesMessages';
-import type { MultiAnalysisKind, MultiAnalysisRequest, MultiAnalysisResult } from './protocol/workerMessages';
-import type { PromptInput, RunOptions } from './protocol/inputs';
+import type { AnalysisClient } from '../worker/analysisClient';
+import type { AnalysisController } from '../runs/analysisController';
+import { modelDisplayName, modelExists, readSettings } from '../settings/config';
+import { Disposable } from '../dispose';
+import { headLabel, type HeadRef } from '../../protocol/analyses';
+import { CancelledError, SinkLensError } from '../../protocol/errors';
+import { inspectModel } from '../../engine/model/inspectModel';
+import { AnalysesPanel, type AnalysesPanelHost } from '../panels/analyses/analysesPanel';
+import { PanelSlot } from '../panels/webviewPanel';
+import { extractPrompt } from '../prompts/promptExtraction';
+import { enumeratePrompts } from '../prompts/promptEnumeration';
+import type { RunRecord, RunStore } from '../storage/runStore';
+import type { AnalysesWebviewState, AnalysisView, FromAnalysesWebviewMessage } from '../../protocol/analysesMessages';
+import type { MultiAnalysisKind, MultiAnalysisRequest, MultiAnalysisResult } from '../../protocol/workerMessages';
+import type { PromptInput, RunOptions } from '../../protocol/inputs';
 
 /** What the explorer passes: a run node, a layer node, or `{ runId }`. */
 export type AnalysisTarget = { runId: string; layer?: number } | { kind: string; run?: RunRecord; layer?: number } | undefined;

@@ -5,7 +5,7 @@
  * onDidDispose listeners may re-enter (a DisposableValue clearing itself).
  */
 import * as vscode from 'vscode';
-import { Disposable, DisposableValue } from './dispose';
+import { Disposable, DisposableValue } from '../dispose';
 import { webviewDocument, webviewPanelOptions, type WebviewDocument } from './webviewDocument';
 
 /** A new panel of this view type; `preserveFocus` keeps the editor focused where the commands read from it. */

@@ -4,27 +4,27 @@
  * the status bar and the stored runs. Commands are thin wrappers around these methods.
  */
 import * as vscode from 'vscode';
-import { AnalysisClient, type AnalysisRequest } from './analysisClient';
-import { modelDisplayName, modelExists, readSettings, resolveModelPath } from './config';
-import { Disposable } from './dispose';
-import { CancelledError, type ErrorPayload, SinkLensError } from './protocol/errors';
-import type { SinkReport } from './protocol/report';
-import { askLongPrompt, presetChoice, tooLong, type LongPromptChoice } from './longPrompt';
-import { extractPrompt, type PromptSpan } from './promptExtraction';
-import { type CsvTable, reportCsv } from './protocol/reportCsv';
-import type { HeadRef } from './protocol/analyses';
-import type { FromWebviewMessage, WebviewState } from './protocol/reportMessages';
-import type { MultiAnalysisResult } from './protocol/workerMessages';
-import { joinRunParts, type RunLayer, type RunSummary, toRunLayers, toRunSummary } from './protocol/runParts';
-import { newRunId } from './runIds';
-import type { RunRecord, RunStore } from './runStore';
-import type { RunsTreeProvider } from './runsTree';
-import { SinkPanel, type PanelHost } from './sinkPanel';
-import { PanelSlot } from './webviewPanel';
-import type { SinkStatusBar } from './statusBar';
-import type { TokenDecorations } from './tokenDecorations';
-import { saveExport, saveFile, webviewExportBytes } from './webviewExport';
-import { ANALYZE_TOKEN_IDS_ACTION, ANALYZE_TOKEN_IDS_COMMAND, noTokenizerNotice } from './tokenIdsCommand';
+import { AnalysisClient, type AnalysisRequest } from '../worker/analysisClient';
+import { modelDisplayName, modelExists, readSettings, resolveModelPath } from '../settings/config';
+import { Disposable } from '../dispose';
+import { CancelledError, type ErrorPayload, SinkLensError } from '../../protocol/errors';
+import type { SinkReport } from '../../protocol/report';
+import { askLongPrompt, presetChoice, tooLong, type LongPromptChoice } from '../prompts/longPrompt';
+import { extractPrompt, type PromptSpan } from '../prompts/promptExtraction';
+import { type CsvTable, reportCsv } from '../../protocol/reportCsv';
+import type { HeadRef } from '../../protocol/analyses';
+import type { FromWebviewMessage, WebviewState } from '../../protocol/reportMessages';
+import type { MultiAnalysisResult } from '../../protocol/workerMessages';
+import { joinRunParts, type RunLayer, type RunSummary, toRunLayers, toRunSummary } from '../../protocol/runParts';
+import { newRunId } from '../storage/runIds';
+import type { RunRecord, RunStore } from '../storage/runStore';
+import type { RunsTreeProvider } from '../views/runsTree';
+import { SinkPanel, type PanelHost } from '../panels/report/reportPanel';
+import { PanelSlot } from '../panels/webviewPanel';
+import type { SinkStatusBar } from '../views/statusBar';
+import type { TokenDecorations } from '../decorations/tokenDecorations';
+import { saveExport, saveFile, webviewExportBytes } from '../panels/webviewExport';
+import { ANALYZE_TOKEN_IDS_ACTION, ANALYZE_TOKEN_IDS_COMMAND, noTokenizerNotice } from '../commands/tokenIdsCommand';
 
 /** A run as the host holds it while streaming, and after loading it from the store. */
 interface LiveRun {

@@ -5,10 +5,10 @@
  * they go through the normal run path (panel, explorer, stored runs) exactly as given, without BOS.
  */
 import * as vscode from 'vscode';
-import type { AnalysisController, AnalyzeResult } from './analysisController';
-import type { SinkLensError } from './protocol/errors';
-import { findTokenIds, parseTokenIds } from './tokenIds';
-import type { TokenDecorations } from './tokenDecorations';
+import type { AnalysisController, AnalyzeResult } from '../runs/analysisController';
+import type { SinkLensError } from '../../protocol/errors';
+import { findTokenIds, parseTokenIds } from '../prompts/tokenIds';
+import type { TokenDecorations } from '../decorations/tokenDecorations';
 
 export const ANALYZE_TOKEN_IDS_COMMAND = 'sinkLens.analyzeTokenIds';
 export const ANALYZE_TOKEN_IDS_ACTION = 'Analyze Token Ids…';

@@ -1,7 +1,7 @@
 /** The run records and stored reports behind the explorer, the panel and the decorations. */
 import { RecordStore } from './recordStore';
-import type { SinkReport } from './protocol/report';
-import type { PromptInput, RunOptions } from './protocol/inputs';
+import type { SinkReport } from '../../protocol/report';
+import type { PromptInput, RunOptions } from '../../protocol/inputs';
 
 export interface RunRecord {
   id: string;

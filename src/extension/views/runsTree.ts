@@ -3,10 +3,10 @@
  * kept there), so expanding never loads a report. Selecting a node shows it in the report panel.
  */
 import * as vscode from 'vscode';
-import { modelDisplayName } from './config';
-import { Disposable } from './dispose';
-import type { RunRecord, RunStore } from './runStore';
-import type { TraceRecord } from './traceStore';
+import { modelDisplayName } from '../settings/config';
+import { Disposable } from '../dispose';
+import type { RunRecord, RunStore } from '../storage/runStore';
+import type { TraceRecord } from '../storage/traceStore';
 
 export type RunsNode =
   | { kind: 'model'; modelPath: string; runs: RunRecord[] }

@@ -5,7 +5,7 @@
  * ("Analyze All", the limit raised for this run only), or to cancel.
  */
 import * as vscode from 'vscode';
-import { SinkLensError } from './protocol/errors';
+import { SinkLensError } from '../../protocol/errors';
 
 export type LongPromptChoice = 'truncate' | 'analyzeAll' | 'cancel';
 

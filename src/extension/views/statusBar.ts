@@ -1,7 +1,7 @@
 /** The status bar item: which model is selected and the device that actually ran it. */
 import * as vscode from 'vscode';
-import { Disposable } from './dispose';
-import type { Device, ExecutionProvider } from './protocol/report';
+import { Disposable } from '../dispose';
+import type { Device, ExecutionProvider } from '../../protocol/report';
 
 export class SinkStatusBar extends Disposable {
   private readonly item = this._register(vscode.window.createStatusBarItem('sinkLens.status', vscode.StatusBarAlignment.Right, 100));

@@ -4,9 +4,9 @@
  * before its first run, so an unusable model is reported at once.
  */
 import * as vscode from 'vscode';
-import { asSinkLensError } from './protocol/errors';
-import { findModelFolders, inspectModel, ModelInspection } from './engine/model/inspectModel';
-import { bundledModelPath, modelDisplayName, SECTION } from './config';
+import { asSinkLensError } from '../../protocol/errors';
+import { findModelFolders, inspectModel, ModelInspection } from '../../engine/model/inspectModel';
+import { bundledModelPath, modelDisplayName, SECTION } from '../settings/config';
 
 const RECENT_KEY = 'sinkLens.recentModels';
 

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import type { TraceDocument } from './protocol/trace';
+import type { TraceDocument } from '../../protocol/trace';
 import { RecordStore } from './recordStore';
 
 export interface TraceRecord {

@@ -5,13 +5,13 @@
  * only way to be sure its memory is gone. The next request forks a fresh worker.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { CancelledError, SinkLensError } from './protocol/errors';
-import type { ExecutionProvider, ModelSummary } from './protocol/report';
-import type { Checkpoint, TraceCheckpoint, TraceDocument } from './protocol/trace';
-import { Disposable } from './dispose';
-import type { AttentionMapPayload, RunLayer, RunReceived, RunSummary } from './protocol/runParts';
-import type { FromWorkerMessage, MultiAnalysisRequest, MultiAnalysisResult, ToWorkerMessage, WorkerTraceOptions } from './protocol/workerMessages';
-import type { ModelRef, PromptInput, RunOptions } from './protocol/inputs';
+import { CancelledError, SinkLensError } from '../../protocol/errors';
+import type { ExecutionProvider, ModelSummary } from '../../protocol/report';
+import type { Checkpoint, TraceCheckpoint, TraceDocument } from '../../protocol/trace';
+import { Disposable } from '../dispose';
+import type { AttentionMapPayload, RunLayer, RunReceived, RunSummary } from '../../protocol/runParts';
+import type { FromWorkerMessage, MultiAnalysisRequest, MultiAnalysisResult, ToWorkerMessage, WorkerTraceOptions } from '../../protocol/workerMessages';
+import type { ModelRef, PromptInput, RunOptions } from '../../protocol/inputs';
 
 export interface RunHandlers {
   onModelOpened?(model: ModelSummary, executionProvider: ExecutionProvider, fallbackReason: string | null): void;

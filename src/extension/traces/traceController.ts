@@ -9,20 +9,20 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { AnalysisClient } from './analysisClient';
-import type { AnalysisController } from './analysisController';
-import { readPromptsFile } from './engine/promptsFile';
-import { readSettings } from './config';
-import { Disposable } from './dispose';
-import { CancelledError } from './protocol/errors';
-import { discoverCheckpoints } from './engine/trace/checkpoints';
-import type { Checkpoint, TraceDocument } from './protocol/trace';
-import type { RunsTreeProvider } from './runsTree';
-import type { FromTraceWebviewMessage, TraceView, TraceWebviewState } from './protocol/traceMessages';
-import { TracePanel, type TracePanelHost } from './tracePanel';
-import { PanelSlot } from './webviewPanel';
-import { traceIdFor, traceName, type TraceRecord, type TraceStore } from './traceStore';
-import { saveExport, webviewExportBytes } from './webviewExport';
+import type { AnalysisClient } from '../worker/analysisClient';
+import type { AnalysisController } from '../runs/analysisController';
+import { readPromptsFile } from '../../engine/promptsFile';
+import { readSettings } from '../settings/config';
+import { Disposable } from '../dispose';
+import { CancelledError } from '../../protocol/errors';
+import { discoverCheckpoints } from '../../engine/trace/checkpoints';
+import type { Checkpoint, TraceDocument } from '../../protocol/trace';
+import type { RunsTreeProvider } from '../views/runsTree';
+import type { FromTraceWebviewMessage, TraceView, TraceWebviewState } from '../../protocol/traceMessages';
+import { TracePanel, type TracePanelHost } from '../panels/trace/tracePanel';
+import { PanelSlot } from '../panels/webviewPanel';
+import { traceIdFor, traceName, type TraceRecord, type TraceStore } from '../storage/traceStore';
+import { saveExport, webviewExportBytes } from '../panels/webviewExport';
 
 /** Prompt files looked for in a checkpoint folder, in this order. */
 const PROMPT_FILES = ['samples.txt', 'prompts.txt', 'prompts.jsonl', 'samples.jsonl'];

@@ -5,8 +5,8 @@
  * (src/webviewDocument.ts).
  */
 import * as vscode from 'vscode';
-import { createWebviewPanel, reviveWebviewPanel, WebviewPanel } from './webviewPanel';
-import { type FromWebviewMessage, parseFromWebviewMessage, type ToWebviewMessage, type WebviewState } from './protocol/reportMessages';
+import { createWebviewPanel, reviveWebviewPanel, WebviewPanel } from '../webviewPanel';
+import { type FromWebviewMessage, parseFromWebviewMessage, type ToWebviewMessage, type WebviewState } from '../../../protocol/reportMessages';
 
 export const PANEL_VIEW_TYPE = 'sinkLens.report';
 

@@ -4,12 +4,12 @@
  * killing the process frees all of its memory at once. Messages use Node's 'advanced' IPC
  * serialization, which keeps Float32Arrays binary.
  */
-import type { Analyzer } from '../engine/analyzer';
-import { AnalyzerPool } from '../engine/analyzerPool';
-import { runTrace } from '../engine/trace/traceRunner';
-import { type FromWorkerMessage, isToWorkerMessage, type ToWorkerMessage } from '../protocol/workerMessages';
-import { AnalysisService } from './analysisService';
-import { runMultiAnalysis } from './multiAnalysis';
+import type { Analyzer } from './engine/analyzer';
+import { AnalyzerPool } from './engine/analyzerPool';
+import { runTrace } from './engine/trace/traceRunner';
+import { type FromWorkerMessage, isToWorkerMessage, type ToWorkerMessage } from './protocol/workerMessages';
+import { AnalysisService } from './worker/analysisService';
+import { runMultiAnalysis } from './worker/multiAnalysis';
 
 function send(message: FromWorkerMessage): void {
   process.send?.(message);

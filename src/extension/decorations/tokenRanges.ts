@@ -7,7 +7,7 @@
  * hover lists them all; tokens with no source text (BOS, an inserted '▁') are kept as "virtual"
  * tokens anchored where they would be, never dropped.
  */
-import type { ReportToken } from './protocol/report';
+import type { ReportToken } from '../../protocol/report';
 
 export interface TokenGroup {
   /** Document offsets. */

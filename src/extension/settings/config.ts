@@ -2,8 +2,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { DEFAULT_EPSILON } from './protocol/measures';
-import type { Device } from './protocol/report';
+import { DEFAULT_EPSILON } from '../../protocol/measures';
+import type { Device } from '../../protocol/report';
 import { settingForTrust } from './trustedSetting';
 
 export const SECTION = 'sinkLens';

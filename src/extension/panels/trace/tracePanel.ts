@@ -4,8 +4,8 @@
  * as every Sink Lens panel (src/webviewDocument.ts).
  */
 import * as vscode from 'vscode';
-import { createWebviewPanel, reviveWebviewPanel, WebviewPanel } from './webviewPanel';
-import { type FromTraceWebviewMessage, parseFromTraceWebviewMessage, type ToTraceWebviewMessage, type TraceWebviewState } from './protocol/traceMessages';
+import { createWebviewPanel, reviveWebviewPanel, WebviewPanel } from '../webviewPanel';
+import { type FromTraceWebviewMessage, parseFromTraceWebviewMessage, type ToTraceWebviewMessage, type TraceWebviewState } from '../../../protocol/traceMessages';
 
 export const TRACE_PANEL_VIEW_TYPE = 'sinkLens.trace';
 

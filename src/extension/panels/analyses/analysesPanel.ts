@@ -6,8 +6,8 @@
  * document rules as every Sink Lens panel (src/webviewDocument.ts).
  */
 import * as vscode from 'vscode';
-import { createWebviewPanel, reviveWebviewPanel, WebviewPanel } from './webviewPanel';
-import type { AnalysesWebviewState, FromAnalysesWebviewMessage, ToAnalysesWebviewMessage } from './protocol/analysesMessages';
+import { createWebviewPanel, reviveWebviewPanel, WebviewPanel } from '../webviewPanel';
+import type { AnalysesWebviewState, FromAnalysesWebviewMessage, ToAnalysesWebviewMessage } from '../../../protocol/analysesMessages';
 
 export const ANALYSES_PANEL_VIEW_TYPE = 'sinkLens.analyses';
 

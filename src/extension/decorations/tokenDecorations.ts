@@ -4,9 +4,9 @@
  * prompt clears it, edits before it shift it (see tokenRanges.ts).
  */
 import * as vscode from 'vscode';
-import { Disposable } from './dispose';
-import type { RunSummary } from './protocol/runParts';
-import { displayToken as visibleToken } from './protocol/tokenText';
+import { Disposable } from '../dispose';
+import type { RunSummary } from '../../protocol/runParts';
+import { displayToken as visibleToken } from '../../protocol/tokenText';
 import { layoutAfterEdits, layoutTokens, meanReceived, shadeLevel, sparkline, type TokenLayout } from './tokenRanges';
 
 const LEVELS = 5;
