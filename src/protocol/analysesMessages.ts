@@ -4,7 +4,7 @@
  * webview keeps the shown analysis in its state, so a restored panel needs nothing from the host.
  * No `vscode` and no DOM types here.
  */
-import type { MultiAnalysisKind, MultiAnalysisResult } from './workerMessages';
+import type { MultiAnalysisKind, MultiAnalysisResult } from './channels/worker';
 
 /** An analysis as the panel shows it. */
 export interface AnalysisView {

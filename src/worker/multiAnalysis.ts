@@ -9,8 +9,7 @@ import { compareBos } from '../engine/analyses/bosComparison';
 import { substituteFirstToken } from '../engine/analyses/firstTokenSubstitution';
 import { ablateHeads, checkHeads, sweepLayer } from '../engine/analyses/headAblation';
 import { SinkLensError } from '../engine/errors';
-import type { MultiAnalysisRequest, MultiAnalysisResult } from '../protocol/workerMessages';
-import type { PromptInput } from '../protocol/inputs';
+import type { MultiAnalysisRequest, MultiAnalysisResult } from '../protocol/channels/worker';
 
 export async function runMultiAnalysis(
   analyzer: Analyzer,
@@ -18,7 +17,7 @@ export async function runMultiAnalysis(
   signal: AbortSignal,
   onProgress: (done: number, total: number) => void,
 ): Promise<MultiAnalysisResult> {
-  const inputs = request.prompts.map(toInput);
+  const inputs = request.prompts;
   if (inputs.length === 0) throw new SinkLensError('usage', 'no-prompts', 'no prompts to analyse');
   const { addBos, epsilon, maxTokens, truncate } = request.options;
   const options: AnalyzeOptions = { addBos, epsilon, maxTokens, truncate, signal };
@@ -44,8 +43,4 @@ export async function runMultiAnalysis(
     case 'batch':
       return { kind: 'batch', model, document: await analyzeBatch(analyzer, inputs, { ...options, positions: request.positions, onProgress }) };
   }
-}
-
-function toInput(prompt: PromptInput): PromptInput {
-  return prompt.kind === 'text' ? { kind: 'text', text: prompt.text, source: prompt.source } : { kind: 'ids', ids: prompt.ids, source: prompt.source };
 }

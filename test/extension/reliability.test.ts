@@ -13,7 +13,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { AnalysisClient, RunHandlers } from '../../src/extension/worker/analysisClient';
+import type { AnalysisClient } from '../../src/extension/worker/analysisClient';
+import type { RunProgress } from '../../src/protocol/channels/worker';
 import type { AnalyzeResult } from '../../src/extension/runs/analysisController';
 import type { SinkLensApi } from '../../src/extension';
 import type { ToWebviewMessage } from '../../src/protocol/reportMessages';
@@ -41,14 +42,17 @@ suite('Sink Lens reliability and security in the extension host', () => {
     editor.selection = new vscode.Selection(cursor, cursor);
   }
 
-  /** Replaces client.analyze for one run so that a test can act on the stream (kill, close). */
-  function tapNextRun(tap: (handlers: RunHandlers) => RunHandlers): void {
-    const client = api.client as AnalysisClient & { analyze: AnalysisClient['analyze'] };
-    const original = client.analyze;
-    client.analyze = function (request, handlers, signal, withReceived) {
-      client.analyze = original; // once
-      return original.call(client, request, tap(handlers), signal, withReceived);
-    };
+  /** Taps the progress of the next run's 'analyze' request so that a test can act on the stream (kill, close). */
+  function tapNextRun(tap: (part: RunProgress) => void): void {
+    const client = api.client as AnalysisClient & { request: AnalysisClient['request'] };
+    const original = client.request;
+    client.request = function (type, params, options = {}) {
+      if (type !== 'analyze') return original.call(client, type, params, options);
+      client.request = original; // once
+      const onProgress = options.onProgress as ((part: RunProgress) => void) | undefined;
+      const tapped = { ...options, onProgress: (part: RunProgress) => (onProgress?.(part), tap(part)) };
+      return original.call(client, type, params, tapped as typeof options);
+    } as AnalysisClient['request'];
   }
 
   suite('Install CUDA Provider (server on 127.0.0.1)', () => {
@@ -149,7 +153,7 @@ suite('Sink Lens reliability and security in the extension host', () => {
     test('the engine\'s refusal names the token count and the limit (what the dialog shows)', async () => {
       const modelPath = api.controller.modelPath();
       await assert.rejects(
-        api.client.analyze({ runId: 'too-long', model: { modelPath, device: 'cpu' }, prompt: { kind: 'text', text: PROMPT, source: 'test' }, options: { addBos: true, epsilon: 0.3, maxTokens: 8 } }, {}),
+        api.client.request('analyze', { runId: 'too-long', model: { modelPath, device: 'cpu' }, prompt: { kind: 'text', text: PROMPT, source: 'test' }, options: { addBos: true, epsilon: 0.3, maxTokens: 8 }, withReceived: true }),
         new RegExp(`the prompt has ${fullTokens} tokens, more than the limit of 8 tokens \\(maxTokens\\)`),
       );
     });
@@ -187,14 +191,11 @@ suite('Sink Lens reliability and security in the extension host', () => {
         showError.call(controller, error);
       };
       let killed: number | undefined;
-      tapNextRun((handlers) => ({
-        ...handlers,
-        onModelOpened: (...args) => {
-          handlers.onModelOpened?.(...args);
-          killed = api.client.workerPid; // the model is open, the analysis is about to run
-          process.kill(killed!, 'SIGKILL');
-        },
-      }));
+      tapNextRun((part) => {
+        if (part.type !== 'modelOpened') return;
+        killed = api.client.workerPid; // the model is open, the analysis is about to run
+        process.kill(killed!, 'SIGKILL');
+      });
       try {
         await cursorInPrompt();
         const failed = await vscode.commands.executeCommand('sinkLens.analyzePrompt');
@@ -249,13 +250,9 @@ suite('Sink Lens reliability and security in the extension host', () => {
     });
 
     test('closing the panel mid-stream is harmless: the run completes and is stored, and the panel reopens with it', async () => {
-      tapNextRun((handlers) => ({
-        ...handlers,
-        onSummary: (summary) => {
-          handlers.onSummary?.(summary);
-          api.controller.currentPanel()?.panel.dispose(); // as the user closing the tab
-        },
-      }));
+      tapNextRun((part) => {
+        if (part.type === 'runSummary') api.controller.currentPanel()?.panel.dispose(); // as the user closing the tab
+      });
       await cursorInPrompt();
       const result = await vscode.commands.executeCommand<AnalyzeResult>('sinkLens.analyzePrompt');
       assert.ok(result, 'the run completed');

@@ -190,10 +190,10 @@ suite('Sink Lens in the extension host', () => {
   test('cancelling a run stops the worker and frees it; the next run works', async () => {
     const modelPath = result.report.model.path;
     const abort = new AbortController();
-    const pending = api.client.analyze(
-      { runId: 'cancel-test', model: { modelPath, device: 'cpu' }, prompt: { kind: 'text', text: PROMPT.repeat(4), source: 'test' }, options: { addBos: true, epsilon: 0.3, maxTokens: 2048 } },
-      {},
-      abort.signal,
+    const pending = api.client.request(
+      'analyze',
+      { runId: 'cancel-test', model: { modelPath, device: 'cpu' }, prompt: { kind: 'text', text: PROMPT.repeat(4), source: 'test' }, options: { addBos: true, epsilon: 0.3, maxTokens: 2048 }, withReceived: true },
+      { signal: abort.signal },
     );
     const pid = api.client.workerPid;
     abort.abort();

@@ -7,7 +7,7 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { bundledModelPath } from '../../src/extension/settings/config';
+import { bundledModelPath } from '../../src/extension/models/modelPaths';
 import type { SinkLensApi } from '../../src/extension';
 import { metrics } from './metrics';
 
@@ -31,15 +31,13 @@ suite('Sink Lens soak in the extension host', () => {
     let warmRss = 0;
     for (let i = 0; i < runs; i++) {
       const modelPath = uniqueModels[Math.floor(i / 2) % uniqueModels.length];
-      await api.client.analyze(
-        {
-          runId: `soak-${i}`,
-          model: { modelPath, device: 'cpu' },
-          prompt: { kind: 'text', text: PROMPT.repeat(1 + (i % 4)), source: 'soak' },
-          options: { addBos: true, epsilon: 0.3, maxTokens: 2048 },
-        },
-        {},
-      );
+      await api.client.request('analyze', {
+        runId: `soak-${i}`,
+        model: { modelPath, device: 'cpu' },
+        prompt: { kind: 'text', text: PROMPT.repeat(1 + (i % 4)), source: 'soak' },
+        options: { addBos: true, epsilon: 0.3, maxTokens: 2048 },
+        withReceived: true,
+      });
       if (i + 1 === warmup) warmRss = rssMb(api.client.workerPid!);
     }
     const finalRss = rssMb(api.client.workerPid!);

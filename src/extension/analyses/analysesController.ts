@@ -9,7 +9,8 @@
 import * as vscode from 'vscode';
 import type { AnalysisClient } from '../worker/analysisClient';
 import type { AnalysisController } from '../runs/analysisController';
-import { modelDisplayName, modelExists, readSettings } from '../settings/config';
+import { modelDisplayName, modelExists } from '../models/modelPaths';
+import { readSettings } from '../settings/settings';
 import { Disposable } from '../dispose';
 import { headLabel, type HeadRef } from '../../protocol/analyses';
 import { CancelledError, SinkLensError } from '../../protocol/errors';
@@ -20,7 +21,7 @@ import { extractPrompt } from '../prompts/promptExtraction';
 import { enumeratePrompts } from '../prompts/promptEnumeration';
 import type { RunRecord, RunStore } from '../storage/runStore';
 import type { AnalysesWebviewState, AnalysisView, FromAnalysesWebviewMessage } from '../../protocol/analysesMessages';
-import type { MultiAnalysisKind, MultiAnalysisRequest, MultiAnalysisResult } from '../../protocol/workerMessages';
+import type { MultiAnalysisKind, MultiAnalysisRequest, MultiAnalysisResult } from '../../protocol/channels/worker';
 import type { PromptInput, RunOptions } from '../../protocol/inputs';
 
 /** What the explorer passes: a run node, a layer node, or `{ runId }`. */
@@ -169,13 +170,13 @@ export class AnalysesController extends Disposable implements AnalysesPanelHost 
           const subscription = token.onCancellationRequested(() => abort.abort());
           progress.report({ message: `${prompts.length} prompt${prompts.length === 1 ? '' : 's'}: loading the model…` });
           try {
-            return await this.client.multiAnalysis(
-              { modelPath, device: settings.device },
-              request,
-              (done, total) => progress.report({ message: `prompt ${done} of ${total}`, increment: 100 / Math.max(1, total) }),
-              abort.signal,
-              (_model, provider) => progress.report({ message: `${prompts.length} prompt${prompts.length === 1 ? '' : 's'} on ${provider.toUpperCase()}…` }),
-            );
+            return await this.client.request('multiAnalysis', { model: { modelPath, device: settings.device }, request }, {
+              signal: abort.signal,
+              onProgress: (part) =>
+                part.type === 'multiProgress'
+                  ? progress.report({ message: `prompt ${part.done} of ${part.total}`, increment: 100 / Math.max(1, part.total) })
+                  : progress.report({ message: `${prompts.length} prompt${prompts.length === 1 ? '' : 's'} on ${part.executionProvider.toUpperCase()}…` }),
+            });
           } finally {
             subscription.dispose();
           }

@@ -11,7 +11,7 @@ import type { AnalysisClient } from '../worker/analysisClient';
 import { CancelledError, SinkLensError } from '../../protocol/errors';
 import { cudaPackageUrl, DEFAULT_CUDA_PROVIDER_SOURCE, installCudaProvider, type CudaInstallResult } from '../../engine/runtime/cudaProviderInstaller';
 import { installedOnnxruntimeVersion } from '../../engine/runtime/onnxruntimeFiles';
-import { SECTION } from '../settings/config';
+import { SECTION } from '../settings/settings';
 
 /** The GPU package is about 230 MB for onnxruntime 1.2x (the exact size is shown while downloading). */
 const APPROXIMATE_SIZE = 'about 230 MB';

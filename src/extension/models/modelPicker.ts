@@ -6,7 +6,8 @@
 import * as vscode from 'vscode';
 import { asSinkLensError } from '../../protocol/errors';
 import { findModelFolders, inspectModel, ModelInspection } from '../../engine/model/inspectModel';
-import { bundledModelPath, modelDisplayName, SECTION } from '../settings/config';
+import { bundledModelPath, modelDisplayName } from './modelPaths';
+import { SECTION } from '../settings/settings';
 
 const RECENT_KEY = 'sinkLens.recentModels';
 

@@ -1,7 +1,7 @@
 /**
  * Every prompt in a document or a selection, for the multi-prompt commands ("Analyze Prompts in
  * File / Selection", the head sweep over a file). Pure (no `vscode`), built on
- * src/promptExtraction.ts:
+ * promptExtraction.ts's finders:
  *   - Python, JS/TS, JSON: every non-blank string literal (escapes decoded), found by asking
  *     extractPrompt's literal scanner at each quote;
  *   - everything else (plain text, Markdown, YAML, other code): non-empty paragraphs (blocks
@@ -9,7 +9,8 @@
  *     prompts file such as samples.txt) gives one prompt per line, as `sink-lens batch --prompts`
  *     reads a .txt file.
  */
-import { findStringLiteral, flavorOf, type DocumentText } from './promptExtraction';
+import { flavorOf, type DocumentText } from './promptSpan';
+import { findStringLiteral } from './stringLiterals';
 
 export interface EnumeratedPrompt {
   text: string;

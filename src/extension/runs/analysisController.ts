@@ -4,18 +4,21 @@
  * the status bar and the stored runs. Commands are thin wrappers around these methods.
  */
 import * as vscode from 'vscode';
-import { AnalysisClient, type AnalysisRequest } from '../worker/analysisClient';
-import { modelDisplayName, modelExists, readSettings, resolveModelPath } from '../settings/config';
+import type { AnalysisClient } from '../worker/analysisClient';
+import type { RunRequest as AnalysisRequest } from '../../protocol/channels/worker';
+import { modelDisplayName, modelExists, resolveModelPath } from '../models/modelPaths';
+import { readSettings } from '../settings/settings';
 import { Disposable } from '../dispose';
 import { CancelledError, type ErrorPayload, SinkLensError } from '../../protocol/errors';
 import type { SinkReport } from '../../protocol/report';
 import { askLongPrompt, presetChoice, tooLong, type LongPromptChoice } from '../prompts/longPrompt';
-import { extractPrompt, type PromptSpan } from '../prompts/promptExtraction';
+import { extractPrompt } from '../prompts/promptExtraction';
+import type { PromptSpan } from '../prompts/promptSpan';
 import { type CsvTable, reportCsv } from '../../protocol/reportCsv';
 import type { HeadRef } from '../../protocol/analyses';
 import type { FromWebviewMessage, WebviewState } from '../../protocol/reportMessages';
-import type { MultiAnalysisResult } from '../../protocol/workerMessages';
-import { joinRunParts, type RunLayer, type RunSummary, toRunLayers, toRunSummary } from '../../protocol/runParts';
+import type { MultiAnalysisResult } from '../../protocol/channels/worker';
+import { joinRunParts, type RunLayer, type RunReceived, type RunSummary, toRunLayers, toRunSummary } from '../../protocol/runParts';
 import { newRunId } from '../storage/runIds';
 import type { RunRecord, RunStore } from '../storage/runStore';
 import type { RunsTreeProvider } from '../views/runsTree';
@@ -273,32 +276,39 @@ export class AnalysisController extends Disposable implements PanelHost {
           try {
             progress.report({ message: 'loading the model…' });
             let layersTotal = 0;
-            await this.client.analyze(request, {
-              onModelOpened: (model, provider, fallbackReason) => {
+            const onModelOpened = (model: { layers: number }, provider: 'cuda' | 'cpu', fallbackReason: string | null) => {
                 this.statusBar.setDevice(provider, fallbackReason, settings.device);
                 layersTotal = model.layers;
                 progress.report({ message: `running on ${provider.toUpperCase()}…` });
                 if (fallbackReason && fallbackReason !== this.lastFallbackReason) this.log.warn(`CUDA not used: ${fallbackReason}`);
                 this.lastFallbackReason = fallbackReason;
-              },
-              onSummary: (summary) => {
+            };
+            const onSummary = (summary: RunSummary) => {
                 live.summary = summary;
                 live.received = new Array(summary.model.layers).fill(undefined);
                 this.panel.open?.post({ type: 'runBegin', summary });
                 if (target && readSettings().decorationsEnabled) this.decorations.show(target.document, target.offsets, summary, settings.decorationLayer);
                 progress.report({ message: `${summary.tokens.length} tokens: computing attention per layer…` });
-              },
-              onLayer: (layer) => {
+            };
+            const onLayer = (layer: RunLayer) => {
                 live.layers.push(layer);
                 this.currentPanelFor(runId)?.post({ type: 'runLayer', layer });
-              },
-              onReceived: (received) => {
+            };
+            const onReceived = (received: RunReceived) => {
                 live.received[received.layer] = received.received;
                 this.currentPanelFor(runId)?.post({ type: 'runReceived', received });
                 this.decorations.updateReceived(runId, received.layer, received.received);
                 progress.report({ message: `attention received: layer ${received.layer + 1} of ${layersTotal}`, increment: 100 / Math.max(1, layersTotal) });
+            };
+            await this.client.request('analyze', { ...request, withReceived: true }, {
+              signal: abort.signal,
+              onProgress: (part) => {
+                if (part.type === 'modelOpened') onModelOpened(part.model, part.executionProvider, part.fallbackReason);
+                else if (part.type === 'runSummary') onSummary(part.summary);
+                else if (part.type === 'runLayer') onLayer(part.layer);
+                else onReceived(part.received);
               },
-            }, abort.signal);
+            });
           } finally {
             subscription.dispose();
           }
@@ -406,7 +416,7 @@ export class AnalysisController extends Disposable implements PanelHost {
       return;
     }
     try {
-      const map = await this.client.attentionMap({ ...live.request, runId }, layer, head);
+      const map = await this.client.request('attentionMap', { ...live.request, runId, layer, head });
       panel.post({ type: 'attentionMap', inReplyTo: requestId, map: { ...map, runId } });
     } catch (error) {
       panel.post({ type: 'attentionMapError', inReplyTo: requestId, error: toErrorPayload(error) });

@@ -12,7 +12,7 @@ import * as vscode from 'vscode';
 import type { AnalysisClient } from '../worker/analysisClient';
 import type { AnalysisController } from '../runs/analysisController';
 import { readPromptsFile } from '../../engine/promptsFile';
-import { readSettings } from '../settings/config';
+import { readSettings } from '../settings/settings';
 import { Disposable } from '../dispose';
 import { CancelledError } from '../../protocol/errors';
 import { discoverCheckpoints } from '../../engine/trace/checkpoints';
@@ -168,10 +168,10 @@ export class TraceController extends Disposable implements TracePanelHost {
           const subscription = token.onCancellationRequested(() => abort.abort());
           progress.report({ message: `${checkpoints.length} checkpoints, ${prompts.length} probe prompt${prompts.length === 1 ? '' : 's'}…` });
           try {
-            return await this.client.trace(
-              checkpoints,
-              { prompts, device: settings.device, epsilon: settings.epsilon, addBos: settings.addBos, cacheFolder: this.cacheFolder },
-              (checkpoint, index, total, cached) => {
+            const options = { prompts, device: settings.device, epsilon: settings.epsilon, addBos: settings.addBos, cacheFolder: this.cacheFolder };
+            return await this.client.request('trace', { checkpoints, options }, {
+              signal: abort.signal,
+              onProgress: ({ checkpoint, index, total, cached }) => {
                 view.trace.checkpoints = [...view.trace.checkpoints, checkpoint];
                 this.postView(view);
                 progress.report({
@@ -179,8 +179,7 @@ export class TraceController extends Disposable implements TracePanelHost {
                   increment: 100 / Math.max(1, total),
                 });
               },
-              abort.signal,
-            );
+            });
           } finally {
             subscription.dispose();
           }

@@ -3,7 +3,7 @@
  * kept there), so expanding never loads a report. Selecting a node shows it in the report panel.
  */
 import * as vscode from 'vscode';
-import { modelDisplayName } from '../settings/config';
+import { modelDisplayName } from '../models/modelPaths';
 import { Disposable } from '../dispose';
 import type { RunRecord, RunStore } from '../storage/runStore';
 import type { TraceRecord } from '../storage/traceStore';

@@ -1,6 +1,4 @@
 /** Typed access to the `sinkLens.*` settings. */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { DEFAULT_EPSILON } from '../../protocol/measures';
 import type { Device } from '../../protocol/report';
@@ -35,28 +33,4 @@ export function readSettings(): SinkLensSettings {
     decorationsEnabled: config.get<boolean>('decorations.enabled', true),
     decorationLayer: config.get<number>('decorations.layer', -1),
   };
-}
-
-/** The bundled demo model; kept here (not imported from the engine) so onnxruntime never loads in the host. */
-export function bundledModelPath(extensionPath: string): string {
-  return join(extensionPath, 'models', 'sinklet');
-}
-
-export function resolveModelPath(settings: SinkLensSettings, extensionPath: string): string {
-  const configured = settings.modelPath;
-  if (!configured) return bundledModelPath(extensionPath);
-  if (configured.startsWith('~/')) return join(process.env.HOME ?? '', configured.slice(2));
-  return configured;
-}
-
-export function modelExists(modelPath: string): boolean {
-  return existsSync(modelPath);
-}
-
-/** A short display name: the folder of a model.onnx, or the file name. */
-export function modelDisplayName(modelPath: string): string {
-  const parts = modelPath.split(/[\\/]/).filter(Boolean);
-  const last = parts.at(-1) ?? modelPath;
-  if (/\.onnx$/i.test(last) && parts.length > 1 && /^(model|decoder)\.onnx$/i.test(last)) return parts.at(-2)!;
-  return last;
 }
