@@ -1,7 +1,7 @@
 /**
  * Ownership of listeners, panels and processes, after vscode-hexeditor's src/dispose.ts: whatever
  * an object creates it `_register`s, and disposing the owner disposes everything it owns, once.
- * Plain TypeScript (no `vscode` import) so that worker and unit-tested modules can use it too.
+ * Plain TypeScript (no `vscode` import), so that unit-tested modules can use it too.
  */
 export interface IDisposable {
   dispose(): void;
@@ -58,15 +58,4 @@ export class DisposableValue<T extends IDisposable> implements IDisposable {
   dispose(): void {
     this.value = undefined;
   }
-}
-
-export function toDisposable(dispose: () => void): IDisposable {
-  let done = false;
-  return {
-    dispose() {
-      if (done) return;
-      done = true;
-      dispose();
-    },
-  };
 }

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { AnalysisClient } from '../../src/extension/worker/analysisClient';
 import type { RunProgress } from '../../src/protocol/channels/worker';
-import type { AnalyzeResult } from '../../src/extension/runs/analysisController';
+import type { AnalyzeResult } from '../../src/extension/runs/runService';
 import type { SinkLensApi } from '../../src/extension';
 import type { ToWebviewMessage } from '../../src/protocol/reportMessages';
 import { settingForTrust } from '../../src/extension/settings/trustedSetting';
@@ -151,7 +151,7 @@ suite('Sink Lens reliability and security in the extension host', () => {
     suiteTeardown(() => config().update('maxTokens', undefined, vscode.ConfigurationTarget.Global));
 
     test('the engine\'s refusal names the token count and the limit (what the dialog shows)', async () => {
-      const modelPath = api.controller.modelPath();
+      const modelPath = api.runs.modelPath();
       await assert.rejects(
         api.client.request('analyze', { runId: 'too-long', model: { modelPath, device: 'cpu' }, prompt: { kind: 'text', text: PROMPT, source: 'test' }, options: { addBos: true, epsilon: 0.3, maxTokens: 8 }, withReceived: true }),
         new RegExp(`the prompt has ${fullTokens} tokens, more than the limit of 8 tokens \\(maxTokens\\)`),
@@ -184,11 +184,11 @@ suite('Sink Lens reliability and security in the extension host', () => {
   suite('faults', () => {
     test('the worker killed mid-run: the run fails with a message, the next run starts a fresh worker and succeeds', async () => {
       const errors: Error[] = [];
-      const controller = api.controller as typeof api.controller & { showError: (error: unknown) => void };
-      const showError = controller.showError;
-      controller.showError = (error: unknown) => {
+      const notices = api.notices;
+      const showError = notices.show;
+      notices.show = (error: unknown) => {
         errors.push(error as Error);
-        showError.call(controller, error);
+        showError.call(notices, error);
       };
       let killed: number | undefined;
       tapNextRun((part) => {
@@ -201,7 +201,7 @@ suite('Sink Lens reliability and security in the extension host', () => {
         const failed = await vscode.commands.executeCommand('sinkLens.analyzePrompt');
         assert.equal(failed, undefined, 'the run failed');
       } finally {
-        controller.showError = showError;
+        notices.show = showError;
       }
       assert.ok(killed, 'a worker process was killed');
       assert.equal(errors.length, 1);
@@ -214,8 +214,8 @@ suite('Sink Lens reliability and security in the extension host', () => {
 
     test('two runs started at once are queued, never interleaved in the panel', async () => {
       await cursorInPrompt();
-      api.controller.showPanel();
-      const panel = api.controller.currentPanel()!;
+      api.reportPanel.showPanel();
+      const panel = api.reportPanel.currentPanel()!;
       const posted: string[] = [];
       const post = panel.post;
       panel.post = (message: ToWebviewMessage) => {
@@ -251,15 +251,15 @@ suite('Sink Lens reliability and security in the extension host', () => {
 
     test('closing the panel mid-stream is harmless: the run completes and is stored, and the panel reopens with it', async () => {
       tapNextRun((part) => {
-        if (part.type === 'runSummary') api.controller.currentPanel()?.panel.dispose(); // as the user closing the tab
+        if (part.type === 'runSummary') api.reportPanel.currentPanel()?.panel.dispose(); // as the user closing the tab
       });
       await cursorInPrompt();
       const result = await vscode.commands.executeCommand<AnalyzeResult>('sinkLens.analyzePrompt');
       assert.ok(result, 'the run completed');
-      assert.equal(api.controller.currentPanel(), undefined, 'the panel is closed');
-      assert.ok(await api.store.load(result.runId), 'the run is stored');
+      assert.equal(api.reportPanel.currentPanel(), undefined, 'the panel is closed');
+      assert.ok(await api.runStore.load(result.runId), 'the run is stored');
       await vscode.commands.executeCommand('sinkLens.showRun', { runId: result.runId });
-      assert.equal(api.controller.currentPanel()?.runId, result.runId, 'a new panel shows it');
+      assert.equal(api.reportPanel.currentPanel()?.runId, result.runId, 'a new panel shows it');
     });
   });
 
@@ -275,7 +275,7 @@ suite('Sink Lens reliability and security in the extension host', () => {
         assert.equal(settingForTrust(inspected, true, ''), '/tmp/untrusted-workspace/model.onnx');
         // This window is trusted (code-server runs with --disable-workspace-trust), so here it is used:
         assert.equal(vscode.workspace.isTrusted, true);
-        assert.ok(api.controller.modelPath().startsWith('/tmp/untrusted-workspace'), api.controller.modelPath());
+        assert.ok(api.runs.modelPath().startsWith('/tmp/untrusted-workspace'), api.runs.modelPath());
       } finally {
         await config().update('modelPath', undefined, vscode.ConfigurationTarget.Workspace);
       }

@@ -6,7 +6,7 @@
 import * as assert from 'node:assert/strict';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as vscode from 'vscode';
-import type { AnalyzeResult } from '../../src/extension/runs/analysisController';
+import type { AnalyzeResult } from '../../src/extension/runs/runService';
 import type { SinkLensApi } from '../../src/extension';
 import { metrics } from './metrics';
 
@@ -103,7 +103,7 @@ suite('Sink Lens in the extension host', () => {
     const heads = await api.tree.getChildren(layers[0]);
     assert.equal(heads.length, result.report.model.heads);
     assert.equal(api.tree.getTreeItem(heads[0]).description, `sink ${result.report.attention.sinkScore[0][0].toFixed(3)}`);
-    assert.ok(await api.store.load(result.runId), 'the run is stored on disk');
+    assert.ok(await api.runStore.load(result.runId), 'the run is stored on disk');
   });
 
   test('the explorer\'s "Compare Without BOS" re-runs the same text without BOS; "Delete Run" removes a run', async () => {
@@ -112,10 +112,10 @@ suite('Sink Lens in the extension host', () => {
     assert.equal(compared.report.prompt.text, PROMPT);
     assert.equal(compared.report.prompt.bos, false);
     assert.equal(compared.report.tokens.length, result.report.tokens.length - 1, 'one token fewer: no BOS');
-    assert.ok((await api.store.list()).some((run) => run.id === compared.runId && run.options.addBos === false));
+    assert.ok((await api.runStore.list()).some((run) => run.id === compared.runId && run.options.addBos === false));
     await vscode.commands.executeCommand('sinkLens.deleteRun', { runId: compared.runId });
-    assert.equal((await api.store.list()).some((run) => run.id === compared.runId), false);
-    assert.equal(await api.store.load(compared.runId), undefined);
+    assert.equal((await api.runStore.list()).some((run) => run.id === compared.runId), false);
+    assert.equal(await api.runStore.load(compared.runId), undefined);
     // Re-run the original so the decorations below belong to it again.
     const cursor = document.positionAt(document.getText().indexOf('little girl'));
     editor = await vscode.window.showTextDocument(document);

@@ -25,7 +25,7 @@ suite('Sink Lens soak in the extension host', () => {
     const extension = vscode.extensions.getExtension<SinkLensApi>('sink-lens.sink-lens')!;
     const api = await extension.activate();
     // The configured model (the tests point it at stories260k when present) and the bundled one.
-    const uniqueModels = [...new Set([api.controller.modelPath(), bundledModelPath(extension.extensionPath)])];
+    const uniqueModels = [...new Set([api.runs.modelPath(), bundledModelPath(extension.extensionPath)])];
     const listenersBefore = process.listenerCount('exit') + process.listenerCount('uncaughtException');
     const warmup = Math.max(8, 4 * uniqueModels.length);
     let warmRss = 0;

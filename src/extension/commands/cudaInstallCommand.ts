@@ -11,6 +11,7 @@ import type { AnalysisClient } from '../worker/analysisClient';
 import { CancelledError, SinkLensError } from '../../protocol/errors';
 import { cudaPackageUrl, DEFAULT_CUDA_PROVIDER_SOURCE, installCudaProvider, type CudaInstallResult } from '../../engine/runtime/cudaProviderInstaller';
 import { installedOnnxruntimeVersion } from '../../engine/runtime/onnxruntimeFiles';
+import { withCancellableProgress } from '../notices/progress';
 import { SECTION } from '../settings/settings';
 
 /** The GPU package is about 230 MB for onnxruntime 1.2x (the exact size is shown while downloading). */
@@ -74,34 +75,22 @@ export async function installCudaProviderCommand(
   const storageFolder = context.globalStorageUri.fsPath;
   log.info(`installing the CUDA provider from ${url}`);
   try {
-    const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'Sink Lens: CUDA provider', cancellable: true },
-      async (progress, token) => {
-        const abort = new AbortController();
-        const subscription = token.onCancellationRequested(() => abort.abort());
-        let reported = 0;
-        try {
-          progress.report({ message: `connecting to ${new URL(url).host}…` });
-          return await installCudaProvider({
-            source,
-            version,
-            storageFolder,
-            ...(options.binaryFolder ? { binaryFolder: options.binaryFolder } : {}),
-            signal: abort.signal,
-            onProgress: (received, total) => {
-              const percent = total ? (100 * received) / total : 0;
-              progress.report({
-                message: total ? `${megabytes(received)} of ${megabytes(total)}` : `${megabytes(received)}`,
-                ...(total ? { increment: percent - reported } : {}),
-              });
-              reported = percent;
-            },
-          });
-        } finally {
-          subscription.dispose();
-        }
-      },
-    );
+    const result = await withCancellableProgress('Sink Lens: CUDA provider', (report, signal) => {
+      let reported = 0;
+      report(`connecting to ${new URL(url).host}…`);
+      return installCudaProvider({
+        source,
+        version,
+        storageFolder,
+        ...(options.binaryFolder ? { binaryFolder: options.binaryFolder } : {}),
+        signal,
+        onProgress: (received, total) => {
+          const percent = total ? (100 * received) / total : 0;
+          report(total ? `${megabytes(received)} of ${megabytes(total)}` : `${megabytes(received)}`, total ? percent - reported : undefined);
+          reported = percent;
+        },
+      });
+    });
     log.info(`CUDA provider ${result.version} installed (sha512 ${result.sha512}): ${result.installed.join(', ')}`);
     // The next run needs a fresh worker: onnxruntime looks for provider libraries when it creates a session.
     if (!client.busy) client.stopWorker();

@@ -5,22 +5,15 @@
  * they go through the normal run path (panel, explorer, stored runs) exactly as given, without BOS.
  */
 import * as vscode from 'vscode';
-import type { AnalysisController, AnalyzeResult } from '../runs/analysisController';
-import type { SinkLensError } from '../../protocol/errors';
-import { findTokenIds, parseTokenIds } from '../prompts/tokenIds';
 import type { TokenDecorations } from '../decorations/tokenDecorations';
-
-export const ANALYZE_TOKEN_IDS_COMMAND = 'sinkLens.analyzeTokenIds';
-export const ANALYZE_TOKEN_IDS_ACTION = 'Analyze Token Ids…';
+import { sourceLabel } from '../prompts/promptUnderCursor';
+import { findTokenIds, parseTokenIds } from '../prompts/tokenIds';
+import type { AnalyzeResult, RunService } from '../runs/runService';
 
 /** `argument` may carry the ids (`{ ids: [1, 17, 5] }`, e.g. from a keybinding's args); a menu's Uri is ignored. */
-export async function analyzeTokenIds(
-  controller: AnalysisController,
-  decorations: TokenDecorations,
-  argument?: unknown,
-): Promise<AnalyzeResult | undefined> {
+export async function analyzeTokenIds(runs: RunService, decorations: TokenDecorations, argument?: unknown): Promise<AnalyzeResult | undefined> {
   const given = idsArgument(argument);
-  if (given) return controller.analyzeIds(given, 'token ids');
+  if (given) return runs.analyzeIds(given, 'token ids');
   const editor = vscode.window.activeTextEditor;
   if (editor) {
     const { document, selection } = editor;
@@ -31,7 +24,7 @@ export async function analyzeTokenIds(
     );
     if (span) {
       decorations.flash(editor, span.start, span.end);
-      return controller.analyzeIds(span.ids, `${vscode.workspace.asRelativePath(document.uri)}:${document.positionAt(span.start).line + 1}`);
+      return runs.analyzeIds(span.ids, sourceLabel(document, span.start));
     }
   }
   const typed = await vscode.window.showInputBox({
@@ -43,22 +36,11 @@ export async function analyzeTokenIds(
   });
   if (typed === undefined) return undefined;
   const parsed = parseTokenIds(typed);
-  return parsed.ids ? controller.analyzeIds(parsed.ids, 'token ids') : undefined;
+  return parsed.ids ? runs.analyzeIds(parsed.ids, 'token ids') : undefined;
 }
 
 function idsArgument(argument: unknown): number[] | undefined {
   if (!argument || typeof argument !== 'object' || !('ids' in argument)) return undefined;
   const ids = (argument as { ids: unknown }).ids;
   return Array.isArray(ids) && ids.every((id) => Number.isSafeInteger(id) && id >= 0) ? (ids as number[]) : undefined;
-}
-
-/**
- * What the extension says when a text prompt meets a model without a tokenizer: the engine's
- * message, and the way on in VS Code (the CLI says `--ids` instead).
- */
-export function noTokenizerNotice(error: SinkLensError): { message: string; actions: string[] } {
-  return {
-    message: `${error.message}: put the cursor in a list of ids (e.g. [1, 17, 5, 300]) and run "Sink Lens: ${ANALYZE_TOKEN_IDS_ACTION}"`,
-    actions: [ANALYZE_TOKEN_IDS_ACTION, 'Select Model…'],
-  };
 }

@@ -7,7 +7,7 @@
  */
 import * as vscode from 'vscode';
 import { createWebviewPanel, reviveWebviewPanel, WebviewPanel } from '../webviewPanel';
-import type { AnalysesWebviewState, FromAnalysesWebviewMessage, ToAnalysesWebviewMessage } from '../../../protocol/analysesMessages';
+import type { FromAnalysesWebviewMessage, ToAnalysesWebviewMessage } from '../../../protocol/analysesMessages';
 
 export const ANALYSES_PANEL_VIEW_TYPE = 'sinkLens.analyses';
 
@@ -25,15 +25,15 @@ export class AnalysesPanel extends WebviewPanel<ToAnalysesWebviewMessage, FromAn
     return new AnalysesPanel(panel, extensionUri, host, null);
   }
 
-  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, host: AnalysesPanelHost, state: AnalysesWebviewState | null): AnalysesPanel {
-    return new AnalysesPanel(reviveWebviewPanel(panel, extensionUri), extensionUri, host, state);
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, host: AnalysesPanelHost, analysisId: string | null): AnalysesPanel {
+    return new AnalysesPanel(reviveWebviewPanel(panel, extensionUri), extensionUri, host, analysisId);
   }
 
   private constructor(
     panel: vscode.WebviewPanel,
     extensionUri: vscode.Uri,
     private readonly host: AnalysesPanelHost,
-    state: AnalysesWebviewState | null,
+    analysisId: string | null,
   ) {
     super(
       panel,
@@ -47,7 +47,7 @@ export class AnalysesPanel extends WebviewPanel<ToAnalysesWebviewMessage, FromAn
       },
       true,
     );
-    this.analysisId = state?.view?.id ?? null;
+    this.analysisId = analysisId;
   }
 
   // Only the report panel's messages carry ids and ranges into the engine; they are validated there.

@@ -8,26 +8,26 @@ import * as vscode from 'vscode';
 import { createWebviewPanel, reviveWebviewPanel, WebviewPanel } from '../webviewPanel';
 import { type FromWebviewMessage, parseFromWebviewMessage, type ToWebviewMessage, type WebviewState } from '../../../protocol/reportMessages';
 
-export const PANEL_VIEW_TYPE = 'sinkLens.report';
+export const REPORT_PANEL_VIEW_TYPE = 'sinkLens.report';
 
 /** What the panel asks of the rest of the extension. */
 export interface PanelHost {
-  onWebviewMessage(panel: SinkPanel, message: FromWebviewMessage): void;
+  onWebviewMessage(panel: ReportPanel, message: FromWebviewMessage): void;
 }
 
-export class SinkPanel extends WebviewPanel<ToWebviewMessage, FromWebviewMessage> {
+export class ReportPanel extends WebviewPanel<ToWebviewMessage, FromWebviewMessage> {
   /** The run the webview shows (from its state, or the last one posted). */
   runId: string | null;
   /** Messages from the webview that failed validation and were dropped. */
   droppedMessages = 0;
 
-  static create(extensionUri: vscode.Uri, host: PanelHost): SinkPanel {
-    const panel = createWebviewPanel(PANEL_VIEW_TYPE, 'Sink Report', extensionUri, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true });
-    return new SinkPanel(panel, extensionUri, host, null);
+  static create(extensionUri: vscode.Uri, host: PanelHost): ReportPanel {
+    const panel = createWebviewPanel(REPORT_PANEL_VIEW_TYPE, 'Sink Report', extensionUri, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true });
+    return new ReportPanel(panel, extensionUri, host, null);
   }
 
-  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, host: PanelHost, state: WebviewState | null): SinkPanel {
-    return new SinkPanel(reviveWebviewPanel(panel, extensionUri), extensionUri, host, state);
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, host: PanelHost, state: WebviewState | null): ReportPanel {
+    return new ReportPanel(reviveWebviewPanel(panel, extensionUri), extensionUri, host, state);
   }
 
   private constructor(
