@@ -10,19 +10,21 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
-import { headLabel, type HeadRef } from '../src/protocol/analyses';
-import { DEFAULT_EPSILON } from '../src/protocol/measures';
-import type { AttentionMapPayload, RunLayer, RunSummary } from '../src/protocol/runParts';
-import type { ExportKind, FromWebviewMessage, ToWebviewMessage, WebviewState } from '../src/protocol/reportMessages';
-import { type CsvTable, reportCsv } from '../src/protocol/reportCsv';
-import { button, formatNumber, h, visibleToken } from './dom';
+import { headLabel, type HeadRef } from '../../src/protocol/analyses';
+import { DEFAULT_EPSILON } from '../../src/protocol/measures';
+import type { AttentionMapPayload, RunLayer, RunSummary } from '../../src/protocol/runParts';
+import type { ExportKind, FromWebviewMessage, ToWebviewMessage, WebviewState } from '../../src/protocol/reportMessages';
+import { type CsvTable, reportCsv } from '../../src/protocol/reportCsv';
+import { displayToken } from '../../src/protocol/tokenText';
+import { button, h } from '../kit/dom';
+import { formatNumber } from '../kit/format';
 import { Heatmap } from './heatmap';
 import { MlpChart } from './mlpChart';
 import { NormsChart, normSeries } from './normsChart';
 import { SinkGrid } from './sinkGrid';
-import { onThemeChange } from './theme';
+import { onThemeChange } from '../kit/theme';
 import { TokenStrip } from './tokenStrip';
-import { vsCodeApi } from './vscodeApi';
+import { vsCodeApi } from '../kit/vscodeApi';
 
 const vscode = vsCodeApi<FromWebviewMessage, WebviewState>();
 
@@ -247,7 +249,7 @@ function renderTokenDetails(index: number): void {
   const norms = summary.norms.map((row) => row[index]);
   const received = run.received.map((layer) => (layer ? formatNumber(layer[index], 3) : '…'));
   tokenDetails.replaceChildren(
-    h('h3', {}, `Token ${index}: `, h('code', {}, visibleToken(token.text)), ` · id ${token.id}${token.special ? ' · special' : ''}${token.end <= token.start ? ' · no source text' : ''}`),
+    h('h3', {}, `Token ${index}: `, h('code', {}, displayToken(token.text)), ` · id ${token.id}${token.special ? ' · special' : ''}${token.end <= token.start ? ' · no source text' : ''}`),
     h('p', {}, `Norm by depth: ${norms.map((value, i) => `${summary.depths[i]}: ${formatNumber(value, 2)}`).join(' · ')}`),
     h('p', {}, `Attention received per layer: ${received.map((value, layer) => `L${layer}: ${value}`).join(' · ')}`),
     token.end > token.start ? button('Show in editor', () => vscode.postMessage({ type: 'revealToken', runId: summary.runId, token: index }), { secondary: true }) : '',

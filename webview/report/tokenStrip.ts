@@ -1,5 +1,7 @@
 /** Every token of the prompt, shaded by the attention it receives; clicking one focuses it. */
-import { formatNumber, h, visibleToken } from './dom';
+import { displayToken } from '../../src/protocol/tokenText';
+import { h } from '../kit/dom';
+import { formatNumber } from '../kit/format';
 
 export interface StripToken {
   id: number;
@@ -22,7 +24,7 @@ export class TokenStrip {
       const button = h(
         'button',
         { class: `token${index === 0 ? ' p0' : ''}${token.special ? ' special' : ''}`, role: 'listitem', 'data-index': index, 'data-testid': `token-${index}` },
-        visibleToken(token.text),
+        displayToken(token.text),
       );
       button.addEventListener('click', () => this.onFocus(index));
       return button;

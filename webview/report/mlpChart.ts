@@ -5,9 +5,9 @@
  * band and the others lighter, so that P0 stands out however many tokens there are.
  */
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip, type Plugin } from 'chart.js';
-import { chartOptions, ThemedChart, withAlpha } from './chart';
-import { visibleToken } from './dom';
-import { readTheme, type ThemeColors } from './theme';
+import { chartOptions, ThemedChart, withAlpha } from '../kit/chart';
+import { displayToken } from '../../src/protocol/tokenText';
+import { readTheme, type ThemeColors } from '../kit/theme';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip, Legend);
 
@@ -65,7 +65,7 @@ export class MlpChart extends ThemedChart<MlpSeries, 'bar'> {
         scales: { ...options.scales, x: { ...options.scales.x, grid: { display: false } } },
         plugins: {
           legend: { labels: { color: theme.foreground } },
-          tooltip: { callbacks: { title: (items) => (items[0] ? `position ${items[0].dataIndex}: ${visibleToken(tokens[items[0].dataIndex] ?? '')}` : '') } },
+          tooltip: { callbacks: { title: (items) => (items[0] ? `position ${items[0].dataIndex}: ${displayToken(tokens[items[0].dataIndex] ?? '')}` : '') } },
         },
       },
       plugins: [p0Band],

@@ -9,9 +9,10 @@
  * (one Tab stop for the whole grid, so that a 32 x 32 grid is not 1024 Tab presses). A selected
  * cell is aria-pressed (a toggle button); the head whose map is shown is aria-current.
  */
-import type { HeadRef } from '../src/protocol/analyses';
-import { formatNumber, h } from './dom';
-import { readTheme } from './theme';
+import type { HeadRef } from '../../src/protocol/analyses';
+import { h } from '../kit/dom';
+import { formatNumber } from '../kit/format';
+import { readTheme } from '../kit/theme';
 
 export interface GridInput {
   sinkScore: number[][];

@@ -32,11 +32,3 @@ export function button(label: string, onClick: () => void, options: { secondary?
   element.addEventListener('click', onClick);
   return element;
 }
-
-export { displayToken as visibleToken } from '../src/protocol/tokenText';
-
-export function formatNumber(value: number | null | undefined, digits = 3): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return '–';
-  if (Math.abs(value) >= 1000) return value.toFixed(0);
-  return value.toFixed(digits);
-}

@@ -13,8 +13,8 @@ import {
   PointElement,
   Tooltip,
 } from 'chart.js';
-import { chartOptions, ThemedChart, withAlpha } from './chart';
-import type { ThemeColors } from './theme';
+import { chartOptions, ThemedChart, withAlpha } from '../kit/chart';
+import type { ThemeColors } from '../kit/theme';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Filler, Tooltip, Legend);
 

@@ -1,8 +1,8 @@
 /**
- * What the Sink Report's charts share: a canvas labelled for screen readers, rebuilt with the
- * theme's colours whenever the theme changes (chart.js keeps colours as given, not as CSS
- * variables), exported as PNG; and the options they all use (no animation, sized by their box, one
- * tooltip per x, theme-coloured axes with titles).
+ * What the panels' charts share: the options they all use (no animation, sized by their box, one
+ * tooltip per x, theme-coloured axes with titles and legend), theme colours as chart.js needs them
+ * (opaque strings: it keeps colours as given, not as CSS variables), a PNG of a canvas, and a chart
+ * labelled for screen readers that is rebuilt with the theme's colours whenever the theme changes.
  */
 import { Chart, type ChartType } from 'chart.js';
 import { parseColor, readTheme, type ThemeColors } from './theme';
@@ -51,4 +51,28 @@ export abstract class ThemedChart<Series, Type extends ChartType> {
   }
 
   protected abstract build(series: Series, theme: ThemeColors): Chart<Type>;
+}
+
+/** A theme chart colour (--vscode-charts-<name>), opaque. */
+export function chartColor(name: string, fallback: string): string {
+  const value = getComputedStyle(document.body).getPropertyValue(`--vscode-charts-${name}`).trim() || fallback;
+  const [r, g, b] = parseColor(value);
+  return `rgb(${r}, ${g}, ${b})`;
+}
+
+/** The legend every chart shows: in the theme's foreground, small markers. */
+export function legendOptions(theme: ThemeColors) {
+  return { labels: { color: theme.foreground, boxHeight: 6 } };
+}
+
+/** A canvas as a PNG data URL on the theme's background (the canvases themselves are transparent). */
+export function pngOf(canvas: HTMLCanvasElement): string {
+  const page = document.createElement('canvas');
+  page.width = canvas.width;
+  page.height = canvas.height;
+  const context = page.getContext('2d')!;
+  context.fillStyle = readTheme().background;
+  context.fillRect(0, 0, page.width, page.height);
+  context.drawImage(canvas, 0, 0);
+  return page.toDataURL('image/png');
 }

@@ -3,12 +3,14 @@
  * offscreen canvas at T x T and scaled onto the visible one; hovering reads the value from the
  * indices, never from pixels, so a 2048 x 2048 map stays responsive.
  */
-import { formatNumber, h, visibleToken } from './dom';
+import { displayToken } from '../../src/protocol/tokenText';
+import { h } from '../kit/dom';
+import { formatNumber } from '../kit/format';
+import { blend, colorRamp, readTheme } from '../kit/theme';
 import { cellAt, maxOf, maxPool, paintAttention, paintPooled } from './heatmapPixels';
 
 /** Largest offscreen bitmap side; bigger maps are max-pooled down to it. */
 const MAX_PIXELS = 2048;
-import { blend, colorRamp, readTheme } from './theme';
 
 export interface HeatmapData {
   layer: number;
@@ -181,7 +183,7 @@ export class Heatmap {
     const tokens = this.map.tokens;
     const value = key > query ? null : this.map.data[query * tokens + key];
     const headLabel = this.map.head >= 0 ? `head ${this.map.head}` : 'mean of heads';
-    const text = (index: number) => JSON.stringify(visibleToken(this.tokenTexts[index] ?? ''));
+    const text = (index: number) => JSON.stringify(displayToken(this.tokenTexts[index] ?? ''));
     this.readout.textContent =
       value === null
         ? `Query ${query} ${text(query)} cannot see key ${key} ${text(key)} (a later position; causal mask).`
