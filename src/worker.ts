@@ -15,9 +15,7 @@ import { runMultiAnalysis } from './worker/multiAnalysis';
 
 // Two models stay open (e.g. a model and the one it is compared with); older ones are released.
 // The pool holds engine Analyzers, which the multi-run analyses need in full.
-const service = new AnalysisService(new AnalyzerPool(2), runTrace, (analyzer, request, signal, onProgress) =>
-  runMultiAnalysis(analyzer as Analyzer, request, signal, onProgress),
-);
+const service = new AnalysisService(new AnalyzerPool(2), runTrace, (analyzer, request, signal, onProgress) => runMultiAnalysis(analyzer as Analyzer, request, signal, onProgress));
 
 const host = new Endpoint<WorkerSide, WorkerHostSide>({
   local: workerChecks,

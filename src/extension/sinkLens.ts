@@ -62,7 +62,7 @@ export function createSinkLens(context: vscode.ExtensionContext): SinkLens {
   const refresh = () => tree.refresh();
   const runs = own(new RunService({ extensionPath: extensionUri.fsPath, client, store: runStore, statusBar, decorations, notices, log, onDidStore: refresh }));
   const reportPanel = own(new ReportPanelController(extensionUri, runs, runStore, log));
-  const analysesPanel = own(new AnalysesPanelController(extensionUri));
+  const analysesPanel = own(new AnalysesPanelController(extensionUri, log));
   const analyses = new AnalysesService({ client, store: runStore, panel: analysesPanel, editors, notices, log, modelPath: () => runs.modelPath() });
   const cacheFolder = vscode.Uri.joinPath(context.globalStorageUri, 'trace-cache').fsPath;
   const traces = own(new TraceService({ extensionUri, client, store: traceStore, runs, notices, log, cacheFolder, onDidStore: refresh }));

@@ -5,9 +5,7 @@
  */
 import type { Device } from './report';
 
-export type PromptInput =
-  | { kind: 'text'; text: string; source: string }
-  | { kind: 'ids'; ids: number[]; source: string };
+export type PromptInput = { kind: 'text'; text: string; source: string } | { kind: 'ids'; ids: number[]; source: string };
 
 /** The options a run is made with, as the extension keeps them with a stored run. */
 export interface RunOptions {

@@ -20,4 +20,3 @@ export function p0NormRatio(values: ArrayLike<number>): number | null {
   if (values.length < 2) return null;
   return values[0] / median(Array.prototype.slice.call(values, 1));
 }
-

@@ -16,9 +16,8 @@ import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import type { AnalyzeResult } from '../../src/extension/runs/runService';
 import type { SinkReport } from '../../src/protocol/report';
-import type { SinkLensApi } from '../../src/extension';
-import type { AttentionMapPayload } from '../../src/protocol/runParts';
-import type { ToWebviewMessage } from '../../src/protocol/reportMessages';
+import type { SinkLens } from '../../src/extension/sinkLens';
+import { eventOf, requestMap, runIdOf, tapPanel, type PanelEvent } from './panelTap';
 import type { ReportPanel } from '../../src/extension/panels/report/reportPanel';
 import { noTokenizerNotice } from '../../src/extension/notices/errorNotices';
 import { cliPath, onnxExports } from '../support/paths';
@@ -88,7 +87,7 @@ suite('Real exporter outputs (../shared/models/onnx-exports) through the extensi
     return;
   }
 
-  let api: SinkLensApi;
+  let api: SinkLens;
   let folder: vscode.Uri;
   let scratch: string;
   let before: { modelPath?: string; device?: string };
@@ -97,7 +96,7 @@ suite('Real exporter outputs (../shared/models/onnx-exports) through the extensi
   const config = () => vscode.workspace.getConfiguration('sinkLens');
 
   suiteSetup(async () => {
-    const extension = vscode.extensions.getExtension<SinkLensApi>('sink-lens.sink-lens');
+    const extension = vscode.extensions.getExtension<SinkLens>('sink-lens.sink-lens');
     assert.ok(extension, 'the extension sink-lens.sink-lens is installed');
     api = await extension.activate();
     const workspaceFolder = vscode.workspace.workspaceFolders?.[0];
@@ -152,44 +151,25 @@ suite('Real exporter outputs (../shared/models/onnx-exports) through the extensi
     return JSON.parse(readFileSync(out, 'utf8')) as SinkReport;
   }
 
-  /** Records what the report panel is sent while `action` runs (the panel is opened first). */
-  async function watchPanel<T>(action: (panel: ReportPanel) => Promise<T>): Promise<{ value: T; posted: ToWebviewMessage[] }> {
+  /** Records what the report panel sends its webview while `action` runs (the panel is opened first). */
+  async function watchPanel<T>(action: (panel: ReportPanel) => Promise<T>): Promise<{ value: T; posted: PanelEvent[] }> {
     api.reportPanel.showPanel();
     const panel = api.reportPanel.currentPanel();
     assert.ok(panel, 'the report panel is open');
-    const posted: ToWebviewMessage[] = [];
-    const post = panel.post;
-    panel.post = (message: ToWebviewMessage) => {
-      posted.push(message);
-      post.call(panel, message);
-    };
+    const posted: PanelEvent[] = [];
+    const untap = tapPanel(panel, (envelope) => {
+      const event = eventOf(envelope);
+      if (event) posted.push(event);
+    });
     try {
       return { value: await action(panel), posted };
     } finally {
-      delete (panel as { post?: unknown }).post; // back to the prototype's
-    }
-  }
-
-  /** Asks for a map the way the panel does, and waits for the host's answer to the panel. */
-  async function requestMap(panel: ReportPanel, runId: string, layer: number, head: number, requestId: number): Promise<AttentionMapPayload> {
-    const answer = new Promise<AttentionMapPayload>((resolve, reject) => {
-      const post = panel.post;
-      panel.post = (message: ToWebviewMessage) => {
-        post.call(panel, message);
-        if (message.type === 'attentionMap' && message.inReplyTo === requestId) resolve(message.map);
-        if (message.type === 'attentionMapError' && message.inReplyTo === requestId) reject(new Error(message.error.message));
-      };
-    });
-    try {
-      api.reportPanel.onWebviewMessage(panel, { type: 'requestAttentionMap', requestId, runId, layer, head });
-      return await answer;
-    } finally {
-      delete (panel as { post?: unknown }).post;
+      untap();
     }
   }
 
   /** Everything a finished run must satisfy, from the returned, stored and posted report. */
-  async function checkRun(spec: ExportSpec, result: AnalyzeResult | undefined, posted: ToWebviewMessage[]): Promise<void> {
+  async function checkRun(spec: ExportSpec, result: AnalyzeResult | undefined, posted: PanelEvent[]): Promise<void> {
     assert.deepEqual(errors.map((error) => error.message), [], 'no error was shown');
     assert.ok(result, 'the command returned a report');
     const { report } = result;
@@ -364,18 +344,3 @@ suite('Real exporter outputs (../shared/models/onnx-exports) through the extensi
   });
 });
 
-function runIdOf(message: ToWebviewMessage): string | null | undefined {
-  switch (message.type) {
-    case 'runBegin':
-      return message.summary.runId;
-    case 'runLayer':
-      return message.layer.runId;
-    case 'runReceived':
-      return message.received.runId;
-    case 'runEnd':
-    case 'runError':
-      return message.runId;
-    default:
-      return undefined;
-  }
-}

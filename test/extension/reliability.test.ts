@@ -16,20 +16,20 @@ import * as vscode from 'vscode';
 import type { AnalysisClient } from '../../src/extension/worker/analysisClient';
 import type { RunProgress } from '../../src/protocol/channels/worker';
 import type { AnalyzeResult } from '../../src/extension/runs/runService';
-import type { SinkLensApi } from '../../src/extension';
-import type { ToWebviewMessage } from '../../src/protocol/reportMessages';
+import type { SinkLens } from '../../src/extension/sinkLens';
+import { eventOf, runIdOf, tapPanel } from './panelTap';
 import { settingForTrust } from '../../src/extension/settings/trustedSetting';
 
 const LIBRARIES = ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so', 'libonnxruntime_providers_tensorrt.so'];
 const PROMPT = 'Once upon a time, there was a little girl named Lily. She loved to play outside.';
 
 suite('Sink Lens reliability and security in the extension host', () => {
-  let api: SinkLensApi;
+  let api: SinkLens;
   let document: vscode.TextDocument;
   const config = () => vscode.workspace.getConfiguration('sinkLens');
 
   suiteSetup(async () => {
-    const extension = vscode.extensions.getExtension<SinkLensApi>('sink-lens.sink-lens');
+    const extension = vscode.extensions.getExtension<SinkLens>('sink-lens.sink-lens');
     assert.ok(extension);
     api = await extension.activate();
     const folder = vscode.workspace.workspaceFolders![0];
@@ -217,17 +217,11 @@ suite('Sink Lens reliability and security in the extension host', () => {
       api.reportPanel.showPanel();
       const panel = api.reportPanel.currentPanel()!;
       const posted: string[] = [];
-      const post = panel.post;
-      panel.post = (message: ToWebviewMessage) => {
-        const runId =
-          message.type === 'runBegin' ? message.summary.runId
-          : message.type === 'runLayer' ? message.layer.runId
-          : message.type === 'runReceived' ? message.received.runId
-          : message.type === 'runEnd' ? message.runId
-          : undefined;
-        if (runId) posted.push(`${message.type}:${runId}`);
-        post.call(panel, message);
-      };
+      const untap = tapPanel(panel, (envelope) => {
+        const event = eventOf(envelope);
+        const runId = event && event.type !== 'runError' ? runIdOf(event) : undefined;
+        if (event && runId) posted.push(`${event.type}:${runId}`);
+      });
       try {
         const [first, second] = await Promise.all([
           vscode.commands.executeCommand<AnalyzeResult>('sinkLens.analyzePrompt'),
@@ -245,7 +239,7 @@ suite('Sink Lens reliability and security in the extension host', () => {
           assert.equal(mine.at(-1), `runEnd:${run.runId}`, 'ends with its end');
         }
       } finally {
-        delete (panel as { post?: unknown }).post; // back to the prototype's
+        untap();
       }
     });
 

@@ -7,19 +7,19 @@ import * as assert from 'node:assert/strict';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import type { AnalyzeResult } from '../../src/extension/runs/runService';
-import type { SinkLensApi } from '../../src/extension';
+import type { SinkLens } from '../../src/extension/sinkLens';
 import { metrics } from './metrics';
 
 const PROMPT = 'Once upon a time, there was a little girl named Lily. She loved to play outside.';
 
 suite('Sink Lens in the extension host', () => {
-  let api: SinkLensApi;
+  let api: SinkLens;
   let document: vscode.TextDocument;
   let editor: vscode.TextEditor;
   let result: AnalyzeResult;
 
   suiteSetup(async () => {
-    const extension = vscode.extensions.getExtension<SinkLensApi>('sink-lens.sink-lens');
+    const extension = vscode.extensions.getExtension<SinkLens>('sink-lens.sink-lens');
     assert.ok(extension, 'the extension sink-lens.sink-lens is installed');
     api = await extension.activate();
     const folder = vscode.workspace.workspaceFolders?.[0];

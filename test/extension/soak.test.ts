@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { bundledModelPath } from '../../src/extension/models/modelPaths';
-import type { SinkLensApi } from '../../src/extension';
+import type { SinkLens } from '../../src/extension/sinkLens';
 import { metrics } from './metrics';
 
 const PROMPT = 'Once upon a time, there was a little girl named Lily. She loved to play outside. ';
@@ -22,7 +22,7 @@ suite('Sink Lens soak in the extension host', () => {
   test('consecutive analyses over two models keep the worker flat and the host clean', async function () {
     const runs = Number(process.env.SINK_LENS_SOAK_RUNS ?? 40);
     this.timeout(runs * 30_000);
-    const extension = vscode.extensions.getExtension<SinkLensApi>('sink-lens.sink-lens')!;
+    const extension = vscode.extensions.getExtension<SinkLens>('sink-lens.sink-lens')!;
     const api = await extension.activate();
     // The configured model (the tests point it at stories260k when present) and the bundled one.
     const uniqueModels = [...new Set([api.runs.modelPath(), bundledModelPath(extension.extensionPath)])];

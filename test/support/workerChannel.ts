@@ -8,7 +8,11 @@ import { Endpoint, type Envelope, type RequestHandlers } from '../../src/protoco
 
 export function workerChannel(handlers: RequestHandlers<WorkerSide>) {
   const fromWorker: Envelope[] = [];
-  let host!: Endpoint<WorkerHostSide, WorkerSide>;
+  const host: Endpoint<WorkerHostSide, WorkerSide> = new Endpoint<WorkerHostSide, WorkerSide>({
+    local: workerHostChecks,
+    remote: workerChecks,
+    send: (envelope) => setImmediate(() => worker.receive(structuredClone(envelope))),
+  });
   const worker: Endpoint<WorkerSide, WorkerHostSide> = new Endpoint<WorkerSide, WorkerHostSide>({
     local: workerChecks,
     remote: workerHostChecks,
@@ -17,11 +21,6 @@ export function workerChannel(handlers: RequestHandlers<WorkerSide>) {
       setImmediate(() => host.receive(structuredClone(envelope)));
     },
   }).serve(handlers);
-  host = new Endpoint<WorkerHostSide, WorkerSide>({
-    local: workerHostChecks,
-    remote: workerChecks,
-    send: (envelope) => setImmediate(() => worker.receive(structuredClone(envelope))),
-  });
   /** What the worker sent, as "kind" or "kind:progress type". */
   const sent = () => fromWorker.map((envelope) => (envelope.kind === 'progress' ? `progress:${(envelope.progress as { type: string }).type}` : envelope.kind));
   return { host, worker, fromWorker, sent };

@@ -38,8 +38,12 @@ function pair(handlers: Partial<RequestHandlers<Server>>) {
   const violations: string[] = [];
   const heard: string[] = [];
   const toServer: Envelope[] = [];
-  let client!: Endpoint<Client, Server>;
-  const server = new Endpoint<Server, Client>({
+  const client: Endpoint<Client, Server> = new Endpoint<Client, Server>({
+    local: clientChecks,
+    remote: serverChecks,
+    send: (envelope) => (toServer.push(envelope), setImmediate(() => server.receive(envelope))),
+  });
+  const server: Endpoint<Server, Client> = new Endpoint<Server, Client>({
     local: serverChecks,
     remote: clientChecks,
     send: (envelope) => setImmediate(() => client.receive(envelope)),
@@ -47,11 +51,6 @@ function pair(handlers: Partial<RequestHandlers<Server>>) {
   })
     .serve(handlers)
     .listen({ hello: ({ name }) => heard.push(name) });
-  client = new Endpoint<Client, Server>({
-    local: clientChecks,
-    remote: serverChecks,
-    send: (envelope) => (toServer.push(envelope), setImmediate(() => server.receive(envelope))),
-  });
   return { client, server, violations, heard, toServer };
 }
 
@@ -99,7 +98,10 @@ describe('Endpoint (one request/reply mechanism)', () => {
     await assert.rejects(pending, /cancelled/);
     await sleep(5);
     assert.equal(handlerSignal?.aborted, true);
-    assert.deepEqual(toServer.map((envelope) => envelope.kind), ['request', 'cancel']);
+    assert.deepEqual(
+      toServer.map((envelope) => envelope.kind),
+      ['request', 'cancel'],
+    );
   });
 
   it('drops what fails its check and reports it; a request with bad parameters is answered with an error', async () => {

@@ -38,16 +38,27 @@ export function ablationView(doc: AblationDocument, model: ModelSummary, ablated
     const [r, rText, rDelta] = show(ratio, baseMax, (v) => `${v.toFixed(2)}×`, times);
     const [s, sText, sDelta] = show(variant.sinkRate.all, base.sinkRate.all, (v) => `${(v * 100).toFixed(1)} pt`, percent);
     const [s2, s2Text, s2Delta] = show(variant.sinkRate.fromLayer2, base.sinkRate.fromLayer2, (v) => `${(v * 100).toFixed(1)} pt`, percent);
-    const [c, cText, cDelta] = show(cos, depth2 >= 0 ? base.crossInputCosineP0[depth2] : null, (v) => v.toFixed(3), (v) => formatNumber(v, 3));
+    const [c, cText, cDelta] = show(
+      cos,
+      depth2 >= 0 ? base.crossInputCosineP0[depth2] : null,
+      (v) => v.toFixed(3),
+      (v) => formatNumber(v, 3),
+    );
     return h(
       'tr',
       { class: isBase ? 'baseline' : '' },
-      h('th', { scope: 'row', title: isBase ? 'no head removed' : `removed: ${variant.heads.map((ref) => `layer ${ref.layer} head ${ref.head}`).join(', ')}` }, isBase ? 'baseline' : `${variant.label}${swMarks(variant.heads)}`),
+      h(
+        'th',
+        { scope: 'row', title: isBase ? 'no head removed' : `removed: ${variant.heads.map((ref) => `layer ${ref.layer} head ${ref.head}`).join(', ')}` },
+        isBase ? 'baseline' : `${variant.label}${swMarks(variant.heads)}`,
+      ),
       numberCell(`sweep-ratio-${id}`, r, rText, rDelta),
       numberCell(`sweep-rate-${id}`, s, sText, sDelta),
       numberCell(`sweep-rate2-${id}`, s2, s2Text, s2Delta),
       ...(acrossInputs ? [numberCell(`sweep-cos-${id}`, c, cText, cDelta)] : []),
-      ...(acrossInputs ? variant.mlpCosineP0 : []).map((value, l) => numberCell(`sweep-mlp${l}-${id}`, value, formatNumber(value, 3), isBase ? '' : delta(value, base.mlpCosineP0[l], (v) => v.toFixed(3)))),
+      ...(acrossInputs ? variant.mlpCosineP0 : []).map((value, l) =>
+        numberCell(`sweep-mlp${l}-${id}`, value, formatNumber(value, 3), isBase ? '' : delta(value, base.mlpCosineP0[l], (v) => v.toFixed(3))),
+      ),
     );
   };
   const table = h(
@@ -59,7 +70,13 @@ export function ablationView(doc: AblationDocument, model: ModelSummary, ablated
       h(
         'tr',
         {},
-        ...[sweep ? 'head removed' : 'heads removed', 'max P0 norm ratio', 'sinkRate[0:]', 'sinkRate[2:]', ...(acrossInputs ? ['cross-input cos P0 (depth 2)', ...base.mlpCosineP0.map((_, l) => `MLP L${l} cos at P0`)] : [])].map((label) => h('th', { scope: 'col' }, label)),
+        ...[
+          sweep ? 'head removed' : 'heads removed',
+          'max P0 norm ratio',
+          'sinkRate[0:]',
+          'sinkRate[2:]',
+          ...(acrossInputs ? ['cross-input cos P0 (depth 2)', ...base.mlpCosineP0.map((_, l) => `MLP L${l} cos at P0`)] : []),
+        ].map((label) => h('th', { scope: 'col' }, label)),
       ),
     ),
     h('tbody', {}, row(base, null), ...doc.variants.map((variant, index) => row(variant, index))),
@@ -86,7 +103,11 @@ export function ablationView(doc: AblationDocument, model: ModelSummary, ablated
       'sweep-heads',
       h('div', { class: 'table-scroll' }, table),
       addBos && doc.prompts > 1
-        ? h('p', { class: 'hint', 'data-testid': 'bos-cosine-note' }, 'With BOS, position 0 holds the same token in every prompt, so its cross-input cosines start at 1 by construction (the MLP input at P0 too); turn off sinkLens.addBos to measure the first real token, as in the paper\'s Figure 4.')
+        ? h(
+            'p',
+            { class: 'hint', 'data-testid': 'bos-cosine-note' },
+            "With BOS, position 0 holds the same token in every prompt, so its cross-input cosines start at 1 by construction (the MLP input at P0 too); turn off sinkLens.addBos to measure the first real token, as in the paper's Figure 4.",
+          )
         : null,
     ),
     sweep ? sweepChart(doc, ablated.layer, baseMax, theme) : ratioByDepthChart(doc, model, theme),
@@ -99,7 +120,16 @@ function sweepChart(doc: AblationDocument, layer: number, baseMax: number | null
   return card(
     'Change in max P0 norm ratio per head removed',
     'sweep-chart',
-    chartBox(barChart(`Change in the largest P0 norm ratio when each head of layer ${layer} is removed`, doc.variants.map((variant) => variant.label), drops, 'Δ max P0 norm ratio (×)', drops.map((d) => (d < 0 ? theme.accent : theme.second))), 'bars'),
+    chartBox(
+      barChart(
+        `Change in the largest P0 norm ratio when each head of layer ${layer} is removed`,
+        doc.variants.map((variant) => variant.label),
+        drops,
+        'Δ max P0 norm ratio (×)',
+        drops.map((d) => (d < 0 ? theme.accent : theme.second)),
+      ),
+      'bars',
+    ),
     h('p', { class: 'hint' }, `Orange: removing the head lowers P0's largest norm ratio (baseline ${times(baseMax)}); blue: raises it.`),
   );
 }
@@ -111,10 +141,15 @@ function ratioByDepthChart(doc: AblationDocument, model: ModelSummary, theme: Re
     'P0 norm ratio by depth, with and without the heads',
     'ablation-curves',
     chartBox(
-      lineChart(`P0 norm ratio by depth, unablated and with ${variant?.label ?? 'the heads'} removed`, doc.depths.map((d) => depthLabel(model, d)), [
-        { label: 'unablated', data: doc.baseline.p0NormRatio, color: theme.second, dash: [6, 4] },
-        { label: `${variant?.label ?? ''} removed`, data: variant?.p0NormRatio ?? [], color: theme.accent },
-      ], 'P0 norm ratio (‖h₀‖ / median ‖hᵢ‖)'),
+      lineChart(
+        `P0 norm ratio by depth, unablated and with ${variant?.label ?? 'the heads'} removed`,
+        doc.depths.map((d) => depthLabel(model, d)),
+        [
+          { label: 'unablated', data: doc.baseline.p0NormRatio, color: theme.second, dash: [6, 4] },
+          { label: `${variant?.label ?? ''} removed`, data: variant?.p0NormRatio ?? [], color: theme.accent },
+        ],
+        'P0 norm ratio (‖h₀‖ / median ‖hᵢ‖)',
+      ),
     ),
     h('p', { class: 'hint' }, 'A removed head changes the residual stream from its own block on: the curves part at the first depth after the earliest removed head.'),
   );

@@ -19,7 +19,13 @@ export function destroyCharts(): void {
 
 export const DEPTH_AXIS = 'depth (0 = embeddings; l + 0.5 = after attention of block l; SW = sliding-window layer)';
 
-export function lineChart(label: string, labels: string[], datasets: { label: string; data: (number | null)[]; color: string; dash?: number[] }[], yTitle: string, xTitle = DEPTH_AXIS): HTMLCanvasElement {
+export function lineChart(
+  label: string,
+  labels: string[],
+  datasets: { label: string; data: (number | null)[]; color: string; dash?: number[] }[],
+  yTitle: string,
+  xTitle = DEPTH_AXIS,
+): HTMLCanvasElement {
   const theme = readTheme();
   const canvas = h('canvas', { role: 'img', 'aria-label': label });
   charts.push(
@@ -27,7 +33,16 @@ export function lineChart(label: string, labels: string[], datasets: { label: st
       type: 'line',
       data: {
         labels,
-        datasets: datasets.map((set) => ({ label: set.label, data: set.data, borderColor: set.color, backgroundColor: set.color, borderDash: set.dash, borderWidth: 2.5, pointRadius: 3, spanGaps: true })),
+        datasets: datasets.map((set) => ({
+          label: set.label,
+          data: set.data,
+          borderColor: set.color,
+          backgroundColor: set.color,
+          borderDash: set.dash,
+          borderWidth: 2.5,
+          pointRadius: 3,
+          spanGaps: true,
+        })),
       },
       options: { ...chartOptions(theme, xTitle, yTitle), plugins: { legend: legendOptions(theme) } },
     }),

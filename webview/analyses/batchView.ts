@@ -44,7 +44,14 @@ export function batchView(doc: BatchDocument, model: ModelSummary, choice: Depth
     h(
       'tfoot',
       {},
-      h('tr', {}, h('th', { scope: 'row', colspan: 3 }, `mean of ${doc.prompts.length} per-prompt rates`), numberCell('batch-mean-rate', doc.sinkRate.all, percent(doc.sinkRate.all)), numberCell('batch-mean-rate-2', doc.sinkRate.fromLayer2, percent(doc.sinkRate.fromLayer2)), h('td', {}, '')),
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'row', colspan: 3 }, `mean of ${doc.prompts.length} per-prompt rates`),
+        numberCell('batch-mean-rate', doc.sinkRate.all, percent(doc.sinkRate.all)),
+        numberCell('batch-mean-rate-2', doc.sinkRate.fromLayer2, percent(doc.sinkRate.fromLayer2)),
+        h('td', {}, ''),
+      ),
     ),
   );
 
@@ -53,7 +60,17 @@ export function batchView(doc: BatchDocument, model: ModelSummary, choice: Depth
   const heat = h(
     'table',
     { class: 'grid-table cosine-grid', 'data-testid': 'batch-cosine' },
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'depth'), ...positions.map((p) => h('th', { scope: 'col', class: p === 0 ? 'p0' : '' }, p === 0 ? 'P0' : `P${p}`)), h('th', { scope: 'col', class: 'separated' }, 'P0 separation'))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'col' }, 'depth'),
+        ...positions.map((p) => h('th', { scope: 'col', class: p === 0 ? 'p0' : '' }, p === 0 ? 'P0' : `P${p}`)),
+        h('th', { scope: 'col', class: 'separated' }, 'P0 separation'),
+      ),
+    ),
     h(
       'tbody',
       {},
@@ -64,7 +81,16 @@ export function batchView(doc: BatchDocument, model: ModelSummary, choice: Depth
           h('th', { scope: 'row' }, depthLabel(model, depth)),
           ...positions.map((p) => {
             const value = values[d]?.[p] ?? null;
-            const cell = h('td', { class: `num${p === 0 ? ' p0' : ''}`, 'data-testid': `cos-${d}-${p}`, 'data-value': isNumber(value) ? String(value) : '', title: `depth ${depth}, position ${p}: mean cosine across prompt pairs ${formatNumber(value, 4)}` }, formatNumber(value, 2));
+            const cell = h(
+              'td',
+              {
+                class: `num${p === 0 ? ' p0' : ''}`,
+                'data-testid': `cos-${d}-${p}`,
+                'data-value': isNumber(value) ? String(value) : '',
+                title: `depth ${depth}, position ${p}: mean cosine across prompt pairs ${formatNumber(value, 4)}`,
+              },
+              formatNumber(value, 2),
+            );
             if (isNumber(value)) shadeCell(cell, Math.max(0, value));
             return cell;
           }),
@@ -76,9 +102,8 @@ export function batchView(doc: BatchDocument, model: ModelSummary, choice: Depth
   const oneInput = doc.prompts.length < 2;
 
   // Mean P0 hidden state: top dims at the chosen depth.
-  const chosen = choice.depth !== null && doc.meanP0Hidden.some((entry) => entry.depth === choice.depth)
-    ? choice.depth
-    : doc.firstMassiveDepth ?? doc.meanP0Hidden[doc.meanP0Hidden.length - 1]?.depth ?? 0;
+  const chosen =
+    choice.depth !== null && doc.meanP0Hidden.some((entry) => entry.depth === choice.depth) ? choice.depth : (doc.firstMassiveDepth ?? doc.meanP0Hidden[doc.meanP0Hidden.length - 1]?.depth ?? 0);
   const entry = doc.meanP0Hidden.find((item) => item.depth === chosen) ?? doc.meanP0Hidden[0];
   const select = h('select', { id: 'depth-select', 'data-testid': 'depth-select' }) as HTMLSelectElement;
   for (const item of doc.meanP0Hidden) {
@@ -90,7 +115,7 @@ export function batchView(doc: BatchDocument, model: ModelSummary, choice: Depth
   const massiveCard = card(
     'Mean P0 hidden state: top dims',
     'batch-massive',
-    h('p', { class: 'hint' }, 'The dims of largest magnitude in position 0\'s hidden state averaged over the prompts. Massive: |value| > 100 and at least 1000× the median magnitude (Sun et al.).'),
+    h('p', { class: 'hint' }, "The dims of largest magnitude in position 0's hidden state averaged over the prompts. Massive: |value| > 100 and at least 1000× the median magnitude (Sun et al.)."),
     h('label', { for: 'depth-select', class: 'slider-label' }, 'Depth: '),
     select,
     entry
@@ -104,7 +129,13 @@ export function batchView(doc: BatchDocument, model: ModelSummary, choice: Depth
       : null,
     entry
       ? chartBox(
-          barChart(`Top dims of the mean P0 state at depth ${entry.depth}`, entry.top.map((dim) => `dim ${dim.dim}`), entry.top.map((dim) => dim.value), 'value', entry.top.map(() => (entry.massive ? theme.accent : theme.second))),
+          barChart(
+            `Top dims of the mean P0 state at depth ${entry.depth}`,
+            entry.top.map((dim) => `dim ${dim.dim}`),
+            entry.top.map((dim) => dim.value),
+            'value',
+            entry.top.map(() => (entry.massive ? theme.accent : theme.second)),
+          ),
           'bars',
         )
       : null,
@@ -142,7 +173,11 @@ export function batchView(doc: BatchDocument, model: ModelSummary, choice: Depth
         'batch-heat',
         oneInput ? h('p', { class: 'hint' }, 'Needs two or more prompts: select several paragraphs or string literals.') : null,
         heat,
-        h('p', { class: 'hint' }, 'Cells: mean cosine of the hidden states at that position over all pairs of prompts (1 = the same direction for every input). P0 (outlined) is the first position. P0 separation: mean cosine of P0 to the other positions of the same prompt (low = P0 set apart).'),
+        h(
+          'p',
+          { class: 'hint' },
+          'Cells: mean cosine of the hidden states at that position over all pairs of prompts (1 = the same direction for every input). P0 (outlined) is the first position. P0 separation: mean cosine of P0 to the other positions of the same prompt (low = P0 set apart).',
+        ),
       ),
       massiveCard,
     ),

@@ -33,7 +33,13 @@ export function bosView(doc: BosComparison, model: ModelSummary): (HTMLElement |
       {},
       ...rows.map(([label, key, a, b, format]) =>
         key === 'first'
-          ? h('tr', {}, h('th', { scope: 'row' }, label), h('td', { class: 'num first-token' }, displayToken(withBos.tokens[0]?.text ?? '')), h('td', { class: 'num first-token' }, displayToken(withoutBos.tokens[0]?.text ?? '')))
+          ? h(
+              'tr',
+              {},
+              h('th', { scope: 'row' }, label),
+              h('td', { class: 'num first-token' }, displayToken(withBos.tokens[0]?.text ?? '')),
+              h('td', { class: 'num first-token' }, displayToken(withoutBos.tokens[0]?.text ?? '')),
+            )
           : h('tr', {}, h('th', { scope: 'row' }, label), numberCell(`bos-${key}-with`, a, format(a)), numberCell(`bos-${key}-without`, b, format(b))),
       ),
     ),
@@ -61,19 +67,34 @@ export function bosView(doc: BosComparison, model: ModelSummary): (HTMLElement |
     h(
       'div',
       { class: 'two-columns' },
-      card('Sink rates', 'bos-rates', table, h('p', { class: 'hint' }, `Share of heads that put more than ε = ${withBos.attention.sinkRate.epsilon} of their attention on position 0; [2:] counts layers 2 and above only.`)),
+      card(
+        'Sink rates',
+        'bos-rates',
+        table,
+        h('p', { class: 'hint' }, `Share of heads that put more than ε = ${withBos.attention.sinkRate.epsilon} of their attention on position 0; [2:] counts layers 2 and above only.`),
+      ),
       card(
         'P0 norm ratio by depth',
         'bos-curves',
         chartBox(
-          lineChart('P0 norm ratio by depth, with and without BOS', depths.map((d) => depthLabel(model, d)), [
-            { label: 'with BOS', data: withBos.residual.p0NormRatio, color: theme.accent },
-            { label: 'without BOS', data: withoutBos.residual.p0NormRatio, color: theme.second, dash: [6, 4] },
-          ], 'P0 norm ratio (‖h₀‖ / median ‖hᵢ‖)'),
+          lineChart(
+            'P0 norm ratio by depth, with and without BOS',
+            depths.map((d) => depthLabel(model, d)),
+            [
+              { label: 'with BOS', data: withBos.residual.p0NormRatio, color: theme.accent },
+              { label: 'without BOS', data: withoutBos.residual.p0NormRatio, color: theme.second, dash: [6, 4] },
+            ],
+            'P0 norm ratio (‖h₀‖ / median ‖hᵢ‖)',
+          ),
         ),
       ),
     ),
-    h('div', { class: 'two-columns' }, card('Verdict with BOS', 'bos-verdict-with', verdict(withBos, 'verdict-with', '')), card('Verdict without BOS', 'bos-verdict-without', verdict(withoutBos, 'verdict-without', ''))),
+    h(
+      'div',
+      { class: 'two-columns' },
+      card('Verdict with BOS', 'bos-verdict-with', verdict(withBos, 'verdict-with', '')),
+      card('Verdict without BOS', 'bos-verdict-without', verdict(withoutBos, 'verdict-without', '')),
+    ),
     h(
       'div',
       { class: 'two-columns' },

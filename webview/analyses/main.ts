@@ -12,26 +12,26 @@
  * Sliding-window layers (model.slidingWindowLayers) are marked wherever layers are listed. The
  * shown analysis is kept with setState, so a restored panel draws it again by itself.
  */
-import type { AnalysesWebviewState, FromAnalysesWebviewMessage, ToAnalysesWebviewMessage } from '../../src/protocol/analysesMessages';
+import { analysesHostChecks, analysesWebviewChecks, type AnalysesHostSide, type AnalysesWebviewSide, type AnalysesWebviewState } from '../../src/protocol/channels/analyses';
 import { h } from '../kit/dom';
+import { connectToHost } from '../kit/messageClient';
 import { onThemeChange } from '../kit/theme';
-import { vsCodeApi } from '../kit/vscodeApi';
 import { ablationView } from './ablationView';
 import { destroyCharts } from './analysisCharts';
 import { batchView } from './batchView';
 import { bosView } from './bosView';
 import { substitutionView } from './substitutionView';
 
-const vscode = vsCodeApi<FromAnalysesWebviewMessage, AnalysesWebviewState>();
+const { host, getState, setState: keepState } = connectToHost<AnalysesWebviewSide, AnalysesHostSide, AnalysesWebviewState>({ webview: analysesWebviewChecks, host: analysesHostChecks });
 
 const app = document.getElementById('app')!;
-let state: AnalysesWebviewState = { view: null, depth: null, ...(vscode.getState() ?? {}) };
+let state: AnalysesWebviewState = { view: null, depth: null, ...(getState() ?? {}) };
 let status: { kind: 'running' | 'error'; text: string } | null = null;
 
 function setState(patch: Partial<AnalysesWebviewState>): void {
   state = { ...state, ...patch };
-  vscode.setState(state);
-  vscode.postMessage({ type: 'stateChanged', state });
+  keepState(state);
+  host.notify('stateChanged', { analysisId: state.view?.id ?? null });
 }
 
 function render(): void {
@@ -86,26 +86,23 @@ function render(): void {
   );
 }
 
-window.addEventListener('message', (event: MessageEvent<ToAnalysesWebviewMessage>) => {
-  const message = event.data;
-  switch (message.type) {
-    case 'running':
-      status = { kind: 'running', text: `Running: ${message.title}…` };
-      render();
-      break;
-    case 'analysis':
-      status = null;
-      setState({ view: message.view, depth: state.view?.id === message.view.id ? state.depth : null });
-      render();
-      break;
-    case 'analysisError':
-      status = { kind: 'error', text: message.message };
-      render();
-      break;
-  }
+host.listen({
+  running: ({ title }) => {
+    status = { kind: 'running', text: `Running: ${title}…` };
+    render();
+  },
+  analysis: (view) => {
+    status = null;
+    setState({ view, depth: state.view?.id === view.id ? state.depth : null });
+    render();
+  },
+  analysisError: ({ error }) => {
+    status = { kind: 'error', text: error.message };
+    render();
+  },
 });
 
 onThemeChange(() => render());
 
 render();
-vscode.postMessage({ type: 'ready', state: vscode.getState() ?? null });
+host.notify('ready', { analysisId: getState()?.view?.id ?? null });

@@ -62,7 +62,11 @@ export function substitutionView(doc: SubstitutionDocument, model: ModelSummary)
       'sub-finding',
       h('p', { class: 'headline', 'data-testid': 'sub-finding-headline', 'data-finding': doc.finding }, findings[doc.finding]),
       h('p', { 'data-testid': 'sub-explanation' }, doc.explanation),
-      h('p', { class: 'hint' }, `A replacement keeps the sink when its strength is at least half the original's (${(0.5 * original.sinkStrength).toFixed(3)}), above ε (${epsilon}) and above twice the uniform share (2 × ${doc.uniformBaseline.toFixed(3)}).`),
+      h(
+        'p',
+        { class: 'hint' },
+        `A replacement keeps the sink when its strength is at least half the original's (${(0.5 * original.sinkStrength).toFixed(3)}), above ε (${epsilon}) and above twice the uniform share (2 × ${doc.uniformBaseline.toFixed(3)}).`,
+      ),
     ),
     h(
       'div',
@@ -73,7 +77,18 @@ export function substitutionView(doc: SubstitutionDocument, model: ModelSummary)
         'sub-layers',
         chartBox(
           (() => {
-            const canvas = lineChart('Mean sink score per layer for each first token', layers, doc.variants.map((variant, i) => ({ label: `${variant.label} (${displayToken(variant.firstTokenText)})`, data: variant.meanSinkScore, color: palette[i % palette.length], dash: i === 0 ? undefined : [5, 3] })), 'mean sink score', 'layer (SW = sliding-window layer)');
+            const canvas = lineChart(
+              'Mean sink score per layer for each first token',
+              layers,
+              doc.variants.map((variant, i) => ({
+                label: `${variant.label} (${displayToken(variant.firstTokenText)})`,
+                data: variant.meanSinkScore,
+                color: palette[i % palette.length],
+                dash: i === 0 ? undefined : [5, 3],
+              })),
+              'mean sink score',
+              'layer (SW = sliding-window layer)',
+            );
             return canvas;
           })(),
         ),

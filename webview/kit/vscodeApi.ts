@@ -1,6 +1,6 @@
 /**
- * A webview's handle on VS Code, typed with its panel's protocol. VS Code lets a page acquire it
- * once, so each bundle calls this once, at its top.
+ * A webview's handle on VS Code. VS Code lets a page acquire it once: each panel's page does so
+ * through its host connection (messageClient.ts), once, at its top.
  */
 export interface VsCodeApi<FromWebview, State> {
   postMessage(message: FromWebview): void;

@@ -30,7 +30,11 @@ export class AblationControls {
     return h(
       'div',
       { class: 'ablation' },
-      h('p', { class: 'hint' }, 'Heads to ablate: click a head to select it alone, Ctrl/Cmd-click (or Space on a focused cell) to add or remove one; Escape clears. The prompt is then rerun with their output set to zero and compared with this run in the Sink Analyses panel.'),
+      h(
+        'p',
+        { class: 'hint' },
+        'Heads to ablate: click a head to select it alone, Ctrl/Cmd-click (or Space on a focused cell) to add or remove one; Escape clears. The prompt is then rerun with their output set to zero and compared with this run in the Sink Analyses panel.',
+      ),
       this.selectionLine,
       buttonRow(this.ablateButton, this.clearButton),
       this.status,
@@ -38,7 +42,9 @@ export class AblationControls {
   }
 
   showSelection(heads: HeadRef[]): void {
-    this.selectionLine.textContent = heads.length ? `Selected: ${heads.map((ref) => `layer ${ref.layer} head ${ref.head}`).join(', ')} (${heads.length} head${heads.length === 1 ? '' : 's'}).` : 'No heads selected.';
+    this.selectionLine.textContent = heads.length
+      ? `Selected: ${heads.map((ref) => `layer ${ref.layer} head ${ref.head}`).join(', ')} (${heads.length} head${heads.length === 1 ? '' : 's'}).`
+      : 'No heads selected.';
     this.selectionLine.dataset.label = heads.length ? headLabel(heads) : '';
     this.ablateButton.toggleAttribute('disabled', heads.length === 0 || !this.runDone() || this.pending !== null);
     this.clearButton.toggleAttribute('disabled', heads.length === 0);
@@ -58,13 +64,15 @@ export class AblationControls {
     this.pending = label;
     this.setStatus('running', `Rerunning the prompt without ${label}…`);
     this.showSelection(heads);
-    void this.ablate(heads).then(
-      () => this.setStatus('done', `${label} ablated: the comparison with this run is in the Sink Analyses panel.`),
-      (error: Error) => this.setStatus('error', `Could not ablate ${label}: ${error.message}`),
-    ).finally(() => {
-      this.pending = null;
-      this.showSelection(this.grid.selectedHeads());
-    });
+    void this.ablate(heads)
+      .then(
+        () => this.setStatus('done', `${label} ablated: the comparison with this run is in the Sink Analyses panel.`),
+        (error: Error) => this.setStatus('error', `Could not ablate ${label}: ${error.message}`),
+      )
+      .finally(() => {
+        this.pending = null;
+        this.showSelection(this.grid.selectedHeads());
+      });
   }
 
   private setStatus(kind: 'running' | 'done' | 'error', text: string): void {

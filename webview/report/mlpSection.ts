@@ -30,7 +30,11 @@ export class MlpSection {
     });
     const missing = wanted.filter((layer) => !present.some((entry) => entry.layer === layer));
     const note = missing.length
-      ? h('p', { class: 'note', 'data-testid': 'mlp-none' }, `No MLP activation to draw for layer${missing.length > 1 ? 's' : ''} ${missing.join(' and ')}: ${missing.length > 1 ? 'they route' : 'it routes'} tokens to experts (mixture of experts) or has no MLP the graph reader could match, so there is no single MLP activation.`)
+      ? h(
+          'p',
+          { class: 'note', 'data-testid': 'mlp-none' },
+          `No MLP activation to draw for layer${missing.length > 1 ? 's' : ''} ${missing.join(' and ')}: ${missing.length > 1 ? 'they route' : 'it routes'} tokens to experts (mixture of experts) or has no MLP the graph reader could match, so there is no single MLP activation.`,
+        )
       : null;
     if (present.length === 0) {
       this.chart.set(null);

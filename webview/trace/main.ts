@@ -9,36 +9,40 @@
  * checkpoint's numbers checkpointTable.ts and checkpointDetails.ts.
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
-import type { FromTraceWebviewMessage, ToTraceWebviewMessage, TraceExportKind, TraceView, TraceWebviewState } from '../../src/protocol/traceMessages';
+import { traceHostChecks, traceWebviewChecks, type TraceHostSide, type TraceView, type TraceWebviewSide, type TraceWebviewState } from '../../src/protocol/channels/trace';
 import { traceCsv } from '../../src/protocol/trace';
 import { buttonRow, card } from '../kit/cards';
 import { button, h } from '../kit/dom';
+import { connectToHost } from '../kit/messageClient';
 import { onThemeChange } from '../kit/theme';
-import { vsCodeApi } from '../kit/vscodeApi';
 import { checkpointDetails } from './checkpointDetails';
 import { checkpointTable, markSelectedRow } from './checkpointTable';
 import { DepthStepHeatmap } from './depthStepHeatmap';
 import { MetricsChart } from './metricsChart';
 import { RatioCurve } from './ratioCurve';
 
-const vscode = vsCodeApi<FromTraceWebviewMessage, TraceWebviewState>();
+const { host, getState, setState: keepState } = connectToHost<TraceWebviewSide, TraceHostSide, TraceWebviewState>({ webview: traceWebviewChecks, host: traceHostChecks });
 
 const app = document.getElementById('app')!;
-let state: TraceWebviewState = { traceId: null, selected: null, ...(vscode.getState() ?? {}) };
+let state: TraceWebviewState = { traceId: null, selected: null, ...(getState() ?? {}) };
 let view: TraceView | null = null;
 let errorMessage: string | null = null;
 
 function setState(patch: Partial<TraceWebviewState>): void {
   state = { ...state, ...patch };
-  vscode.setState(state);
-  vscode.postMessage({ type: 'stateChanged', state });
+  keepState(state);
+  host.notify('stateChanged', { state });
 }
 
 // ---- exports ---------------------------------------------------------------------------------
 
-/** The host asks where to save it (a save dialog in the workspace) and answers with exportDone. */
-function exportFile(kind: TraceExportKind, name: string, data: string | null): void {
-  if (data !== null) vscode.postMessage({ type: 'export', kind, name, data });
+/** The host asks where to save it (a save dialog in the workspace) and answers with the path. */
+function exportFile(kind: 'png' | 'csv', name: string, data: string | null): void {
+  if (data === null) return;
+  host.request('export', { kind, name, data }).then(
+    ({ path }) => path && (exportStatus.textContent = `Saved ${path}`),
+    (error: Error) => (exportStatus.textContent = `Could not save: ${error.message}`),
+  );
 }
 
 /** File names start with the trace's name (its folder's last two parts) made safe for a file name. */
@@ -102,7 +106,7 @@ function render(): void {
     : errorMessage ?? `Measuring… ${checkpoints.length} of ${view.total} checkpoints so far.`;
   const open = button(
     'Open in Sink Report',
-    () => view && vscode.postMessage({ type: 'openCheckpoint', traceId: view.traceId, index: selectedIndex() }),
+    () => view && host.notify('openCheckpoint', { traceId: view.traceId, index: selectedIndex() }),
     { testId: 'open-in-report', title: 'Run the normal single-prompt analysis of the first probe prompt on the selected checkpoint' },
   );
   const selectedStep = () => `p0-ratio-step${checkpoints[selectedIndex()]?.step ?? ''}`;
@@ -167,36 +171,26 @@ function render(): void {
   renderSelection();
 }
 
-window.addEventListener('message', (event: MessageEvent<ToTraceWebviewMessage>) => {
-  const message = event.data;
-  switch (message.type) {
-    case 'trace': {
-      const changedTrace = view?.traceId !== message.view.traceId;
-      view = message.view;
-      errorMessage = null;
-      if (changedTrace) exportStatus.textContent = '';
-      if (changedTrace && state.traceId !== message.view.traceId) setState({ traceId: message.view.traceId, selected: null });
-      else if (changedTrace) setState({ traceId: message.view.traceId });
-      render();
-      break;
-    }
-    case 'traceError':
-      if (view?.traceId === message.traceId) {
-        errorMessage = message.message;
-        render();
-      }
-      break;
-    case 'select':
-      select(message.index);
-      break;
-    case 'exportDone':
-      if (message.path) exportStatus.textContent = `Saved ${message.path}`;
-      break;
-  }
+host.listen({
+  trace: (next) => {
+    const changedTrace = view?.traceId !== next.traceId;
+    view = next;
+    errorMessage = null;
+    if (changedTrace) exportStatus.textContent = '';
+    if (changedTrace && state.traceId !== next.traceId) setState({ traceId: next.traceId, selected: null });
+    else if (changedTrace) setState({ traceId: next.traceId });
+    render();
+  },
+  traceError: ({ traceId, error }) => {
+    if (view?.traceId !== traceId) return;
+    errorMessage = error.message;
+    render();
+  },
+  select: ({ index }) => select(index),
 });
 
 onThemeChange(() => {
   if (rendered) renderSelection();
 });
 
-vscode.postMessage({ type: 'ready', state: vscode.getState() ?? null });
+host.notify('ready', { state: getState() ?? null });

@@ -4,7 +4,6 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { SinkLensError } from '../errors';
 import { FileSource } from '../onnx/byteSource';
 import { attentionPathOf } from '../graph/operatorProbabilities';
 import { DATA_TYPE_NAMES, externalDataLocations } from '../onnx/proto';

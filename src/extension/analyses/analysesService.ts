@@ -7,7 +7,7 @@
  */
 import type * as vscode from 'vscode';
 import { headLabel, type HeadRef } from '../../protocol/analyses';
-import type { AnalysisView } from '../../protocol/analysesMessages';
+import type { AnalysisView } from '../../protocol/channels/analyses';
 import type { MultiAnalysisKind, MultiAnalysisRequest, MultiAnalysisResult } from '../../protocol/channels/worker';
 import { SinkLensError } from '../../protocol/errors';
 import { modelDisplayName, modelExists } from '../models/modelPaths';
@@ -118,13 +118,15 @@ export class AnalysesService {
     try {
       result = await withCancellableProgress(`Sink Lens: ${title} on ${modelDisplayName(modelPath)}`, (report, signal) => {
         report(`${count}: loading the model…`);
-        return client.request('multiAnalysis', { model: { modelPath, device: settings.device }, request }, {
-          signal,
-          onProgress: (part) =>
-            part.type === 'multiProgress'
-              ? report(`prompt ${part.done} of ${part.total}`, 100 / Math.max(1, part.total))
-              : report(`${count} on ${part.executionProvider.toUpperCase()}…`),
-        });
+        return client.request(
+          'multiAnalysis',
+          { model: { modelPath, device: settings.device }, request },
+          {
+            signal,
+            onProgress: (part) =>
+              part.type === 'multiProgress' ? report(`prompt ${part.done} of ${part.total}`, 100 / Math.max(1, part.total)) : report(`${count} on ${part.executionProvider.toUpperCase()}…`),
+          },
+        );
       });
     } catch (error) {
       panel.failed(error);

@@ -21,15 +21,18 @@ export async function pickLayer(modelPath: string, log: vscode.LogOutputChannel)
     log.warn(`could not inspect ${modelPath}: ${String(error)}`);
   }
   if (layers === null) {
-    const typed = await vscode.window.showInputBox({ title: TITLE, prompt: 'Layer number (0 = first)', ignoreFocusOut: true, validateInput: (text) => (/^\d+$/.test(text.trim()) ? null : 'a layer number') });
+    const typed = await vscode.window.showInputBox({
+      title: TITLE,
+      prompt: 'Layer number (0 = first)',
+      ignoreFocusOut: true,
+      validateInput: (text) => (/^\d+$/.test(text.trim()) ? null : 'a layer number'),
+    });
     return typed === undefined ? undefined : Number(typed.trim());
   }
   const choice = await vscode.window.showQuickPick(
     Array.from({ length: layers }, (_, layer) => ({
       label: `Layer ${layer}`,
-      description: [heads ? `${heads} heads` : '', sliding.includes(layer) ? 'sliding-window attention' : '', layer < 2 ? 'where the paper finds the P0 circuit' : '']
-        .filter(Boolean)
-        .join(' · '),
+      description: [heads ? `${heads} heads` : '', sliding.includes(layer) ? 'sliding-window attention' : '', layer < 2 ? 'where the paper finds the P0 circuit' : ''].filter(Boolean).join(' · '),
       layer,
     })),
     { title: TITLE, placeHolder: 'Each head is removed in turn; all run as one batch', ignoreFocusOut: true },

@@ -1,7 +1,7 @@
 /**
  * Saving what a panel exports, shared by the report and trace panels: the webview sends a PNG (a
- * data URL of a canvas) or CSV text with a proposed file name (validated in src/shared/), the host
- * asks where to save it in the workspace, writes it and tells the webview the path.
+ * data URL of a canvas) or CSV text with a proposed file name (checked by its channel), the host
+ * asks where to save it in the workspace, writes it and answers with the path.
  */
 import * as vscode from 'vscode';
 
@@ -22,8 +22,7 @@ export async function saveFile(name: string, bytes: Uint8Array): Promise<string 
   return uri.fsPath;
 }
 
-/** Saves an export and answers the webview with the path (null: not saved); nothing when there is nothing to save. */
-export async function saveExport(name: string, bytes: Uint8Array | undefined, reply: (path: string | null) => void): Promise<void> {
-  if (!bytes) return;
-  reply((await saveFile(name, bytes)) ?? null);
+/** A webview's export request answered: where it was saved, or null (the dialog was cancelled, or there was nothing to save). */
+export async function saveExport(name: string, bytes: Uint8Array | undefined): Promise<{ path: string | null }> {
+  return { path: bytes ? ((await saveFile(name, bytes)) ?? null) : null };
 }

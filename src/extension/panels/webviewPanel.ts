@@ -1,10 +1,13 @@
 /**
  * What the report, trace and analyses panels share: one VS Code webview panel with the strict
- * document of src/webviewDocument.ts, messages to the webview held until it says it is ready (a
- * panel being restored or just created cannot receive them yet), and disposal that the panel's own
- * onDidDispose listeners may re-enter (a DisposableValue clearing itself).
+ * document of webviewDocument.ts, its end of the panel's channel (src/protocol/rpc.ts: everything
+ * from the webview is checked before the controller sees it; what fails is dropped, counted and
+ * logged), messages to the webview held until it says it is ready (a panel being restored or just
+ * created cannot receive them yet), and disposal that the panel's own onDidDispose listeners may
+ * re-enter (a DisposableValue clearing itself).
  */
 import * as vscode from 'vscode';
+import { Endpoint, type Envelope, type EventHandlers, type EventType, type RequestHandlers, type Side, type SideChecks } from '../../protocol/rpc';
 import { Disposable, DisposableValue } from '../dispose';
 import { webviewDocument, webviewPanelOptions, type WebviewDocument } from './webviewDocument';
 
@@ -19,11 +22,24 @@ export function reviveWebviewPanel(panel: vscode.WebviewPanel, extensionUri: vsc
   return panel;
 }
 
-export abstract class WebviewPanel<ToWebview, FromWebview extends { type: string }> extends Disposable {
+/** Every panel's webview says when it is ready (with the state it kept, if any). */
+export interface PanelHostSide extends Side {
+  events: { ready: unknown };
+}
+
+export interface PanelChannel<Host extends PanelHostSide, Webview extends Side> {
+  host: SideChecks<Host>;
+  webview: SideChecks<Webview>;
+}
+
+export abstract class WebviewPanel<Host extends PanelHostSide, Webview extends Side> extends Disposable {
   private readonly _onDidDispose = this._register(new vscode.EventEmitter<void>());
   readonly onDidDispose = this._onDidDispose.event;
+  /** Messages from the webview that failed their checks and were dropped. */
+  droppedMessages = 0;
+  private readonly endpoint: Endpoint<Host, Webview>;
   private ready = false;
-  private readonly queued: ToWebview[] = [];
+  private readonly queued: Envelope[] = [];
   private disposing = false;
 
   protected constructor(
@@ -31,27 +47,54 @@ export abstract class WebviewPanel<ToWebview, FromWebview extends { type: string
     extensionUri: vscode.Uri,
     page: WebviewDocument,
     private readonly preserveFocusOnReveal: boolean,
+    channel: PanelChannel<Host, Webview>,
+    log: vscode.LogOutputChannel,
   ) {
     super();
+    this.endpoint = new Endpoint<Host, Webview>({
+      local: channel.host,
+      remote: channel.webview,
+      send: (envelope) => this.transmit(envelope),
+      onViolation: (violation) => {
+        this.droppedMessages++;
+        log.warn(`dropped a message from the ${page.title} webview: ${violation.message}`);
+      },
+    });
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'sink-lens.svg');
     panel.webview.html = webviewDocument(panel.webview, extensionUri, page);
     this._register(panel.onDidDispose(() => this.dispose()));
-    this._register(
-      panel.webview.onDidReceiveMessage((received: unknown) => {
-        const message = this.parse(received);
-        if (!message) return;
-        if (message.type === 'ready') this.ready = true;
-        this.receive(message);
-        if (message.type === 'ready') this.flush();
-      }),
-    );
+    this._register(panel.webview.onDidReceiveMessage((received: unknown) => this.receive(received)));
   }
 
-  /** The message as this panel's protocol has it, or null to drop it. */
-  protected abstract parse(received: unknown): FromWebview | null;
+  /** The controller's answers to the webview's requests and its handlers of the webview's events. */
+  handle(requests: RequestHandlers<Host>, events: EventHandlers<Host>): void {
+    this.endpoint.serve(requests).listen({
+      ...events,
+      ready: (body: Host['events']['ready']) => {
+        this.ready = true;
+        events.ready(body);
+        this.flush();
+      },
+    });
+  }
 
-  /** Keeps the panel's own bookkeeping (which run or trace it shows) and hands the message on. */
-  protected abstract receive(message: FromWebview): void;
+  notify<K extends EventType<Webview>>(type: K, body: Webview['events'][K]): void {
+    this.endpoint.notify(type, body);
+  }
+
+  /** What the webview posts arrives here (tests hand messages in the same way). */
+  receive(received: unknown): void {
+    this.endpoint.receive(received);
+  }
+
+  /** Everything to the webview leaves through here: held until it is ready, then straight through. */
+  transmit(envelope: Envelope): void {
+    if (!this.ready) {
+      this.queued.push(envelope);
+      return;
+    }
+    void this.panel.webview.postMessage(envelope);
+  }
 
   override dispose(): void {
     if (this.disposing) return;
@@ -65,17 +108,8 @@ export abstract class WebviewPanel<ToWebview, FromWebview extends { type: string
     this.panel.reveal(undefined, this.preserveFocusOnReveal);
   }
 
-  /** Messages wait until the webview says it is ready; after that they go straight through. */
-  post(message: ToWebview): void {
-    if (!this.ready) {
-      this.queued.push(message);
-      return;
-    }
-    void this.panel.webview.postMessage(message);
-  }
-
   private flush(): void {
-    for (const message of this.queued.splice(0)) void this.panel.webview.postMessage(message);
+    for (const envelope of this.queued.splice(0)) void this.panel.webview.postMessage(envelope);
   }
 }
 
@@ -83,7 +117,7 @@ export abstract class WebviewPanel<ToWebview, FromWebview extends { type: string
  * The one panel of a kind a controller keeps: made on demand, replaced when VS Code restores one
  * after a reload, emptied when the user closes it.
  */
-export class PanelSlot<P extends WebviewPanel<unknown, { type: string }>> extends DisposableValue<P> {
+export class PanelSlot<P extends Disposable & { readonly onDidDispose: vscode.Event<void> }> extends DisposableValue<P> {
   constructor(private readonly create: () => P) {
     super();
   }

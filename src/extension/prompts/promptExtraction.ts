@@ -16,11 +16,7 @@ import { findFencedBlock, findParagraph } from './textBlocks';
 import { findYamlValue } from './yamlValues';
 import { flavorOf, identitySpan, type DocumentText, type PromptSpan } from './promptSpan';
 
-export function extractPrompt(
-  document: DocumentText,
-  cursor: number,
-  selection?: { start: number; end: number },
-): PromptSpan | null {
+export function extractPrompt(document: DocumentText, cursor: number, selection?: { start: number; end: number }): PromptSpan | null {
   if (selection && selection.end > selection.start) {
     return identitySpan('selection', document.text, selection.start, selection.end);
   }

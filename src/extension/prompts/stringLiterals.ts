@@ -19,9 +19,7 @@ interface Literal {
 export function findStringLiteral(text: string, cursor: number, flavor: 'python' | 'js' | 'json'): PromptSpan | null {
   const literal = scanLiterals(text, flavor, cursor);
   if (!literal) return null;
-  const decoded = literal.raw
-    ? identitySpan('string', text, literal.contentStart, literal.contentEnd)
-    : decodeEscapes(text, literal.contentStart, literal.contentEnd, flavor);
+  const decoded = literal.raw ? identitySpan('string', text, literal.contentStart, literal.contentEnd) : decodeEscapes(text, literal.contentStart, literal.contentEnd, flavor);
   return { ...decoded, kind: 'string' };
 }
 
@@ -121,8 +119,20 @@ function skipIdentifier(text: string, from: number): number {
 }
 
 const SIMPLE_ESCAPES: Record<string, string> = {
-  n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', v: '\v', '0': '\0',
-  '\\': '\\', "'": "'", '"': '"', '`': '`', '/': '/', $: '$', a: '\x07',
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  b: '\b',
+  f: '\f',
+  v: '\v',
+  '0': '\0',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  '`': '`',
+  '/': '/',
+  $: '$',
+  a: '\x07',
 };
 
 /** Decodes backslash escapes between start and end, keeping the document offset of every unit. */

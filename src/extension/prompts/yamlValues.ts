@@ -3,7 +3,7 @@
  * scalars (`|`, `>`), as spans with an offset map back to the document. Pure.
  */
 import { identitySpan, type PromptSpan } from './promptSpan';
-import { decodeEscapes, findStringLiteral } from './stringLiterals';
+import { findStringLiteral } from './stringLiterals';
 import { indentOf, splitLines, type Line } from './textBlocks';
 
 export function findYamlValue(text: string, cursor: number): PromptSpan | null {

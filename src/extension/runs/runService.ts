@@ -200,37 +200,41 @@ export class RunService extends Disposable {
     const settings = readSettings();
     report('loading the model…');
     let layersTotal = 0;
-    await this.parts.client.request('analyze', { ...live.request, withReceived: true }, {
-      signal,
-      onProgress: (part) => {
-        switch (part.type) {
-          case 'modelOpened':
-            statusBar.setDevice(part.executionProvider, part.fallbackReason, model.device);
-            layersTotal = part.model.layers;
-            report(`running on ${part.executionProvider.toUpperCase()}…`);
-            if (part.fallbackReason && part.fallbackReason !== this.lastFallbackReason) log.warn(`CUDA not used: ${part.fallbackReason}`);
-            this.lastFallbackReason = part.fallbackReason;
-            break;
-          case 'runSummary':
-            live.summary = part.summary;
-            live.received = new Array(part.summary.model.layers).fill(undefined);
-            this.events.fire({ kind: 'summary', summary: part.summary });
-            if (target && readSettings().decorationsEnabled) decorations.show(target.document, target.offsets, part.summary, settings.decorationLayer);
-            report(`${part.summary.tokens.length} tokens: computing attention per layer…`);
-            break;
-          case 'runLayer':
-            live.layers.push(part.layer);
-            this.events.fire({ kind: 'layer', layer: part.layer });
-            break;
-          case 'runReceived':
-            live.received[part.received.layer] = part.received.received;
-            this.events.fire({ kind: 'received', received: part.received });
-            decorations.updateReceived(runId, part.received.layer, part.received.received);
-            report(`attention received: layer ${part.received.layer + 1} of ${layersTotal}`, 100 / Math.max(1, layersTotal));
-            break;
-        }
+    await this.parts.client.request(
+      'analyze',
+      { ...live.request, withReceived: true },
+      {
+        signal,
+        onProgress: (part) => {
+          switch (part.type) {
+            case 'modelOpened':
+              statusBar.setDevice(part.executionProvider, part.fallbackReason, model.device);
+              layersTotal = part.model.layers;
+              report(`running on ${part.executionProvider.toUpperCase()}…`);
+              if (part.fallbackReason && part.fallbackReason !== this.lastFallbackReason) log.warn(`CUDA not used: ${part.fallbackReason}`);
+              this.lastFallbackReason = part.fallbackReason;
+              break;
+            case 'runSummary':
+              live.summary = part.summary;
+              live.received = new Array(part.summary.model.layers).fill(undefined);
+              this.events.fire({ kind: 'summary', summary: part.summary });
+              if (target && readSettings().decorationsEnabled) decorations.show(target.document, target.offsets, part.summary, settings.decorationLayer);
+              report(`${part.summary.tokens.length} tokens: computing attention per layer…`);
+              break;
+            case 'runLayer':
+              live.layers.push(part.layer);
+              this.events.fire({ kind: 'layer', layer: part.layer });
+              break;
+            case 'runReceived':
+              live.received[part.received.layer] = part.received.received;
+              this.events.fire({ kind: 'received', received: part.received });
+              decorations.updateReceived(runId, part.received.layer, part.received.received);
+              report(`attention received: layer ${part.received.layer + 1} of ${layersTotal}`, 100 / Math.max(1, layersTotal));
+              break;
+          }
+        },
       },
-    });
+    );
   }
 
   /** Stores a finished run with its record (for the explorer) and returns what the command returns. */

@@ -11,7 +11,7 @@ import * as vscode from 'vscode';
 import { discoverCheckpoints } from '../../engine/trace/checkpoints';
 import { CancelledError, toErrorPayload, type ErrorPayload } from '../../protocol/errors';
 import type { Checkpoint, TraceDocument } from '../../protocol/trace';
-import type { TraceView } from '../../protocol/traceMessages';
+import type { TraceView } from '../../protocol/channels/trace';
 import { Disposable } from '../dispose';
 import type { ErrorNotices } from '../notices/errorNotices';
 import { withCancellableProgress } from '../notices/progress';
@@ -22,11 +22,7 @@ import type { AnalysisClient } from '../worker/analysisClient';
 import { askForPrompts, promptsFileIn, readPrompts } from './tracePrompts';
 
 /** What the trace panel follows: a trace starting, growing by a checkpoint or finishing, failing, deleted. */
-export type TraceEvent =
-  | { kind: 'started'; view: TraceView }
-  | { kind: 'updated'; view: TraceView }
-  | { kind: 'failed'; traceId: string; error: ErrorPayload }
-  | { kind: 'deleted'; traceId: string };
+export type TraceEvent = { kind: 'started'; view: TraceView } | { kind: 'updated'; view: TraceView } | { kind: 'failed'; traceId: string; error: ErrorPayload } | { kind: 'deleted'; traceId: string };
 
 export interface TraceServiceParts {
   extensionUri: vscode.Uri;
@@ -146,14 +142,18 @@ export class TraceService extends Disposable {
       trace = await withCancellableProgress(`Sink Lens: tracing ${name}`, (report, signal) => {
         report(`${checkpoints.length} checkpoints, ${prompts.length} probe prompt${prompts.length === 1 ? '' : 's'}…`);
         const options = { prompts, device: settings.device, epsilon: settings.epsilon, addBos: settings.addBos, cacheFolder: this.parts.cacheFolder };
-        return client.request('trace', { checkpoints, options }, {
-          signal,
-          onProgress: ({ checkpoint, index, total, cached }) => {
-            view.trace.checkpoints = [...view.trace.checkpoints, checkpoint];
-            this.events.fire({ kind: 'updated', view });
-            report(`step ${checkpoint.step}: checkpoint ${index + 1} of ${total}${cached ? ' (cached)' : ''}`, 100 / Math.max(1, total));
+        return client.request(
+          'trace',
+          { checkpoints, options },
+          {
+            signal,
+            onProgress: ({ checkpoint, index, total, cached }) => {
+              view.trace.checkpoints = [...view.trace.checkpoints, checkpoint];
+              this.events.fire({ kind: 'updated', view });
+              report(`step ${checkpoint.step}: checkpoint ${index + 1} of ${total}${cached ? ' (cached)' : ''}`, 100 / Math.max(1, total));
+            },
           },
-        });
+        );
       });
     } catch (error) {
       this.failed(view, error);

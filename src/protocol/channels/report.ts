@@ -10,12 +10,12 @@
  * Events to the webview:  runBegin, runLayer, runReceived, runEnd, runError, focus
  */
 import type { HeadRef } from '../analyses';
-import { boolean, integer, literal, never, none, nullable, object, optional, string, type Check } from '../checks';
+import { boolean, integer, literal, never, none, nullable, object, optional, type Check } from '../checks';
 import { attentionMapPayload, errorPayload, runLayer, runReceived, runSummary } from '../documentChecks';
 import type { ErrorPayload } from '../errors';
 import type { Side, SideChecks } from '../rpc';
 import type { AttentionMapPayload, RunLayer, RunReceived, RunSummary } from '../runParts';
-import { exportRequest, exportResult, heads, index, runId, type ExportRequest, type ExportResult } from './webviewChecks';
+import { exportRequest, exportResult, heads, index, readyState, runId, type ExportRequest, type ExportResult } from './webviewChecks';
 
 /** What the webview keeps with getState/setState and what the serializer restores from. */
 export interface ReportWebviewState {
@@ -75,11 +75,6 @@ export const reportWebviewState: Check<ReportWebviewState> = (value, at) => {
   })(value, at);
   return { ...state, focusedToken: state.focusedToken ?? null };
 };
-
-/** A state the webview (or VS Code, restoring a panel) hands the host: none when it is not one. */
-export function readyState<S>(state: Check<S>): Check<S | null> {
-  return (value, at) => (value === null || value === undefined ? null : state(value, at));
-}
 
 export const reportHostChecks: SideChecks<ReportHostSide> = {
   params: {

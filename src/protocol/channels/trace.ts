@@ -12,8 +12,7 @@ import { errorPayload, traceDocument } from '../documentChecks';
 import type { ErrorPayload } from '../errors';
 import type { Side, SideChecks } from '../rpc';
 import type { TraceDocument } from '../trace';
-import { readyState } from './report';
-import { exportRequest, exportResult, index, type ExportRequest, type ExportResult } from './webviewChecks';
+import { exportRequest, exportResult, index, readyState, type ExportRequest, type ExportResult } from './webviewChecks';
 
 /** What the trace webview keeps with setState and what the serializer restores from. */
 export interface TraceWebviewState {
@@ -88,4 +87,3 @@ export const traceWebviewChecks: SideChecks<TraceWebviewSide> = {
     select: object({ index }),
   },
 };
-

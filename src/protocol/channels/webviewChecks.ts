@@ -27,6 +27,8 @@ export function heads(min: number): Check<HeadRef[]> {
 
 export type ExportKind = 'png' | 'json' | 'csv';
 
+const hasControlCharacter = (text: string) => [...text].some((char) => char.charCodeAt(0) < 0x20);
+
 export interface ExportRequest<K extends ExportKind> {
   kind: K;
   /** A file name only, proposed in the save dialog. */
@@ -44,7 +46,7 @@ export function exportRequest<K extends ExportKind>(kinds: readonly K[]): Check<
     if (!isObject(value)) return fail('', 'an object');
     const { kind, name, data } = value;
     if (!kinds.includes(kind as K)) fail('kind', kinds.join(' or '));
-    if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME || /[\\/\0-\x1f]|^\.\.?$/.test(name)) fail('name', 'a file name');
+    if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME || /[\\/]|^\.\.?$/.test(name) || hasControlCharacter(name)) fail('name', 'a file name');
     if (data !== undefined && (typeof data !== 'string' || data.length > MAX_EXPORT_DATA)) fail('data', 'bounded text');
     if (kind === 'png' && (typeof data !== 'string' || !data.startsWith('data:image/png;base64,'))) fail('data', 'a PNG data URL');
     if (kind === 'csv' && data === undefined) fail('data', 'the CSV text');
@@ -58,3 +60,8 @@ export interface ExportResult {
 }
 
 export const exportResult: Check<ExportResult> = object({ path: nullable(string(10_000)) });
+
+/** A state the webview (or VS Code, restoring a panel) hands the host: none when it has none. */
+export function readyState<S>(state: Check<S>): Check<S | null> {
+  return (value, at) => (value === null || value === undefined ? null : state(value, at));
+}

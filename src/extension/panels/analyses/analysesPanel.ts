@@ -2,39 +2,32 @@
  * The multi-run analyses panel ("Sink Analyses"): with/without BOS, many prompts, a layer's head
  * sweep, the report grid's selected heads ablated together and first-token substitution, one view
  * per kind. One webview panel, reused by every analysis, restored after a reload by a
- * WebviewPanelSerializer from the state its webview keeps (the whole analysis document). Same
- * document rules as every Sink Lens panel (src/webviewDocument.ts).
+ * WebviewPanelSerializer from the state its webview keeps (the whole analysis document). It speaks
+ * the analyses channel (src/protocol/channels/analyses.ts). Same document rules as every Sink Lens
+ * panel (webviewDocument.ts).
  */
 import * as vscode from 'vscode';
+import { analysesHostChecks, analysesWebviewChecks, type AnalysesHostSide, type AnalysesWebviewSide } from '../../../protocol/channels/analyses';
+import type { EventHandlers, EventType, RequestHandlers } from '../../../protocol/rpc';
 import { createWebviewPanel, reviveWebviewPanel, WebviewPanel } from '../webviewPanel';
-import type { FromAnalysesWebviewMessage, ToAnalysesWebviewMessage } from '../../../protocol/analysesMessages';
 
 export const ANALYSES_PANEL_VIEW_TYPE = 'sinkLens.analyses';
 
-export interface AnalysesPanelHost {
-  onAnalysesWebviewMessage(panel: AnalysesPanel, message: FromAnalysesWebviewMessage): void;
-}
-
-export class AnalysesPanel extends WebviewPanel<ToAnalysesWebviewMessage, FromAnalysesWebviewMessage> {
+export class AnalysesPanel extends WebviewPanel<AnalysesHostSide, AnalysesWebviewSide> {
   /** The analysis the webview shows. */
   analysisId: string | null;
 
-  static create(extensionUri: vscode.Uri, host: AnalysesPanelHost): AnalysesPanel {
+  static create(extensionUri: vscode.Uri, log: vscode.LogOutputChannel): AnalysesPanel {
     // Beside the editor, keeping its focus: the commands read the prompts from that editor.
     const panel = createWebviewPanel(ANALYSES_PANEL_VIEW_TYPE, 'Sink Analyses', extensionUri, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true });
-    return new AnalysesPanel(panel, extensionUri, host, null);
+    return new AnalysesPanel(panel, extensionUri, log, null);
   }
 
-  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, host: AnalysesPanelHost, analysisId: string | null): AnalysesPanel {
-    return new AnalysesPanel(reviveWebviewPanel(panel, extensionUri), extensionUri, host, analysisId);
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, log: vscode.LogOutputChannel, analysisId: string | null): AnalysesPanel {
+    return new AnalysesPanel(reviveWebviewPanel(panel, extensionUri), extensionUri, log, analysisId);
   }
 
-  private constructor(
-    panel: vscode.WebviewPanel,
-    extensionUri: vscode.Uri,
-    private readonly host: AnalysesPanelHost,
-    analysisId: string | null,
-  ) {
+  private constructor(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, log: vscode.LogOutputChannel, analysisId: string | null) {
     super(
       panel,
       extensionUri,
@@ -46,27 +39,32 @@ export class AnalysesPanel extends WebviewPanel<ToAnalysesWebviewMessage, FromAn
           '<p class="placeholder">Run <strong>Sink Lens: Compare Without BOS</strong>, <strong>Analyze Prompts in File / Selection</strong>, <strong>Ablate Each Head of Layer…</strong> or <strong>First-Token Substitution</strong>, or select heads in the Sink Report\'s grid and <strong>Ablate Selected Heads</strong>.</p>',
       },
       true,
+      { host: analysesHostChecks, webview: analysesWebviewChecks },
+      log,
     );
     this.analysisId = analysisId;
   }
 
-  // Only the report panel's messages carry ids and ranges into the engine; they are validated there.
-  protected parse(received: unknown): FromAnalysesWebviewMessage {
-    return received as FromAnalysesWebviewMessage;
+  override handle(requests: RequestHandlers<AnalysesHostSide>, events: EventHandlers<AnalysesHostSide>): void {
+    super.handle(requests, {
+      ready: (body) => {
+        if (body.analysisId) this.analysisId = body.analysisId;
+        events.ready(body);
+      },
+      stateChanged: (body) => {
+        this.analysisId = body.analysisId;
+        events.stateChanged(body);
+      },
+    });
   }
 
-  protected receive(message: FromAnalysesWebviewMessage): void {
-    if (message.type === 'ready' && message.state?.view) this.analysisId = message.state.view.id;
-    if (message.type === 'stateChanged') this.analysisId = message.state.view?.id ?? null;
-    this.host.onAnalysesWebviewMessage(this, message);
-  }
-
-  override post(message: ToAnalysesWebviewMessage): void {
-    if (message.type === 'analysis') {
-      this.analysisId = message.view.id;
-      this.panel.title = `Sink Analyses: ${message.view.title}`;
+  override notify<K extends EventType<AnalysesWebviewSide>>(type: K, body: AnalysesWebviewSide['events'][K]): void {
+    if (type === 'analysis') {
+      const view = body as AnalysesWebviewSide['events']['analysis'];
+      this.analysisId = view.id;
+      this.panel.title = `Sink Analyses: ${view.title}`;
     }
-    if (message.type === 'running') this.panel.title = `Sink Analyses: ${message.title}…`;
-    super.post(message);
+    if (type === 'running') this.panel.title = `Sink Analyses: ${(body as AnalysesWebviewSide['events']['running']).title}…`;
+    super.notify(type, body);
   }
 }

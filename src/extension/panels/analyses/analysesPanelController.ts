@@ -4,20 +4,22 @@
  * its result, or why it failed. A panel that comes back empty gets the last analysis again.
  */
 import type * as vscode from 'vscode';
-import type { AnalysisView, FromAnalysesWebviewMessage } from '../../../protocol/analysesMessages';
+import { analysisIdOfState, type AnalysisView } from '../../../protocol/channels/analyses';
 import type { MultiAnalysisKind } from '../../../protocol/channels/worker';
-import { analysisIdOfState } from '../../../protocol/channels/analyses';
 import { attempt } from '../../../protocol/checks';
-import { CancelledError } from '../../../protocol/errors';
+import { CancelledError, toErrorPayload } from '../../../protocol/errors';
 import { Disposable } from '../../dispose';
 import { PanelSlot } from '../webviewPanel';
-import { AnalysesPanel, type AnalysesPanelHost } from './analysesPanel';
+import { AnalysesPanel } from './analysesPanel';
 
-export class AnalysesPanelController extends Disposable implements AnalysesPanelHost {
-  private readonly panel = this._register(new PanelSlot(() => AnalysesPanel.create(this.extensionUri, this)));
+export class AnalysesPanelController extends Disposable {
+  private readonly panel = this._register(new PanelSlot(() => this.connect(AnalysesPanel.create(this.extensionUri, this.log))));
   private lastView: AnalysisView | null = null;
 
-  constructor(private readonly extensionUri: vscode.Uri) {
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
     super();
   }
 
@@ -32,26 +34,36 @@ export class AnalysesPanelController extends Disposable implements AnalysesPanel
 
   /** A panel VS Code restores after a reload; of the state its webview kept, only the analysis's id is read (checked). */
   revive(webviewPanel: vscode.WebviewPanel, state: unknown): void {
-    this.panel.adopt(AnalysesPanel.revive(webviewPanel, this.extensionUri, this, attempt(analysisIdOfState, state, 'restored analyses state') ?? null));
+    this.panel.adopt(this.connect(AnalysesPanel.revive(webviewPanel, this.extensionUri, this.log, attempt(analysisIdOfState, state, 'restored analyses state') ?? null)));
   }
 
   /** An analysis starts: the panel says so (and comes forward). */
   running(kind: MultiAnalysisKind, title: string): void {
     const panel = this.panel.ensure();
-    panel.post({ type: 'running', kind, title });
+    panel.notify('running', { kind, title });
     panel.reveal();
   }
 
   show(view: AnalysisView): void {
     this.lastView = view;
-    this.panel.ensure().post({ type: 'analysis', view });
+    this.panel.ensure().notify('analysis', view);
   }
 
   failed(error: unknown): void {
-    this.panel.open?.post({ type: 'analysisError', message: error instanceof CancelledError ? 'Cancelled.' : String((error as Error).message ?? error) });
+    const payload = toErrorPayload(error);
+    this.panel.open?.notify('analysisError', { error: error instanceof CancelledError ? { ...payload, message: 'Cancelled.' } : payload });
   }
 
-  onAnalysesWebviewMessage(panel: AnalysesPanel, message: FromAnalysesWebviewMessage): void {
-    if (message.type === 'ready' && !message.state?.view && this.lastView) panel.post({ type: 'analysis', view: this.lastView });
+  private connect(panel: AnalysesPanel): AnalysesPanel {
+    panel.handle(
+      {},
+      {
+        ready: ({ analysisId }) => {
+          if (!analysisId && this.lastView) panel.notify('analysis', this.lastView);
+        },
+        stateChanged: () => undefined,
+      },
+    );
+    return panel;
   }
 }

@@ -1,21 +1,21 @@
 /**
  * The trace panel's side of the host: keeps the one trace panel (made on demand, adopted when VS
  * Code restores it), shows in it the trace the trace service runs or one it has stored, and answers
- * what its webview asks (open a checkpoint in the Sink Report, export a chart or the table).
+ * what its webview asks on the trace channel (open a checkpoint in the Sink Report, export a chart
+ * or the table).
  */
 import * as vscode from 'vscode';
-import { readyState } from '../../../protocol/channels/report';
 import { traceWebviewState } from '../../../protocol/channels/trace';
+import { readyState } from '../../../protocol/channels/webviewChecks';
 import { attempt } from '../../../protocol/checks';
-import type { FromTraceWebviewMessage } from '../../../protocol/traceMessages';
 import { Disposable } from '../../dispose';
 import type { TraceEvent, TraceService } from '../../traces/traceService';
 import { PanelSlot } from '../webviewPanel';
 import { saveExport, webviewExportBytes } from '../webviewExport';
-import { TracePanel, type TracePanelHost } from './tracePanel';
+import { TracePanel } from './tracePanel';
 
-export class TracePanelController extends Disposable implements TracePanelHost {
-  private readonly panel = this._register(new PanelSlot(() => TracePanel.create(this.extensionUri, this)));
+export class TracePanelController extends Disposable {
+  private readonly panel = this._register(new PanelSlot(() => this.connect(TracePanel.create(this.extensionUri, this.log))));
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -34,34 +34,32 @@ export class TracePanelController extends Disposable implements TracePanelHost {
       return;
     }
     const panel = this.panel.ensure();
-    panel.post({ type: 'trace', view });
-    if (selected !== undefined) panel.post({ type: 'select', index: selected });
+    panel.notify('trace', view);
+    if (selected !== undefined) panel.notify('select', { index: selected });
     panel.reveal();
   }
 
   /** A panel VS Code restores after a reload, with the state its webview kept (checked: it comes from the webview). */
   revive(webviewPanel: vscode.WebviewPanel, state: unknown): void {
-    this.panel.adopt(TracePanel.revive(webviewPanel, this.extensionUri, this, attempt(readyState(traceWebviewState), state, 'restored trace state') ?? null));
+    const kept = attempt(readyState(traceWebviewState), state, 'restored trace state') ?? null;
+    this.panel.adopt(this.connect(TracePanel.revive(webviewPanel, this.extensionUri, this.log, kept)));
   }
 
-  onTraceWebviewMessage(panel: TracePanel, message: FromTraceWebviewMessage): void {
-    switch (message.type) {
-      case 'ready': {
-        const traceId = message.state?.traceId ?? panel.traceId;
-        if (!traceId) break;
-        void this.traces.viewOf(traceId).then((view) => (view ? panel.post({ type: 'trace', view }) : this.log.warn(`trace ${traceId} is no longer stored`)));
-        break;
-      }
-      case 'openCheckpoint':
-        void this.traces.openCheckpoint(message.traceId, message.index);
-        break;
-      case 'export':
-        // PNG of a chart or the heat map, or the checkpoint table as CSV: saved where the user says.
-        void saveExport(message.name, webviewExportBytes(message.kind, message.data), (path) => panel.post({ type: 'exportDone', path }));
-        break;
-      case 'stateChanged':
-        break;
-    }
+  private connect(panel: TracePanel): TracePanel {
+    panel.handle(
+      // PNG of a chart or the heat map, or the checkpoint table as CSV: saved where the user says.
+      { export: ({ kind, name, data }) => saveExport(name, webviewExportBytes(kind, data)) },
+      {
+        ready: ({ state }) => {
+          const traceId = state?.traceId ?? panel.traceId;
+          if (!traceId) return;
+          void this.traces.viewOf(traceId).then((view) => (view ? panel.notify('trace', view) : this.log.warn(`trace ${traceId} is no longer stored`)));
+        },
+        stateChanged: () => undefined,
+        openCheckpoint: ({ traceId, index }) => void this.traces.openCheckpoint(traceId, index),
+      },
+    );
+    return panel;
   }
 
   /** A trace the service runs takes the panel; its checkpoints go to the panel while it shows that trace. */
@@ -69,15 +67,15 @@ export class TracePanelController extends Disposable implements TracePanelHost {
     switch (event.kind) {
       case 'started': {
         const panel = this.panel.ensure();
-        panel.post({ type: 'trace', view: event.view });
+        panel.notify('trace', event.view);
         panel.reveal();
         break;
       }
       case 'updated':
-        this.panelFor(event.view.traceId)?.post({ type: 'trace', view: event.view });
+        this.panelFor(event.view.traceId)?.notify('trace', event.view);
         break;
       case 'failed':
-        this.panelFor(event.traceId)?.post({ type: 'traceError', traceId: event.traceId, message: event.error.message });
+        this.panelFor(event.traceId)?.notify('traceError', { traceId: event.traceId, error: event.error });
         break;
       case 'deleted':
         this.panelFor(event.traceId)?.dispose();
