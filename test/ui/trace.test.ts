@@ -37,7 +37,7 @@ function cliTrace(sandboxRoot: string): TraceDocument {
   return JSON.parse(readFileSync(out, 'utf8')) as TraceDocument;
 }
 
-/** The traces the extension keeps in the workspace's storage (src/traceStore.ts: traces/index.json). */
+/** The traces the extension keeps in the workspace's storage (src/extension/storage/traceStore.ts: traces/index.json). */
 function storedTraces(sandbox: Sandbox): TraceRecord[] {
   const workspaces = join(sandbox.userData, 'User', 'workspaceStorage');
   const indexes = readdirSync(workspaces)

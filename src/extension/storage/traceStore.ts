@@ -1,5 +1,5 @@
 /**
- * Checkpoint traces kept in the workspace's storage folder, like runs (src/runStore.ts). A trace of
+ * Checkpoint traces kept in the workspace's storage folder, like runs (runStore.ts). A trace of
  * the same folder with the same prompts has the same id, so it replaces the older one.
  * Plain Node (no `vscode`).
  */

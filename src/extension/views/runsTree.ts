@@ -20,7 +20,7 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
   private readonly _onDidChangeTreeData = this._register(new vscode.EventEmitter<RunsNode | undefined>());
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
 
-  /** Checkpoint traces (src/traceStore.ts), listed under a "Traces" node when there are any. */
+  /** Checkpoint traces (storage/traceStore.ts), listed under a "Traces" node when there are any. */
   private traces: { list(): Promise<TraceRecord[]> } | undefined;
 
   /** Models without runs yet: recently selected ones and those found in the workspace. */
