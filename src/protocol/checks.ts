@@ -1,9 +1,10 @@
 /**
  * Checks for what crosses a boundary (webview → host, worker → host, host → webview): small
  * combinators that either return the value as its type says or throw a ProtocolViolation naming
- * where it failed (`runBegin.tokens[3].id: expected an integer`). Objects are copied field by field,
- * so nothing a check does not name rides along; arrays of numbers and typed arrays are checked in
- * place (a report's attention arrays are large, and numbers carry nothing else).
+ * where it failed (`runBegin.tokens[3].id: expected an integer`). A message's objects are copied
+ * field by field, so nothing a check does not name rides along; a document's keep the fields it
+ * may add (documentObject); arrays of numbers and typed arrays are checked in place (a report's
+ * attention arrays are large, and numbers carry nothing else).
  */
 
 /** The value as T, or a ProtocolViolation. `at` names the value for the message. */
@@ -105,6 +106,16 @@ export function object<S extends Shape>(shape: S): Check<Checked<S>> {
     }
     return copy as Checked<S>;
   };
+}
+
+/**
+ * A document's object: these fields checked, and the fields it does not name kept as they are.
+ * Documents may add fields (docs/REPORT.md): what the worker sends the host, or the host a webview,
+ * must not lose them on the way. Messages from a webview use object(), which drops them.
+ */
+export function documentObject<S extends Shape>(shape: S): Check<Checked<S>> {
+  const checked = object(shape);
+  return (value, at) => ({ ...(value as object), ...checked(value, at) }) as Checked<S>;
 }
 
 /** Any plain object, kept as it is (fields a document may add and a reader passes through). */
