@@ -6,19 +6,20 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Analyzer, bundledModelPath } from './engine/analyzer';
 import { EXIT_CODES, SinkLensError, asSinkLensError } from './engine/errors';
-import type { SinkReport } from './engine/report';
-import { formatSummary } from './engine/summaryText';
+import type { SinkReport } from './protocol/report';
+import { formatSummary } from './cli/summaryText';
 import { AnalyzeCommand, parseAnalyzeArgs, parseCommand } from './cli/analyzeArgs';
 import { inspectModel } from './engine/model/inspectModel';
 import { ANALYSIS_COMMANDS } from './cli/analysisCommands';
 import { traceCommand } from './cli/traceCommand';
 import { renderReportHtml } from './cli/htmlReport';
+import { DEFAULT_EPSILON } from './protocol/measures';
 
 const HELP = `sink-lens: where does a language model's attention sink form?
 
 Usage:
   sink-lens analyze [--model PATH] (--prompt TEXT | --prompt-file F | --ids 1,2,3)
-                    [--no-bos] [--bos-id N] [--device auto|cuda|cpu] [--epsilon 0.3]
+                    [--no-bos] [--bos-id N] [--device auto|cuda|cpu] [--epsilon ${DEFAULT_EPSILON}]
                     [--max-tokens N [--truncate]] [--out report.json] [--html report.html]
   sink-lens compare-bos [--model PATH] (--prompt TEXT | --prompt-file F)   with and without BOS
   sink-lens batch       [--model PATH] --prompts FILE [--positions 8]      many prompts: cross-input cosine

@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Analyzer } from './analyzer';
 import { parseHubId, resolveHubSnapshot } from './hf/hubCache';
-import type { Device } from './report';
+import type { Device } from '../protocol/report';
 
 export class AnalyzerPool {
   private readonly open = new Map<string, Promise<Analyzer>>();

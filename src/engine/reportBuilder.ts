@@ -1,7 +1,8 @@
 /** Turns probe outputs into the `sink-lens/report@1` document. */
-import { circuitVerdict, massiveActivation, p0NormRatio, p0Separation, sinkRate, sinkScores, uniformBaseline } from './metrics';
+import { p0NormRatio } from '../protocol/measures';
+import { circuitVerdict, massiveActivation, p0Separation, sinkRate, sinkScores, uniformBaseline } from './metrics';
 import type { ProbeResults } from './probeRun';
-import { REPORT_SCHEMA, ModelSummary, PromptSummary, ReportToken, RuntimeSummary, SinkReport, ReportWarning } from './report';
+import { REPORT_SCHEMA, type ModelSummary, type PromptSummary, type ReportToken, type ReportWarning, type RuntimeSummary, type SinkReport } from '../protocol/report';
 
 export interface ReportContext {
   model: ModelSummary;

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Tokenizer } from 'tokenizers';
 import { SinkLensError } from './errors';
 import { topLevelMember } from './model/jsonMember';
-import type { ReportToken } from './report';
+import type { ReportToken } from '../protocol/report';
 
 export interface TokenizedPrompt {
   /** The text that was tokenized (lone surrogates replaced, so offsets are well defined). */

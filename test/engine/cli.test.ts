@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { encodeNode, encodeValueInfo } from '../../src/engine/onnx/encode';
 import { DataType } from '../../src/engine/onnx/proto';
 import { WireWriter } from '../../src/engine/onnx/wire';
-import type { SinkReport } from '../../src/engine/report';
+import type { SinkReport } from '../../src/protocol/report';
 import { cliPath, onnxExports, sharedModelsMissing, stories260k } from '../support/paths';
 
 function cli(...args: string[]) {

@@ -5,21 +5,19 @@
  * analysis worker process. Numbers are checked where the command computes something new.
  */
 import assert from 'node:assert/strict';
-import { fork, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import type { AblationDocument } from '../../src/engine/analyses/headAblation';
-import type { BatchDocument } from '../../src/engine/analyses/batchAnalysis';
-import type { BosComparison } from '../../src/engine/analyses/bosComparison';
-import type { SubstitutionDocument } from '../../src/engine/analyses/firstTokenSubstitution';
+import type { AblationDocument, BatchDocument, BosComparison, SubstitutionDocument } from '../../src/protocol/analyses';
 import { resolveHubSnapshot } from '../../src/engine/hf/hubCache';
 import { readDeclaredConfig } from '../../src/engine/model/modelConfig';
 import { locateModelFiles } from '../../src/engine/model/modelFiles';
-import type { SinkReport } from '../../src/engine/report';
-import type { TraceDocument } from '../../src/engine/trace/traceDocument';
-import type { FromWorkerMessage, ToWorkerMessage } from '../../src/shared/protocol';
+import { AnalysisClient } from '../../src/extension/worker/analysisClient';
+import type { SinkReport } from '../../src/protocol/report';
+import type { RunSummary } from '../../src/protocol/runParts';
+import type { TraceDocument } from '../../src/protocol/trace';
 import { assertClose } from '../support/compare';
 import { hfCheckpoint, hubCacheFixture, HUB_MODEL } from '../support/hfFixtures';
 import { cliPath, repoRoot } from '../support/paths';
@@ -112,36 +110,31 @@ describe('downstream of a checkpoint named by hub id', { skip: torchMissing() ??
   });
 
   it('the extension\'s analysis worker opens a hub id', async () => {
-    const worker = fork(join(repoRoot, 'dist', 'worker.js'), [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env });
-    const messages: FromWorkerMessage[] = [];
-    const done = new Promise<void>((resolve, reject) => {
-      worker.on('message', (message: FromWorkerMessage) => {
-        messages.push(message);
-        if (message.type === 'done') resolve();
-        if (message.type === 'error') reject(new Error(message.error.message));
-      });
-      worker.on('exit', (code) => reject(new Error(`worker exited with ${code}`)));
-    });
-    const request: ToWorkerMessage = {
-      type: 'analyze',
-      requestId: 1,
-      runId: 'r1',
-      model: { modelPath: HUB_MODEL, device: 'cpu' },
-      prompt: { kind: 'text', text: PROMPT, source: 'test' },
-      options: { addBos: true, epsilon: 0.3, maxTokens: 2048 },
-      withReceived: false,
-    };
-    worker.send(request);
+    // The worker inherits the host's environment, as it does in VS Code.
+    const saved = process.env.HF_HUB_CACHE;
+    process.env.HF_HUB_CACHE = env.HF_HUB_CACHE;
+    const client = new AnalysisClient(join(repoRoot, 'dist', 'worker.js'), () => undefined);
+    let summary: RunSummary | undefined;
     try {
-      await done;
+      await client.request(
+        'analyze',
+        {
+          runId: 'r1',
+          model: { modelPath: HUB_MODEL, device: 'cpu' },
+          prompt: { kind: 'text', text: PROMPT, source: 'test' },
+          options: { addBos: true, epsilon: 0.3, maxTokens: 2048 },
+          withReceived: false,
+        },
+        { onProgress: (progress) => (progress.type === 'runSummary' ? (summary = progress.summary) : undefined) },
+      );
     } finally {
-      worker.removeAllListeners('exit');
-      worker.kill();
+      client.dispose();
+      if (saved === undefined) delete process.env.HF_HUB_CACHE;
+      else process.env.HF_HUB_CACHE = saved;
     }
-    const summary = messages.find((message) => message.type === 'runSummary');
-    assert.ok(summary?.type === 'runSummary');
-    assert.equal(summary.summary.model.checkpoint?.hubId, HUB_MODEL);
-    assert.equal(summary.summary.tokens.length, PROMPT.length + 1);
+    assert.ok(summary);
+    assert.equal(summary.model.checkpoint?.hubId, HUB_MODEL);
+    assert.equal(summary.tokens.length, PROMPT.length + 1);
   });
 
   it('BOS comes from generation_config.json when config.json does not say', () => {

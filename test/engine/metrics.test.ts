@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { circuitVerdict, concentration, massiveActivation, median, p0NormRatio, sinkRate, sinkScores, uniformBaseline } from '../../src/engine/metrics';
+import { circuitVerdict, concentration, massiveActivation, sinkRate, sinkScores, uniformBaseline } from '../../src/engine/metrics';
+import { median, p0NormRatio } from '../../src/protocol/measures';
 
 describe('metrics (docs/ANALYSES.md definitions)', () => {
   it('median of odd and even counts', () => {

@@ -10,7 +10,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { BatchDocument } from '../../src/engine/analyses/batchAnalysis';
+import type { BatchDocument } from '../../src/protocol/analyses';
 import { resolveHubSnapshot } from '../../src/engine/hf/hubCache';
 import { hfCheckpoint, hubCacheFixture, HUB_MODEL } from '../support/hfFixtures';
 import { cliPath, repoRoot } from '../support/paths';

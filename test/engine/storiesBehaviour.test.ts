@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Analyzer } from '../../src/engine/analyzer';
-import { median } from '../../src/engine/metrics';
-import { describeVerdict } from '../../src/engine/verdict';
+import { median } from '../../src/protocol/measures';
+import { describeVerdict } from '../../src/protocol/verdict';
 import { sharedModelsMissing, stories260k } from '../support/paths';
 
 const STORY_PROMPTS = [

@@ -5,7 +5,7 @@
  */
 import type { PromptInput } from '../../src/engine/api';
 import type { Analyzer } from '../../src/engine/analyzer';
-import type { SinkReport } from '../../src/engine/report';
+import type { SinkReport } from '../../src/protocol/report';
 import { assertClose } from './compare';
 import { Reference, runReference } from './torchReference';
 

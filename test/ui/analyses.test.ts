@@ -17,11 +17,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
-import type { AblationDocument } from '../../src/engine/analyses/headAblation';
-import type { BatchDocument } from '../../src/engine/analyses/batchAnalysis';
-import type { BosComparison } from '../../src/engine/analyses/bosComparison';
-import type { SubstitutionDocument } from '../../src/engine/analyses/firstTokenSubstitution';
-import type { SinkReport } from '../../src/engine/report';
+import type { AblationDocument, BatchDocument, BosComparison, SubstitutionDocument } from '../../src/protocol/analyses';
+import type { SinkReport } from '../../src/protocol/report';
 import { missingPrerequisite, REPO, RESULTS, writeUserSettings, type Sandbox } from './codeServer';
 import { cspViolations, fromContextMenu, inWorkbench, runCommand, webviewWith } from './workbench';
 

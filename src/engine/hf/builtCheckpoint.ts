@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheWriteError, defaultCacheFolder, linkOrCopy } from '../model/cacheFiles';
-import type { ReportWarning } from '../report';
+import type { ReportWarning } from '../../protocol/report';
 import { decoderSpecFor } from './architectures';
 import { slidingWindowLayers } from './architectures/decoderSpec';
 import { CheckpointFolder, readCheckpointFolder } from './checkpointFolder';

@@ -4,11 +4,10 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { SinkLensError } from '../errors';
 import { FileSource } from '../onnx/byteSource';
 import { attentionPathOf } from '../graph/operatorProbabilities';
 import { DATA_TYPE_NAMES, externalDataLocations } from '../onnx/proto';
-import type { AttentionPath } from '../report';
+import type { AttentionPath } from '../../protocol/report';
 import { INDEX_FILE, SINGLE_FILE } from '../hf/checkpointFolder';
 import { readDeclaredConfig } from './modelConfig';
 import { locateModelFiles, ModelFiles } from './modelFiles';

@@ -18,7 +18,7 @@ import { ByteSource, FileSource } from '../onnx/byteSource';
 import { ModelPiece, rewriteModel, writeModel } from '../onnx/encode';
 import { DATA_TYPE_NAMES, DataType, OnnxFormatError, OnnxModel, externalDataLocations, parseModel } from '../onnx/proto';
 import { WireFormatError } from '../onnx/wire';
-import type { AttentionPath } from '../report';
+import type { AttentionPath } from '../../protocol/report';
 import { cacheWriteError, defaultCacheFolder, linkOrCopy } from './cacheFiles';
 
 export { defaultCacheFolder } from './cacheFiles';

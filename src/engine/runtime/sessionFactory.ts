@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { SinkLensError } from '../errors';
-import type { Device, ExecutionProvider } from '../report';
+import type { Device, ExecutionProvider } from '../../protocol/report';
 import { explainSessionFailure } from './missingKernel';
 import { onnxruntimeBinaryFolder } from './onnxruntimeFiles';
 

@@ -8,14 +8,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { SinkLensError } from '../errors';
 import { INDEX_FILE, SINGLE_FILE } from '../hf/checkpointFolder';
 import { readJsonIfPresent } from '../model/json';
-
-export interface Checkpoint {
-  step: number;
-  /** A model folder or .onnx file, as the Analyzer opens it. */
-  path: string;
-  /** A tokenizer.json shared by every checkpoint (the manifest's "tokenizer"), when they have none of their own. */
-  tokenizer?: string;
-}
+import type { Checkpoint } from '../../protocol/trace';
 
 const usage = (message: string) => new SinkLensError('usage', 'bad-checkpoints', message);
 
