@@ -28,6 +28,16 @@ export class UnsupportedGraphError extends SinkLensError {
   }
 }
 
+/** onnxruntime failed to run the model; `detail` is all of its message, on one line. */
+export class RunFailedError extends SinkLensError {
+  constructor(
+    readonly detail: string,
+    on: string,
+  ) {
+    super('runtime', 'run-failed', `onnxruntime could not run the model on ${on}: ${detail}`);
+  }
+}
+
 export class CancelledError extends SinkLensError {
   constructor() {
     super('cancelled', 'cancelled', 'the analysis was cancelled');
@@ -38,9 +48,18 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new CancelledError();
 }
 
+/** A message on one line, all of it: onnxruntime's run over several ("… for the following indices\n index: 1 Got: 14"). */
+export function oneLine(message: string): string {
+  return message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .join(' ');
+}
+
 /** Turns anything thrown into a SinkLensError, keeping ours as they are. */
 export function asSinkLensError(error: unknown, fallback: ErrorCategory = 'runtime'): SinkLensError {
   if (error instanceof SinkLensError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  return new SinkLensError(fallback, 'unexpected', message.split('\n')[0]);
+  return new SinkLensError(fallback, 'unexpected', oneLine(message));
 }

@@ -40,7 +40,7 @@ export interface RunSummary {
   prompt: PromptSummary;
   tokens: ReportToken[];
   depths: number[];
-  /** norms[i] has T values: the residual-stream L2 norm at depths[i] for each position. */
+  /** norms[i] has T values: the residual-stream L2 norm at depths[i] for each position; NaN where the graph does not compute it. */
   norms: Float32Array[];
   p0NormRatio: (number | null)[];
   p0Separation: (number | null)[];

@@ -107,7 +107,7 @@ describe('sink-lens CLI', () => {
       .messageField(11, encodeValueInfo({ name: 'x', elemType: DataType.Float, shape: [1, 4] }))
       .messageField(12, encodeValueInfo({ name: 'y', elemType: DataType.Float, shape: [1, 4] }));
     const model = new WireWriter().varintField(1, 8).messageField(7, graph).messageField(8, new WireWriter().stringField(1, '').varintField(2, 17)).finish();
-    assertOneLineError(cli('analyze', '--model', scratchModel(model), '--ids', '1,2'), 3, /^sink-lens: unsupported graph: expected an integer token-id input, found inputs 'x'/);
+    assertOneLineError(cli('analyze', '--model', scratchModel(model), '--ids', '1,2'), 3, /^sink-lens: unsupported graph: expected an integer token-id input \(input_ids\) that selects rows of an embedding table, found input 'x' \(float32 \[1, 4\]\); Sink Lens needs the token ids as an input: export the model with input_ids$/);
   });
 
   it('a graph with an operator Sink Lens cannot see into exits 3 naming it', () => {

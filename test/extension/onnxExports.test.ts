@@ -232,7 +232,7 @@ suite('Real exporter outputs (../shared/models/onnx-exports) through the extensi
     report.attention.firstTokenAttention.forEach((layer, l) =>
       layer.forEach((row, h) => row.forEach((value, q) => close(value, cli.attention.firstTokenAttention[l][h][q], `attention to key 0 [${l}][${h}][${q}]`))),
     );
-    report.residual.norms.forEach((depth, d) => depth.forEach((norm, t) => close(norm, cli.residual.norms[d][t], `norm at depth ${report.residual.depths[d]}, position ${t}`)));
+    report.residual.norms.forEach((depth, d) => depth.forEach((norm, t) => close(norm!, cli.residual.norms[d][t]!, `norm at depth ${report.residual.depths[d]}, position ${t}`)));
     assert.equal(report.attention.sinkRate.all, cli.attention.sinkRate.all);
 
     // Attention to key 0 is a probability; query 0 sees only key 0.

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { SinkLensError } from '../errors';
+import { oneLine, SinkLensError } from '../errors';
 import type { Device, ExecutionProvider } from '../report';
 import { explainSessionFailure } from './missingKernel';
 import { onnxruntimeBinaryFolder } from './onnxruntimeFiles';
@@ -41,7 +41,7 @@ export async function createSession(modelPath: string, device: Device, cpuModelP
         const session = await createWith(modelPath, { ...options, executionProviders: ['cuda', 'cpu'] });
         return { session, executionProvider: 'cuda', fallbackReason: null };
       } catch (error) {
-        fallbackReason = `CUDA could not start: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
+        fallbackReason = `CUDA could not start: ${oneLine(error instanceof Error ? error.message : String(error))}`;
       }
     }
   }
@@ -53,7 +53,7 @@ async function createWith(modelPath: string, options: ort.InferenceSession.Sessi
   try {
     return await ort.InferenceSession.create(modelPath, options);
   } catch (error) {
-    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    const reason = oneLine(error instanceof Error ? error.message : String(error));
     const provider = String(options.executionProviders?.[0] ?? 'cpu');
     const explained = explainSessionFailure(reason, modelPath, provider, onnxruntimeVersion);
     if (explained) throw explained;
