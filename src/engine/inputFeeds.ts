@@ -46,7 +46,7 @@ const TYPED: Record<number, Typed> = {
   [DataType.Int8]: { type: 'int8', make: (v) => Int8Array.from(v) },
 };
 
-const KNOWN = 'token ids, an attention mask ([batch, sequence] ones, or a causal [batch, 1, sequence, sequence] mask), position ids, an empty past key/value cache and use_cache_branch';
+const KNOWN = 'token ids, an attention mask ([batch, sequence] ones, or a causal [batch, 1, sequence, sequence] mask), position ids, an empty past key/value cache or use_cache_branch';
 
 export function planFeeds(graph: OnnxGraph, layout: DecoderLayout): FeedPlan {
   const ids = graph.inputs.find((input) => input.name === layout.idsInput);
@@ -54,7 +54,7 @@ export function planFeeds(graph: OnnxGraph, layout: DecoderLayout): FeedPlan {
   const feeds: ExtraFeed[] = [];
   for (const input of graph.inputs) {
     if (input.name === layout.idsInput || graph.initializers.has(input.name) || input.name.startsWith('sinklens_')) continue;
-    feeds.push({ input, make: feedFor(input, layout) });
+    feeds.push({ input, make: feedFor(input, layout, ids?.shape ?? null) });
   }
   return { feeds, fixedBatch: fixed(0), fixedLength: fixed(1) };
 }
@@ -70,16 +70,21 @@ export function checkIdsFit(plan: FeedPlan, idsInput: string, tokens: number): v
   }
 }
 
-function feedFor(input: ValueInfo, layout: DecoderLayout): (tokens: number, batch: number) => ort.Tensor {
+function feedFor(input: ValueInfo, layout: DecoderLayout, idsShape: ValueInfo['shape']): (tokens: number, batch: number) => ort.Tensor {
   const name = input.name;
   const typed = TYPED[input.elemType ?? 0];
   const shape = input.shape;
   const refuse = (need: string) => new UnsupportedGraphError(`input ${describeInput(input)} is not one Sink Lens can feed: ${need}`);
-  if (!typed || !shape) throw refuse(`it feeds ${KNOWN}, in a numeric or boolean type with a known rank`);
+  if (!typed || !shape) throw refuse(`it needs ${KNOWN}, of a numeric or boolean type and a known rank`);
+  if (layout.graph.consumersOf(name).length === 0) {
+    // Nothing reads it: zeros of its declared shape, its symbolic sizes named as the ids' are the batch and T, others 1.
+    return grid(input, typed, (_, batch, tokens) => shape.map((dim) => (typeof dim === 'number' ? dim : dim !== null && dim === idsShape?.[0] ? batch : dim !== null && dim === idsShape?.[1] ? tokens : 1)), () => 0);
+  }
   if (/^past|past_key_values|\.past_/.test(name)) {
     // [batch, heads, past, head size] or [2, batch, heads, past, head size]: every symbolic dimension but the batch is the past length, 0.
+    const batchAxis = pastBatchAxis(shape, idsShape);
     return (_, batch) => {
-      const dims = shape.map((dim, axis) => (typeof dim === 'number' ? dim : /batch/i.test(String(dim)) || (axis === 0 && shape.length === 4) ? batch : 0));
+      const dims = shape.map((dim, axis) => (typeof dim === 'number' ? dim : axis === batchAxis ? batch : 0));
       return new ort.Tensor(typed.type, typed.make([]), dims);
     };
   }
@@ -90,13 +95,20 @@ function feedFor(input: ValueInfo, layout: DecoderLayout): (tokens: number, batc
       const fill = maskFill(layout, input);
       return grid(input, typed, (_, batch, tokens) => causalDims(input, batch, tokens), (index, dims) => causalValue(index, dims, fill));
     }
-    throw refuse(`a ${shape.length}-D mask; Sink Lens feeds a [batch, sequence] mask of ones or a causal [batch, 1, sequence, sequence] one`);
+    throw refuse(`it needs a [batch, sequence] mask (of ones) or a causal [batch, 1, sequence, sequence] one, not a ${shape.length}-D mask`);
   }
   if (/position/i.test(name) && (shape.length === 1 || shape.length === 2) && input.elemType !== DataType.Bool) {
     const dims = (batch: number, tokens: number) => (shape.length === 1 ? [fits(input, shape[0], tokens, 'exact')] : [batchDim(shape[0], batch), fits(input, shape[1], tokens, 'exact')]);
     return grid(input, typed, (_, batch, tokens) => dims(batch, tokens), (index, shapeNow) => index % shapeNow[shapeNow.length - 1]);
   }
-  throw refuse(`Sink Lens feeds ${KNOWN}; export the model without '${name}'`);
+  throw refuse(`it needs ${KNOWN}; export the model without '${name}'`);
+}
+
+/** The batch axis of a cache input: named as the ids' batch (or "batch…"), else 1 of [2, batch, …], else 0. */
+function pastBatchAxis(shape: (number | string | null)[], idsShape: ValueInfo['shape']): number {
+  const named = shape.findIndex((dim) => typeof dim === 'string' && (dim === idsShape?.[0] || /batch/i.test(dim)));
+  if (named >= 0) return named;
+  return shape.length === 5 && shape[0] === 2 ? 1 : 0;
 }
 
 /** A tensor of the input's type whose every element is `value(flat index, dims)`. */

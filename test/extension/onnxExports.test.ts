@@ -21,6 +21,7 @@ import type { AttentionMapPayload, ToWebviewMessage } from '../../src/shared/pro
 import type { SinkPanel } from '../../src/sinkPanel';
 import { noTokenizerNotice } from '../../src/tokenIdsCommand';
 import { cliPath, onnxExports } from '../support/paths';
+import { modelSwitching } from './modelSwitching';
 
 interface ExportSpec {
   folder: string;
@@ -80,53 +81,23 @@ interface GenaiConfig {
 const missing = existsSync(onnxExports) ? null : `${onnxExports} is absent: these tests need the workplace's shared models (../shared/models)`;
 
 suite('Real exporter outputs (../shared/models/onnx-exports) through the extension', () => {
-  if (missing) {
-    test(`skipped: ${missing}`, function () {
-      this.skip();
-    });
-    return;
-  }
-
+  const host = modelSwitching(missing);
+  if (!host) return;
+  const { errors, config, watchPanel } = host;
   let api: SinkLensApi;
   let folder: vscode.Uri;
   let scratch: string;
-  let before: { modelPath?: string; device?: string };
-  const errors: Error[] = [];
-  let showError: (error: unknown) => void;
-  const config = () => vscode.workspace.getConfiguration('sinkLens');
-  const controller = () => api.controller as typeof api.controller & { showError: (error: unknown) => void };
 
-  suiteSetup(async () => {
-    const extension = vscode.extensions.getExtension<SinkLensApi>('sink-lens.sink-lens');
-    assert.ok(extension, 'the extension sink-lens.sink-lens is installed');
-    api = await extension.activate();
-    const workspaceFolder = vscode.workspace.workspaceFolders?.[0];
-    assert.ok(workspaceFolder, 'a workspace folder is open');
-    folder = workspaceFolder.uri;
+  suiteSetup(() => {
+    api = host.api;
+    folder = host.folder;
     scratch = mkdtempSync(join(tmpdir(), 'sink-lens-exports-'));
-    before = { modelPath: config().inspect<string>('modelPath')?.globalValue, device: config().inspect<string>('device')?.globalValue };
-    // CPU in both the extension and the CLI, so that the two are the same computation.
-    await config().update('device', 'cpu', vscode.ConfigurationTarget.Global);
-    // Every error the extension would show the user is recorded (and still shown).
-    showError = controller().showError;
-    controller().showError = (error: unknown) => {
-      errors.push(error as Error);
-      showError.call(api.controller, error);
-    };
   });
 
   suiteTeardown(async () => {
     if (!api) return;
-    controller().showError = showError;
-    await config().update('modelPath', before.modelPath, vscode.ConfigurationTarget.Global);
-    await config().update('device', before.device, vscode.ConfigurationTarget.Global);
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     for (const spec of SPECS) await vscode.workspace.fs.delete(vscode.Uri.joinPath(folder, spec.document.name)).then(undefined, () => undefined);
     rmSync(scratch, { recursive: true, force: true });
-  });
-
-  setup(() => {
-    errors.length = 0;
   });
 
   /** Opens the spec's document with the cursor at `cursorAt`. */
@@ -150,24 +121,6 @@ suite('Real exporter outputs (../shared/models/onnx-exports) through the extensi
       env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
     });
     return JSON.parse(readFileSync(out, 'utf8')) as SinkReport;
-  }
-
-  /** Records what the report panel is sent while `action` runs (the panel is opened first). */
-  async function watchPanel<T>(action: (panel: SinkPanel) => Promise<T>): Promise<{ value: T; posted: ToWebviewMessage[] }> {
-    api.controller.showPanel();
-    const panel = api.controller.currentPanel();
-    assert.ok(panel, 'the report panel is open');
-    const posted: ToWebviewMessage[] = [];
-    const post = panel.post;
-    panel.post = (message: ToWebviewMessage) => {
-      posted.push(message);
-      post.call(panel, message);
-    };
-    try {
-      return { value: await action(panel), posted };
-    } finally {
-      delete (panel as { post?: unknown }).post; // back to the prototype's
-    }
   }
 
   /** Asks for a map the way the panel does, and waits for the host's answer to the panel. */

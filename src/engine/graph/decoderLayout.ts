@@ -3,7 +3,11 @@
  * token embedding, each block is an attention residual step (its branch holds a Softmax over Q·Kᵀ,
  * or a fused attention operator) followed by an MLP residual step (its branch ends in the
  * down-projection). A residual step is a plain Add, or a fused SkipLayerNormalization /
- * SkipSimplifiedLayerNormalization whose optional output 3 is the sum.
+ * SkipSimplifiedLayerNormalization whose optional output 3 is the sum; its stream operand may be
+ * a slice of the stream's positions (a last block sliced to the last token), which the layout
+ * records per depth. Ranks the probes rely on are checked against what the graph proves
+ * (tensorShapes.ts), and each projection's [batch, T, width] input is recorded with the node that
+ * reads it (projectionInput.ts), never assumed.
  */
 import { UnsupportedGraphError } from '../errors';
 import type { OnnxGraph, OnnxNode, TensorHeader } from '../onnx/proto';

@@ -45,11 +45,8 @@ class CannotFollow extends Error {
 }
 
 export function maskFill(layout: DecoderLayout, input: ValueInfo): MaskFill {
-  const index = layout.graph;
   const refuse = (reason: string) =>
     new UnsupportedGraphError(`input ${describeInput(input)} is a mask Sink Lens cannot fill: ${reason}; export the model with a [batch, sequence] attention_mask (or none)`);
-  // Nothing reads it: any values do.
-  if (index.consumersOf(input.name).length === 0) return { visible: 1, hidden: 0 };
   const cone = maskCone(layout, input.name);
   const endpoints = findEndpoints(layout, cone);
   if (endpoints.length === 0) throw refuse('it does not reach the attention of any layer');
@@ -61,7 +58,7 @@ export function maskFill(layout: DecoderLayout, input: ValueInfo): MaskFill {
     if (fits) return fits;
   } catch (error) {
     if (!(error instanceof CannotFollow)) throw error;
-    throw refuse(error.node ? `Sink Lens cannot follow it through node '${error.node.name}' (${error.node.opType}): ${error.message}` : error.message);
+    throw refuse(error.node ? `it cannot be followed through node '${error.node.name}' (${error.node.opType}): ${error.message}` : error.message);
   }
   const first = endpoints[0].node;
   const kinds = floating ? 'neither 0 / lowest (added to the scores) nor 1 / 0 (kept)' : 'neither 1 nor 0 as the visible value';
@@ -121,7 +118,7 @@ function satisfies(layout: DecoderLayout, cone: Set<string>, scoreLike: Map<stri
   if (node.domain === 'com.microsoft' && node.opType === 'Attention') return slot === 3 ? kept : slot === 5 && additive;
   if (node.domain === 'com.microsoft' && node.opType === 'MultiHeadAttention') return slot === 4 ? kept : slot === 5 && additive;
   if (node.domain === '' && node.opType === 'Attention' && slot === 3) return new TensorTypes(layout.graph).of(node.inputs[3]) === DataType.Bool ? kept : additive;
-  throw new CannotFollow(node, `its input ${slot} is not a mask Sink Lens knows`);
+  throw new CannotFollow(node, `its input ${slot} is not a mask input Sink Lens knows`);
 }
 
 /** One evaluation of the mask's path on scalars: the mask is `mask`, the scores are `x`. */
@@ -173,7 +170,7 @@ class ScalarEvaluation {
       return operand(carries[0]);
     }
     if (op === 'Clip') return Math.min(Math.max(operand(0), node.inputs[1] ? operand(1) : -Infinity), node.inputs[2] ? operand(2) : Infinity);
-    throw new CannotFollow(node, 'Sink Lens does not evaluate this operator on masks');
+    throw new CannotFollow(node, 'an operator Sink Lens does not evaluate on masks');
   }
 
   private constant(tensor: string): number {

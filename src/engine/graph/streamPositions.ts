@@ -8,7 +8,8 @@
  */
 import type { OnnxNode } from '../onnx/proto';
 import type { GraphIndex } from './graphIndex';
-import { sliceBounds, sliceIndices, TensorShapes } from './tensorShapes';
+import { sliceBounds, sliceIndices } from './sliceBounds';
+import type { TensorShapes } from './tensorShapes';
 
 /** One selection along the token axis: ONNX Slice bounds, or Gather indices. */
 export type TokenSelection = { kind: 'slice'; start: number; end: number; step: number } | { kind: 'gather'; indices: number[] };

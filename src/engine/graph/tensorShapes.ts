@@ -8,6 +8,7 @@
  */
 import { OnnxFormatError, OnnxNode, TensorHeader, tensorValues } from '../onnx/proto';
 import type { GraphIndex } from './graphIndex';
+import { sliceBounds, sliceIndices } from './sliceBounds';
 
 /** A size, a symbolic name (equal names are equal sizes), or null (unknown). */
 export type Dim = number | string | null;
@@ -23,12 +24,14 @@ const SAME_AS_FIRST = new Set([
   'FastGelu', 'BiasGelu', 'QuickGelu', 'Softplus', 'Trilu', 'LayerNormalization', 'SimplifiedLayerNormalization',
   'RMSNormalization', 'SkipLayerNormalization', 'SkipSimplifiedLayerNormalization', 'CumSum', 'HardSigmoid', 'Elu',
   'LeakyRelu', 'Selu', 'Celu', 'Mish', 'RotaryEmbedding', 'Tile', 'Pad', 'TopK', 'ScatterElements', 'ScatterND', 'Scatter',
+  'Swish', 'HardSwish', 'Softsign', 'ThresholdedRelu', 'Shrink', 'BiasAdd', 'BiasDropout', 'DequantizeLinear', 'QuantizeLinear',
+  'DynamicQuantizeLinear', 'LpNormalization', 'MeanVarianceNormalization', 'InstanceNormalization', 'GroupNormalization',
 ]);
 const BROADCAST = new Set([
   'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Mod', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor',
   'Where', 'Max', 'Min', 'Sum', 'Mean', 'BitShift', 'PRelu',
 ]);
-const MATMULS = new Set(['MatMul', 'FusedMatMul', 'MatMulInteger']);
+const MATMULS = new Set(['MatMul', 'FusedMatMul', 'MatMulInteger', 'MatMulIntegerToFloat', 'DynamicQuantizeMatMul']);
 const REDUCTIONS = /^Reduce/;
 
 export class TensorShapes {
@@ -219,8 +222,9 @@ export class TensorShapes {
       case 'Attention':
       case 'MultiHeadAttention':
       case 'GroupQueryAttention':
-        if (node.domain === '' && input?.length === 4) return [[input[0], input[1], input[2], null], null, null, [input[0], null, input[2], null]];
-        return [input?.length === 3 ? [input[0], input[1], null] : null];
+        // ONNX Attention keeps the rank of Q (3 or 4); the com.microsoft operators output [batch, sequence, hidden] whatever their inputs' form (packed QKV included).
+        if (node.domain === '') return input?.length === 4 ? [[input[0], input[1], input[2], null], null, null, [input[0], null, input[2], null]] : [input?.length === 3 ? [input[0], input[1], null] : null];
+        return [[input?.[0] ?? null, input?.[1] ?? null, null]];
       case 'EmbedLayerNormalization':
         return [input ? [input[0], input[1], null] : null, input ? [input[0]] : null, input ? [input[0], input[1], null] : null];
       default:
@@ -244,7 +248,13 @@ export class TensorShapes {
     const input = this.shapeOf(node.inputs[0]);
     if (!input) return null;
     const bounds = sliceBounds(node, (tensor) => this.valuesOf(tensor));
-    if (!bounds) return input.map(() => null);
+    if (!bounds) {
+      // Bounds computed at run time: only the sliced axes are unknown, when the axes are constants.
+      const axes = node.attributes.get('axes')?.ints?.map(Number) ?? (node.inputs[3] ? this.valuesOf(node.inputs[3]) : null);
+      if (!axes || axes.some((axis) => axis === null)) return input.map(() => null);
+      const sliced = new Set((axes as number[]).map((axis) => normalAxis(axis, input.length)));
+      return input.map((dim, i) => (sliced.has(i) ? null : dim));
+    }
     const out = [...input];
     bounds.axes.forEach((axis, i) => {
       const at = normalAxis(axis, input.length);
@@ -315,37 +325,6 @@ export class TensorShapes {
   }
 }
 
-/** Slice's starts, ends, axes and steps when all are constants (opset 10+ inputs, or attributes). */
-export function sliceBounds(node: OnnxNode, valuesOf: (tensor: string) => (number | null)[] | null) {
-  const read = (position: number, attribute: string): number[] | null => {
-    const fromAttribute = node.attributes.get(attribute)?.ints;
-    if (fromAttribute) return fromAttribute.map(Number);
-    const tensor = node.inputs[position];
-    if (!tensor) return null;
-    const values = valuesOf(tensor);
-    return values && values.every((value) => value !== null) ? (values as number[]) : null;
-  };
-  const starts = read(1, 'starts');
-  const ends = read(2, 'ends');
-  if (!starts || !ends || starts.length !== ends.length) return null;
-  const axes = node.inputs[3] || node.attributes.has('axes') ? read(3, 'axes') : starts.map((_, i) => i);
-  const steps = node.inputs[4] ? read(4, 'steps') : starts.map(() => 1);
-  if (!axes || !steps || axes.length !== starts.length || steps.length !== starts.length) return null;
-  return { starts, ends, axes, steps };
-}
-
-/** The indices ONNX Slice takes from an axis of `size` (negative bounds count from the end, clamped). */
-export function sliceIndices(size: number, start: number, end: number, step: number): number[] {
-  if (step === 0) return [];
-  const clamp = (value: number, low: number, high: number) => Math.min(Math.max(value, low), high);
-  const from = start < 0 ? start + size : start;
-  const to = end < 0 ? end + size : end;
-  const indices: number[] = [];
-  if (step > 0) for (let i = clamp(from, 0, size); i < clamp(to, 0, size); i += step) indices.push(i);
-  else for (let i = clamp(from, 0, size - 1); i > clamp(to, -1, size - 1); i += step) indices.push(i);
-  return indices;
-}
-
 function normalAxis(axis: number, rank: number): number {
   return axis < 0 ? axis + rank : axis;
 }
@@ -379,11 +358,9 @@ function merge(declared: Shape, inferred: Shape): Shape {
   return declared.map((dim, i) => dim ?? inferred[i]);
 }
 
+/** Numpy-style broadcasting; an operand of unknown rank leaves the result's rank unknown. */
 function broadcast(shapes: Shape[]): Shape {
-  if (shapes.some((shape) => shape === null)) {
-    // Still the rank, when one known operand has the highest rank any operand can have here.
-    return null;
-  }
+  if (shapes.some((shape) => shape === null)) return null;
   const all = shapes as Dim[][];
   const rank = Math.max(0, ...all.map((shape) => shape.length));
   return Array.from({ length: rank }, (_, i) => {

@@ -31,7 +31,8 @@ export function cudaProviderInstalled(): boolean {
  * `modelPath` (a bfloat16 model computed in float32 there); called only then.
  */
 export async function createSession(modelPath: string, device: Device, cpuModelPath?: () => string): Promise<OpenedSession> {
-  const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
+  // onnxruntime would also print each failure to stderr itself; Sink Lens reports it, whole, in one line (SINK_LENS_DEBUG keeps its log).
+  const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', logSeverityLevel: process.env.SINK_LENS_DEBUG ? 2 : 4 };
   let fallbackReason: string | null = null;
   if (device !== 'cpu') {
     if (!cudaProviderInstalled()) {
