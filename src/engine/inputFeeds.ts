@@ -33,12 +33,15 @@ interface Typed {
   make: (values: number[]) => ort.Tensor.DataType;
 }
 
-/** Element types Sink Lens can feed, by ONNX type. bfloat16 inputs are declared float32 in the probed copy (graph/bfloat16Boundary.ts). */
+/**
+ * Element types Sink Lens can feed, by ONNX type. bfloat16 and float16 inputs are declared float32
+ * in the probed copy (graph/bfloat16Boundary.ts, graph/float16Inputs.ts) and cast where they enter.
+ */
 const TYPED: Record<number, Typed> = {
   [DataType.Float]: { type: 'float32', make: (v) => Float32Array.from(v) },
   [DataType.BFloat16]: { type: 'float32', make: (v) => Float32Array.from(v) },
+  [DataType.Float16]: { type: 'float32', make: (v) => Float32Array.from(v) },
   [DataType.Double]: { type: 'float64', make: (v) => Float64Array.from(v) },
-  [DataType.Float16]: { type: 'float16', make: (v) => Uint16Array.from(v, float16Bits) },
   [DataType.Int32]: { type: 'int32', make: (v) => Int32Array.from(v) },
   [DataType.Int64]: { type: 'int64', make: (v) => BigInt64Array.from(v, (value) => BigInt(value)) },
   [DataType.Bool]: { type: 'bool', make: (v) => Uint8Array.from(v, (value) => (value ? 1 : 0)) },
@@ -151,27 +154,4 @@ function causalValue(index: number, dims: number[], fill: MaskFill): number {
   const k = index % keys;
   const q = Math.floor(index / keys) % queries;
   return k <= q + (keys - queries) ? fill.visible : fill.hidden;
-}
-
-/** IEEE half-precision bits of a number (round to nearest even; the dtype's limits for the mask's fills). */
-function float16Bits(value: number): number {
-  const f32 = new Float32Array([value]);
-  const bits = new Uint32Array(f32.buffer)[0];
-  const sign = (bits >>> 16) & 0x8000;
-  const exponent = ((bits >>> 23) & 0xff) - 127 + 15;
-  const mantissa = bits & 0x7fffff;
-  if (((bits >>> 23) & 0xff) === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
-  if (exponent >= 0x1f) return sign | 0x7c00;
-  if (exponent <= 0) {
-    if (exponent < -10) return sign;
-    const full = mantissa | 0x800000;
-    const shift = 14 - exponent;
-    const half = full >>> shift;
-    const rest = full & ((1 << shift) - 1);
-    const midpoint = 1 << (shift - 1);
-    return sign | (half + (rest > midpoint || (rest === midpoint && half & 1) ? 1 : 0));
-  }
-  const half = (exponent << 10) | (mantissa >>> 13);
-  const rest = mantissa & 0x1fff;
-  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && half & 1) ? 1 : 0));
 }

@@ -15,27 +15,28 @@ import { runReference, torchMissing } from '../support/torchReference';
 import { closeOrAbsent, expectedAt, WILD_SPECS } from '../support/wildExports';
 import { modelSwitching } from './modelSwitching';
 
-const DOCUMENT = 'wild_ids.py';
 
 suite('Exporter shapes from the wild through the extension', () => {
   const host = modelSwitching(torchMissing());
   if (!host) return;
   const { errors, config } = host;
   let api: SinkLensApi;
-  let uri: vscode.Uri;
+  const written: vscode.Uri[] = [];
 
   suiteSetup(() => {
     api = host.api;
-    uri = vscode.Uri.joinPath(host.folder, DOCUMENT);
   });
 
   suiteTeardown(async () => {
-    await vscode.workspace.fs.delete(uri).then(undefined, () => undefined);
+    for (const uri of written) await vscode.workspace.fs.delete(uri).then(undefined, () => undefined);
   });
 
   /** Points the extension at the fixture and runs "Analyze Token Ids…" on `ids` under the cursor, recording what the panel is sent. */
   async function analyzeIds(name: Parameters<typeof fixture>[0], ids: number[]) {
     await config().update('modelPath', fixture(name), vscode.ConfigurationTarget.Global);
+    // A document of its own for each list: an open document would not show a rewritten file at once.
+    const uri = vscode.Uri.joinPath(host!.folder, `wild_${written.length}.py`);
+    written.push(uri);
     await vscode.workspace.fs.writeFile(uri, Buffer.from(`IDS = [${ids.join(', ')}]\n`, 'utf8'));
     const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
     const cursor = editor.document.positionAt(editor.document.getText().indexOf('[') + 2);
@@ -62,11 +63,11 @@ suite('Exporter shapes from the wild through the extension', () => {
       assert.equal(closeOrAbsent(report.attention.sinkScore.flat(), reference.sinkScore.flat(), 'sink scores'), null);
       expected.p0Present.forEach((present, d) => assert.equal(report.residual.p0NormRatio[d] === null, !present, `P0 norm ratio at depth ${d / 2}`));
       assert.equal(report.warnings.some((warning) => warning.code === 'partial-positions'), spec.lastOnlyDepths.length > 0);
-      // Stored as returned; the panel got every layer and the end of the run, and no error.
+      // Stored as returned; the panel got every layer (a new panel's replay may send them twice) and the end of the run, and no error.
       assert.deepEqual((await api.store.load(result.runId))?.report, report);
-      const mine = posted.filter((message) => 'runId' in message && message.runId === result.runId);
-      assert.equal(posted.filter((message) => message.type === 'runLayer' && message.layer.runId === result.runId).length, spec.layers);
-      assert.ok(mine.some((message) => message.type === 'runEnd'), 'the run ended in the panel');
+      const layersPosted = posted.flatMap((message) => (message.type === 'runLayer' && message.layer.runId === result.runId ? [message.layer.layer] : []));
+      assert.equal(new Set(layersPosted).size, spec.layers);
+      assert.ok(posted.some((message) => message.type === 'runEnd' && message.runId === result.runId), 'the run ended in the panel');
       assert.equal(posted.filter((message) => message.type === 'runError').length, 0);
     });
   }

@@ -14,6 +14,7 @@ import type { GraphEdits, NewValueInfo, NodeEdit } from '../onnx/encode';
 import { atAllPositions } from './allPositions';
 import { operatorOutputCheck, recomputeAttention } from './attentionRecompute';
 import { widenBfloat16Boundary } from './bfloat16Boundary';
+import { widenFloat16Inputs } from './float16Inputs';
 import { computeBfloat16InFloat32 } from './bfloat16Compute';
 import type { DecoderLayout } from './decoderLayout';
 import { EditBuilder, int, ints } from './editBuilder';
@@ -177,6 +178,7 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
   const maps = edits.node('Concat', mapSlices, { axis: int(0) }, probeOutputs.attentionMap);
   edits.output(maps, ['selected', 'heads', 'tokens', 'tokens']);
   const redeclared = options.bfloat16InFloat32 ? computeBfloat16InFloat32(edits, layout.graph, nodeEdits) : widenBfloat16Boundary(edits, layout.graph, nodeEdits);
+  widenFloat16Inputs(edits, layout.graph, nodeEdits, redeclared);
 
   const inputs: NewValueInfo[] = [
     { name: prefixLength, elemType: DataType.Int64, shape: [1] },

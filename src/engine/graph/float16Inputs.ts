@@ -1,0 +1,24 @@
+/**
+ * float16 graph inputs, declared float32 in the probed copy and cast to float16 where they enter.
+ * onnxruntime-node 1.30 on Node 24 (VS Code's and code-server's extension host) turns float16
+ * input data into a Float16Array its native binding cannot read ("not enough space: expected 32,
+ * got 0"); float32 data works everywhere. What Sink Lens feeds there (mask values 0, 1 and
+ * float16's lowest, or an empty cache) is exact in float16, so the cast changes nothing.
+ */
+import { DataType } from '../onnx/proto';
+import type { GraphEdits, NodeEdit } from '../onnx/encode';
+import { renameReads } from './bfloat16Boundary';
+import { EditBuilder, int } from './editBuilder';
+import type { GraphIndex } from './graphIndex';
+
+/** Adds each float16 input to `redeclared.inputs`; runs after the probes, like the bfloat16 boundary. */
+export function widenFloat16Inputs(edits: EditBuilder, graph: GraphIndex, nodeEdits: Map<number, NodeEdit>, redeclared: NonNullable<GraphEdits['redeclared']>): void {
+  const { inputs, initializers } = graph.graph;
+  edits.scope = 'float16';
+  for (const input of inputs) {
+    if (input.elemType !== DataType.Float16 || initializers.has(input.name)) continue;
+    const narrowed = edits.node('Cast', [input.name], { to: int(DataType.Float16) });
+    renameReads(edits, graph, nodeEdits, input.name, narrowed, edits.nodes.length - 1);
+    redeclared.inputs.set(input.name, { name: input.name, elemType: DataType.Float, shape: input.shape });
+  }
+}
