@@ -7,18 +7,12 @@
  */
 import { DataType } from '../onnx/proto';
 import type { GraphEdits, NodeEdit } from '../onnx/encode';
-import { renameReads } from './bfloat16Boundary';
-import { EditBuilder, int } from './editBuilder';
+import { castInputsFromFloat32 } from './bfloat16Boundary';
+import type { EditBuilder } from './editBuilder';
 import type { GraphIndex } from './graphIndex';
 
 /** Adds each float16 input to `redeclared.inputs`; runs after the probes, like the bfloat16 boundary. */
 export function widenFloat16Inputs(edits: EditBuilder, graph: GraphIndex, nodeEdits: Map<number, NodeEdit>, redeclared: NonNullable<GraphEdits['redeclared']>): void {
-  const { inputs, initializers } = graph.graph;
   edits.scope = 'float16';
-  for (const input of inputs) {
-    if (input.elemType !== DataType.Float16 || initializers.has(input.name)) continue;
-    const narrowed = edits.node('Cast', [input.name], { to: int(DataType.Float16) });
-    renameReads(edits, graph, nodeEdits, input.name, narrowed, edits.nodes.length - 1);
-    redeclared.inputs.set(input.name, { name: input.name, elemType: DataType.Float, shape: input.shape });
-  }
+  castInputsFromFloat32(edits, graph, nodeEdits, DataType.Float16, redeclared);
 }
