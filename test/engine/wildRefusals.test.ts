@@ -46,6 +46,22 @@ g.node.insert(0, helper.make_node("Sin", ["attention_mask"], ["mask_sin"], name=
 onnx.save(m, sys.argv[2])
 `;
 
+/** The residual stream after layer 0 (gpt2-random's '/model/Add_2_output_0') detoured through Mul(x, 1), which Sink Lens does not follow. */
+const STREAM_DETOUR = `
+import sys, onnx
+from onnx import helper, TensorProto
+m = onnx.load(sys.argv[1]); g = m.graph
+h1 = "/model/Add_2_output_0"
+assert any(h1 in n.output and n.op_type == "Add" for n in g.node)
+for n in g.node:
+    for i, name in enumerate(n.input):
+        if name == h1:
+            n.input[i] = "detour"
+g.initializer.append(helper.make_tensor("detour_one", TensorProto.FLOAT, [], [1.0]))
+g.node.append(helper.make_node("Mul", [h1, "detour_one"], ["detour"], name="detour"))
+onnx.save(m, sys.argv[2])
+`;
+
 /** A copy of the fixture's model.onnx (without config.json) edited by `code`, in a folder of its own. */
 function edited(name: Parameters<typeof fixture>[0], code: string | null): string {
   const folder = mkdtempSync(join(tmpdir(), 'sink-lens-wild-refusal-'));
@@ -82,6 +98,16 @@ describe('refusals in exporter graphs from the wild', { skip: torchMissing() ?? 
       3,
       escaped(
         "sink-lens: unsupported graph: input 'attention_mask' (float32 [batch, 1, seq, seq]) is a mask Sink Lens cannot fill: it cannot be followed through node 'mask_sin' (Sin): an operator Sink Lens does not evaluate on masks; export the model with a [batch, sequence] attention_mask (or none)",
+      ),
+    );
+  });
+
+  it('a residual stream that goes on in a way Sink Lens cannot follow: exit 3, naming the attention it would drop', () => {
+    assertOneLineError(
+      cli('analyze', '--model', edited('gpt2-random', STREAM_DETOUR), '--ids', '0,1,2', '--device', 'cpu'),
+      3,
+      escaped(
+        "sink-lens: unsupported graph: expected every attention layer on the residual stream, found attention at node '/model/attn_1/Softmax' (Softmax) after the stream's last step Sink Lens could follow, to '/model/Add_2_output_0' after layer 0",
       ),
     );
   });

@@ -165,6 +165,13 @@ export function findDecoderLayout(graph: OnnxGraph): DecoderLayout {
       `expected an MLP residual step after the attention of layer ${layers.length - 1}, found none (parallel attention+MLP blocks are not supported yet)`,
     );
   }
+  // Never drop a layer silently: attention after the last step followed means the stream went on some way not understood.
+  const beyond = attentionAfter(index, withCasts(index, points[points.length - 1].aliases));
+  if (beyond) {
+    throw new UnsupportedGraphError(
+      `expected every attention layer on the residual stream, found attention at node '${beyond.name}' (${qualifiedOp(beyond)}) after the stream's last step Sink Lens could follow, to '${points[points.length - 1].tensor}' after layer ${layers.length - 1}`,
+    );
+  }
   const residuals = points.map((point) => point.tensor);
   for (const residual of residuals) {
     if (shapes.rankOf(residual) !== null && shapes.rankOf(residual) !== 3) {
@@ -185,6 +192,25 @@ export function findDecoderLayout(graph: OnnxGraph): DecoderLayout {
     heads: headsShown(shapes, layers),
     exposedOutputs,
   };
+}
+
+/** An attention node computed from `tensors`: a fused attention operator, or a Softmax whose probabilities are multiplied with values. */
+function attentionAfter(index: GraphIndex, tensors: string[]): OnnxNode | null {
+  const seen = new Set<string>(tensors);
+  const queue = [...tensors];
+  while (queue.length > 0) {
+    for (const node of index.consumersOf(queue.shift()!)) {
+      if (FUSED_ATTENTION.has(node.opType)) return node;
+      if (node.opType === 'Softmax' && index.consumersOf(node.outputs[0]).some((reader) => reader.opType === 'MatMul')) return node;
+      for (const output of node.outputs) {
+        if (output && !seen.has(output)) {
+          seen.add(output);
+          queue.push(output);
+        }
+      }
+    }
+  }
+  return null;
 }
 
 /** The head count every layer shows: the probabilities' head axis, or a fused operator's attribute. */
