@@ -13,7 +13,7 @@ export function partialPositionsWarnings(layout: DecoderLayout): ReportWarning[]
   return [
     {
       code: 'partial-positions',
-      message: `the graph computes ${listed} ${describeSelection(selection)} (its residual stream is sliced at node '${selection.node.name}'): norms there are null at the other positions, and P0 quantities are null where position 0 is absent; attention covers every position`,
+      message: `the graph computes ${listed} ${describeSelection(selection)} (its residual stream is sliced at node '${selection.node.name}'): norms there, and the MLP norms of the blocks computed there, are null at the other positions, and P0 quantities are null where position 0 is absent; attention covers every position`,
     },
   ];
 }
