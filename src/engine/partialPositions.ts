@@ -2,10 +2,9 @@
 import type { DecoderLayout } from './graph/decoderLayout';
 import { describeSelection } from './graph/streamPositions';
 import type { ReportWarning } from '../protocol/report';
-import { depthOf } from './reportBuilder';
 
 export function partialPositionsWarnings(layout: DecoderLayout): ReportWarning[] {
-  const partial = layout.residualPositions.flatMap((selection, i) => (selection ? [{ depth: depthOf(i), selection }] : []));
+  const partial = layout.residualPositions.flatMap((selection, i) => (selection ? [{ depth: layout.depths[i], selection }] : []));
   if (partial.length === 0) return [];
   const { selection } = partial[0];
   const depths = partial.map(({ depth }) => depth);

@@ -36,6 +36,8 @@ export interface RowProbes {
 
 export interface ProbeResults {
   tokens: number;
+  /** The depth of each residual state probed (0, 0.5, 1, …; a parallel block has no l + 0.5): the rows' `norms`, `hidden` and `p0Cosine` follow it. */
+  depths: number[];
   heads: number;
   hiddenSize: number;
   rows: RowProbes[];
@@ -142,6 +144,7 @@ async function runBatch(session: ort.InferenceSession, prepared: PreparedModel, 
   const map = outputs[probeOutputs.attentionMap];
   return {
     tokens: T,
+    depths: layout.depths,
     heads: outputs[probeOutputs.firstTokenAttention(0)].dims[1],
     hiddenSize: outputs[probeOutputs.hidden(0)].dims[2],
     rows: rows.map((_, r) => ({
@@ -157,10 +160,11 @@ async function runBatch(session: ort.InferenceSession, prepared: PreparedModel, 
   };
 }
 
-/** Output data as float32; float16 outputs (a fp16 model's logits) are widened. */
+/** Output data as float32; float16 outputs (a fp16 model's logits) are widened: onnxruntime hands them as a Float16Array where the runtime has one (Node 24), else as their bits in a Uint16Array. */
 function asFloat32(tensor: ort.Tensor): Float32Array {
   if (tensor.type !== 'float16') return tensor.data as Float32Array;
-  const halves = tensor.data as Uint16Array;
+  if (!(tensor.data instanceof Uint16Array)) return Float32Array.from(tensor.data as ArrayLike<number>);
+  const halves = tensor.data;
   const out = new Float32Array(halves.length);
   for (let i = 0; i < halves.length; i++) {
     const h = halves[i];

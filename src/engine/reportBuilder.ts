@@ -13,13 +13,10 @@ export interface ReportContext {
   warnings: ReportWarning[];
 }
 
-/** Depth of residual tensor i: 0, 0.5, 1, … */
-export const depthOf = (index: number) => index / 2;
-
 export function buildReport(probes: ProbeResults, context: ReportContext, row = 0): SinkReport {
   const T = probes.tokens;
   const { norms: rowNorms, hidden, p0Cosine, firstTokenAttention: rowAttention, mlpNorms } = probes.rows[row];
-  const depths = rowNorms.map((_, i) => depthOf(i));
+  const depths = probes.depths;
   // A position the graph does not compute at some depth (a sliced last block) is NaN in the probes, null here.
   const norms = rowNorms.map(present);
   const ratios = rowNorms.map((values) => (Number.isNaN(values[0]) ? null : p0NormRatio(withoutAbsent(values))));

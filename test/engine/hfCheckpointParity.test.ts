@@ -6,7 +6,12 @@
  * sink scores, MLP activation norms, the P0 hidden state, one attention map, logits, and a head
  * ablation. float32 and bfloat16 checkpoints to 1e-4 (a bf16 checkpoint is computed in float32 from
  * its bf16 values on the CPU, which is what the reference computes); float16 computes in float16
- * and is held to float16 rounding.
+ * and is held to float16 rounding. Issue 16's architectures too: GPT-NeoX (parallel and sequential
+ * blocks, partial rotary, per-head fused q/k/v), Gemma 2 / 3 (scaled embeddings whose bf16
+ * normaliser is rounded as transformers rounds it, sandwich norms, soft-caps, window patterns,
+ * Gemma 3's local rotary base and scaled global rotary), Phi-3 (fused projections; longrope with a
+ * partial rotary factor, whose 6-token prompt takes the short factors and 40-token the long ones),
+ * OLMo 2 (post-norm, q/k norm over the projection), Qwen3-MoE (top-k experts; MLP norms null).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -36,6 +41,14 @@ const EXPECTED: Partial<Record<HfCheckpointName, { architecture: string; heads: 
   'hf-qwen2-swa-bf16': { architecture: 'qwen2', heads: 4, kvHeads: 2, sliding: [1, 2] },
   'hf-qwen3': { architecture: 'qwen3', heads: 4, kvHeads: 2, sliding: [] },
   'hf-gpt2': { architecture: 'gpt2', heads: 4, kvHeads: 4, sliding: [] },
+  'hf-neox': { architecture: 'gpt_neox', heads: 4, kvHeads: 4, sliding: [] },
+  'hf-neox-sequential': { architecture: 'gpt_neox', heads: 4, kvHeads: 4, sliding: [] },
+  'hf-gemma2': { architecture: 'gemma2', heads: 4, kvHeads: 2, sliding: [0, 2] },
+  'hf-gemma2-bf16': { architecture: 'gemma2', heads: 4, kvHeads: 2, sliding: [0, 2] },
+  'hf-gemma3': { architecture: 'gemma3_text', heads: 4, kvHeads: 2, sliding: [0, 1, 3] },
+  'hf-phi3-longrope': { architecture: 'phi3', heads: 4, kvHeads: 2, sliding: [] },
+  'hf-olmo2': { architecture: 'olmo2', heads: 4, kvHeads: 2, sliding: [] },
+  'hf-qwen3-moe': { architecture: 'qwen3_moe', heads: 4, kvHeads: 2, sliding: [] },
 };
 
 for (const name of Object.keys(HF_CHECKPOINTS) as HfCheckpointName[]) {

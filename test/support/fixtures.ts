@@ -19,6 +19,11 @@ export const FIXTURES = [
   'phi3-fused',
   'gemma-scaled',
   'qwen3-moe',
+  'neox-parallel',
+  'neox-split-sum',
+  'neox-sequential',
+  'olmo2-postnorm',
+  'gemma3-local',
 ] as const;
 /**
  * Made from llama-gqa-random's model by tools/torch_ref/variants.py, and tested on their own (not

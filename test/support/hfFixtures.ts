@@ -28,6 +28,22 @@ export const HF_CHECKPOINTS = {
   'hf-qwen3-bf16': { dtype: 'bfloat16', onnx: null },
   'hf-gpt2': { dtype: 'float32', onnx: 'gpt2-random' },
   'hf-gpt2-bare-bf16': { dtype: 'bfloat16', onnx: null },
+  'hf-neox': { dtype: 'float32', onnx: 'neox-parallel' },
+  'hf-neox-bf16': { dtype: 'bfloat16', onnx: null },
+  'hf-neox-sequential': { dtype: 'float32', onnx: 'neox-sequential' },
+  'hf-neox-sequential-bf16': { dtype: 'bfloat16', onnx: null },
+  'hf-gemma2': { dtype: 'float32', onnx: 'gemma-scaled' },
+  'hf-gemma2-bf16': { dtype: 'bfloat16', onnx: null },
+  'hf-gemma3': { dtype: 'float32', onnx: 'gemma3-local' },
+  'hf-gemma3-scaled': { dtype: 'float32', onnx: null },
+  'hf-gemma3-bf16': { dtype: 'bfloat16', onnx: null },
+  'hf-phi3': { dtype: 'float32', onnx: 'phi3-fused' },
+  'hf-phi3-longrope': { dtype: 'float32', onnx: null },
+  'hf-phi3-longrope-bf16': { dtype: 'bfloat16', onnx: null },
+  'hf-olmo2': { dtype: 'float32', onnx: 'olmo2-postnorm' },
+  'hf-olmo2-bf16': { dtype: 'bfloat16', onnx: null },
+  'hf-qwen3-moe': { dtype: 'float32', onnx: 'qwen3-moe' },
+  'hf-qwen3-moe-bf16': { dtype: 'bfloat16', onnx: null },
 } as const;
 export type HfCheckpointName = keyof typeof HF_CHECKPOINTS;
 

@@ -3,6 +3,7 @@
  * residual norms, first-token attention, sink scores, MLP activation norms, the P0 hidden state at
  * every depth and one layer's full attention map (and, when asked, the logits).
  */
+import assert from 'node:assert/strict';
 import type { PromptInput } from '../../src/engine/api';
 import type { Analyzer } from '../../src/engine/analyzer';
 import type { SinkReport } from '../../src/protocol/report';
@@ -30,7 +31,10 @@ async function compareWithReference(analyzer: Analyzer, reference: Reference, id
   assertClose(report.residual.norms, reference.norms, 'residual norms', rtol);
   assertClose(report.attention.firstTokenAttention, reference.firstTokenAttention, 'first-token attention', rtol);
   assertClose(report.attention.sinkScore, reference.sinkScore, 'sink scores', rtol);
-  report.mlp.layers.forEach((layer, l) => assertClose(layer.norms, reference.mlpNorms[l], `layer ${l} MLP activation norms`, rtol));
+  report.mlp.layers.forEach((layer, l) => {
+    if (reference.mlpNorms[l] === null) assert.equal(layer.norms, null, `layer ${l} is a mixture of experts: no single MLP activation`);
+    else assertClose(layer.norms, reference.mlpNorms[l], `layer ${l} MLP activation norms`, rtol);
+  });
   assertClose(await analyzer.leadingHiddenStates(input, 1, { addBos: false }), reference.p0Hidden, 'P0 hidden state at every depth', rtol, 1e-5);
   assertClose((await analyzer.attentionMaps(input, mapLayer, { addBos: false })).data, reference.attention!, `layer ${mapLayer} attention map`, rtol);
   return report;

@@ -25,7 +25,6 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
-import hashlib
 import json
 import shutil
 import sys
@@ -38,10 +37,11 @@ import torch  # noqa: E402
 
 import byte_tokenizer  # noqa: E402
 import safetensors_file  # noqa: E402
-from archs import ArchConfig, ArchDecoder  # noqa: E402
-from archs import hf_config_dict as arch_config_dict  # noqa: E402
-from archs import random_init as arch_random_init  # noqa: E402
+import archs  # noqa: E402
+from arch_checkpoints import ARCH_CHECKPOINTS  # noqa: E402
+from archs import ArchConfig  # noqa: E402
 from export_fixtures import FIXTURES  # noqa: E402
+from hub_layout import repo_folder, write_hub_revision  # noqa: E402
 from models import build, hf_config_dict, random_init  # noqa: E402
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -72,6 +72,7 @@ CHECKPOINTS = {
     "hf-qwen3-bf16": dict(source=("from", "qwen3-qknorm"), dtype="bfloat16"),
     "hf-gpt2": dict(source=("from", "gpt2-random"), dtype="float32", tokenizer=True),
     "hf-gpt2-bare-bf16": dict(source=("from", "gpt2-random"), dtype="bfloat16", prefix=False),
+    **ARCH_CHECKPOINTS,
 }
 HUB = dict(repo="sink-lens/tiny-llama", revisions={"main": 131, "early": 132},
            config=ArchConfig("llama", **SMALL_LLAMA, tie_word_embeddings=True))
@@ -119,11 +120,12 @@ def source_model(source):
             return hf_config_dict(cfg), llama_hf_names(state)
         if cfg.model_type == "gpt2":
             return hf_config_dict(cfg), gpt2_hf_names(state)
-        return hf_config_dict(cfg), dict(state)  # archs models already use transformers' names
+        return hf_config_dict(cfg), dict(state)  # archs / neox models already use transformers' names
     cfg, seed = rest
     torch.manual_seed(seed)
-    model = arch_random_init(ArchDecoder(cfg), seed).eval()
-    return arch_config_dict(cfg), dict(model.state_dict())
+    # archs.ArchDecoder also builds llama with transformers' names (models.build would build models.Llama)
+    model = archs.random_init(archs.ArchDecoder(cfg), seed) if isinstance(cfg, ArchConfig) else random_init(build(cfg), seed)
+    return hf_config_dict(cfg), dict(model.eval().state_dict())
 
 
 def checkpoint_tensors(config, state, dtype, prefix):
@@ -178,31 +180,17 @@ def make(name, out_root):
 
 
 def make_hub(out_root):
-    """hub/models--org--name/{blobs/<sha256>, snapshots/<commit>/<file> -> ../../blobs/<sha256>, refs/<rev>}."""
+    """hub/models--org--name/ (hub_layout.py) holding HUB's revisions."""
     hub = os.path.join(out_root, "hub")
     shutil.rmtree(hub, ignore_errors=True)
-    repo = os.path.join(hub, "models--" + HUB["repo"].replace("/", "--"))
+    repo = repo_folder(hub, HUB["repo"])
     for revision, seed in HUB["revisions"].items():
         staging = os.path.join(out_root, f".hub-staging-{revision}")
         shutil.rmtree(staging, ignore_errors=True)
         config, state = source_model(("arch", HUB["config"], seed))
         write_checkpoint(staging, config, checkpoint_tensors(config, state, "float32", True), "float32", tokenizer=True,
                          meta=dict(name=f"{HUB['repo']}@{revision}", source=f"archs llama, seed {seed}"))
-        files = sorted(os.listdir(staging))
-        digests = {}
-        for file in files:
-            with open(os.path.join(staging, file), "rb") as f:
-                digests[file] = hashlib.sha256(f.read()).hexdigest()
-        commit = hashlib.sha1("".join(digests[file] for file in files).encode()).hexdigest()
-        os.makedirs(os.path.join(repo, "blobs"), exist_ok=True)
-        os.makedirs(os.path.join(repo, "snapshots", commit), exist_ok=True)
-        for file in files:
-            shutil.move(os.path.join(staging, file), os.path.join(repo, "blobs", digests[file]))
-            os.symlink(os.path.join("..", "..", "blobs", digests[file]), os.path.join(repo, "snapshots", commit, file))
-        os.makedirs(os.path.join(repo, "refs"), exist_ok=True)
-        with open(os.path.join(repo, "refs", revision), "w") as f:
-            f.write(commit)
-        os.rmdir(staging)
+        commit = write_hub_revision(repo, revision, staging)
         print(f"hub: {HUB['repo']}@{revision} -> {commit[:7]}")
 
 

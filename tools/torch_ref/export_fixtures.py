@@ -27,6 +27,7 @@ import byte_tokenizer  # noqa: E402
 import train as training  # noqa: E402
 from archs import ArchConfig  # noqa: E402
 from models import Gpt2Config, LlamaConfig, build, hf_config_dict, random_init  # noqa: E402
+from neox import NeoXConfig  # noqa: E402
 from variants import VARIANTS, make_variant  # noqa: E402
 from wild import WILD, export as export_wild  # noqa: E402
 
@@ -61,10 +62,22 @@ FIXTURES = {
                      "random", 111, {}),
     "qwen3-moe": (ArchConfig("qwen3_moe", num_hidden_layers=3, hidden_size=32, head_dim=16,
                              intermediate_size=64, num_experts=4, num_experts_per_tok=2,
-                             moe_intermediate_size=32, mlp_only_layers=[1], max_window_layers=3),
+                             moe_intermediate_size=32, norm_topk_prob=True, mlp_only_layers=[1], max_window_layers=3),
                   "random", 112, {}),
+    # GPT-NeoX (neox.py): parallel residual with partial rotary (Pythia's shape), the same weights
+    # with the block's terms added in the other order, and the sequential form.
+    "neox-parallel": (NeoXConfig(num_hidden_layers=3, intermediate_size=128), "random", 113, {}),
+    "neox-split-sum": (NeoXConfig(num_hidden_layers=3, intermediate_size=128, parallel_sum="stream-first"),
+                       "random", 113, {}),
+    "neox-sequential": (NeoXConfig(num_hidden_layers=2, intermediate_size=128, rotary_pct=0.5,
+                                   use_parallel_residual=False), "random", 114, {}),
+    "olmo2-postnorm": (ArchConfig("olmo2", num_hidden_layers=2, intermediate_size=96), "random", 115, {}),
+    "gemma3-local": (ArchConfig("gemma3_text", num_hidden_layers=4, hidden_size=48, head_dim=16, tie_word_embeddings=True,
+                                query_pre_attn_scalar=16, sliding_window=4, sliding_window_pattern=3,
+                                rope_theta=1000000.0, rope_local_base_freq=10000.0), "random", 116, {}),
 }
-ARCH = ["mistral-swa", "qwen2-bias", "qwen3-qknorm", "phi3-fused", "gemma-scaled", "qwen3-moe"]
+ARCH = ["mistral-swa", "qwen2-bias", "qwen3-qknorm", "phi3-fused", "gemma-scaled", "qwen3-moe",
+        "neox-parallel", "neox-split-sum", "neox-sequential", "olmo2-postnorm", "gemma3-local"]
 DEFAULT = ["llama-gqa-random", "gpt2-random", "llama-trained", "gpt2-trained"] + ARCH
 BENCH = ["llama-bench-4", "llama-bench-24"]
 TRAIN = dict(seq=64, batch=32, lr=3e-3)
@@ -121,15 +134,19 @@ def make(name, out_root):
     meta = dict(name=name, kind=kind, seed=seed, family=cfg.model_type,
                 made_by="tools/torch_ref/export_fixtures.py", torch=torch.__version__,
                 onnx_opset=OPSET, rope=None if cfg.model_type == "gpt2" else "rotate_half (HF)")
-    if isinstance(cfg, ArchConfig):
+    if isinstance(cfg, (ArchConfig, NeoXConfig)):
         meta["hf_class"] = hf_config_dict(cfg)["architectures"][0]
+    if isinstance(cfg, ArchConfig):
         meta["sliding_layers"] = [l for l in range(cfg.num_hidden_layers) if cfg.sliding(l)]
         meta["moe_layers"] = [l for l in range(cfg.num_hidden_layers) if cfg.moe(l)]
+    if isinstance(cfg, NeoXConfig):
+        meta["residual"] = f"parallel ({cfg.parallel_sum} sum)" if cfg.use_parallel_residual else "sequential"
+        meta["rope"] = f"rotate_half (HF) on the first {cfg.rotary_ndims} of {cfg.head_dim} dims"
     if kind == "random":
         random_init(model, seed)
         meta["init"] = "random_init: N(0, 1/fan_in) projections, q x2, random norm gains/biases"
-        if isinstance(cfg, ArchConfig):
-            meta["init"] = ("archs.random_init: N(0, 1/fan_in) projections, q x2 (Qwen3: q_norm "
+        if isinstance(cfg, (ArchConfig, NeoXConfig)):
+            meta["init"] = ("archs / neox random_init: N(0, 1/fan_in) projections, q x2 (Qwen3: q_norm "
                             "gain x2), random norm gains (Gemma: w of 1 + w) and biases")
     else:
         data, corpus_info = training.corpus()

@@ -55,8 +55,11 @@ class Gpt2Config:
 
 def config_from_dict(d):
     """Build a config from a Hugging Face style config.json (unknown keys are ignored)."""
+    if d["model_type"] == "gpt_neox":
+        import neox
+        return neox.config_from_dict(d)
     if d["model_type"] not in ("llama", "gpt2"):
-        import archs  # Mistral, Qwen2, Qwen3, Phi-3, Gemma 2, Qwen3-MoE
+        import archs  # Mistral, Qwen2, Qwen3, Phi-3, Gemma 2 / 3, OLMo 2, Qwen3-MoE
         return archs.config_from_dict(d)
     cls = {"llama": LlamaConfig, "gpt2": Gpt2Config}[d["model_type"]]
     names = {f.name for f in fields(cls)}
@@ -65,6 +68,9 @@ def config_from_dict(d):
 
 def hf_config_dict(cfg):
     """config.json contents: HF key names (plus GPT-2's native aliases, so HF tools read it too)."""
+    if cfg.model_type == "gpt_neox":
+        import neox
+        return neox.hf_config_dict(cfg)
     if cfg.model_type not in ("llama", "gpt2"):
         import archs
         return archs.hf_config_dict(cfg)
@@ -311,6 +317,9 @@ class Gpt2(Decoder):
 
 
 def build(cfg):
+    if cfg.model_type == "gpt_neox":
+        import neox
+        return neox.GptNeoX(cfg)
     if cfg.model_type not in ("llama", "gpt2"):
         import archs
         return archs.ArchDecoder(cfg)
@@ -325,6 +334,9 @@ def random_init(model, seed, q_gain=2.0):
     could not tell them apart. Norm weights and biases are random too, so that loading them in the
     wrong place shows up.
     """
+    if model.cfg.model_type == "gpt_neox":
+        import neox
+        return neox.random_init(model, seed, q_gain)
     if not isinstance(model, Decoder):
         import archs
         return archs.random_init(model, seed, q_gain)

@@ -4,13 +4,15 @@
     /usr/bin/python3 tools/torch_ref/reference.py --model PATH --ids 1,2,3 \
         [--ablate 0:3,1:0] [--full-attention LAYER] [--float64 | --bfloat16 | --bfloat16-values] [--no-logits]
 
-PATH: a fixture folder (config.json + weights.pt; any model_type of models.py / archs.py:
-llama, gpt2, mistral, qwen2, qwen3, phi3, gemma2, qwen3_moe), a Hugging Face checkpoint folder
-(config.json + model.safetensors or its index; llama, mistral, qwen2, qwen3, gpt2: tools/hf_ref/hf_load.py)
+PATH: a fixture folder (config.json + weights.pt; any model_type of models.py / archs.py / neox.py:
+llama, gpt2, mistral, qwen2, qwen3, phi3, gemma2, gemma3_text, olmo2, qwen3_moe, gpt_neox), a Hugging
+Face checkpoint folder (config.json + model.safetensors or its index; the same model types:
+tools/hf_ref/hf_load.py)
 or a plain LLaMA ONNX export (a .onnx file, or a folder with model.onnx and no weights.pt, e.g.
 models/sinklet), whose weights are read from the graph (onnx_llama.py; dimensions from the ONNX
 metadata `config` or a config.json beside the file).
-Output (float64 numbers; depths 0, 0.5, ..., L; ANALYSES.md defines each quantity):
+Output (float64 numbers; depths 0, 0.5, ..., L, without l + 0.5 for a parallel block;
+ANALYSES.md defines each quantity):
   depths, norms [depth][T], firstTokenAttention [L][H][T], sinkScore [L][H], mlpNorms [L][T]
   (a layer's entry is null for a mixture-of-experts MLP),
   p0Hidden [depth][D], logits [T][V], attention [H][T][T] (only with --full-attention).
@@ -95,7 +97,8 @@ def analyse(model, ids, head_mask=None, full_attention=None, logits=True, precis
     d64 = lambda t: t[0].double()  # batch of one; analyse in float64
     L = len(rec["attn"])
     out = {
-        "depths": [d / 2 for d in range(2 * L + 1)],
+        # a parallel block (GPT-NeoX) has no state after its attention: the model says which depths exist
+        "depths": rec.get("depths") or [d / 2 for d in range(2 * L + 1)],
         "norms": [d64(h).norm(dim=-1).tolist() for h in rec["hidden"]],
         "firstTokenAttention": [d64(a)[:, :, 0].tolist() for a in rec["attn"]],
         "sinkScore": [d64(a)[:, :, 0].mean(dim=-1).tolist() for a in rec["attn"]],

@@ -1,8 +1,11 @@
 /**
  * Finds a decoder's structure by following its residual stream, never by tensor names: from the
- * token embedding, each block is an attention residual step (its branch holds a Softmax over Q·Kᵀ,
- * or a fused attention operator) followed by an MLP residual step (its branch ends in the
- * down-projection). A residual step is a plain Add, or a fused SkipLayerNormalization /
+ * token embedding, block by block. A sequential block is an attention residual step (its branch
+ * holds a Softmax over Q·Kᵀ, or a fused attention operator) followed by an MLP residual step (its
+ * branch ends in the down-projection). A parallel block (GPT-NeoX, GPT-J) adds an attention
+ * branch and an MLP branch that both read the block's input, in one residual add of their sum
+ * or in two adds whose first sum no layer reads (residualSteps.ts): it has no state after its
+ * attention. A residual step is a plain Add, or a fused SkipLayerNormalization /
  * SkipSimplifiedLayerNormalization whose optional output 3 is the sum; its stream operand may be
  * a slice of the stream's positions (a last block sliced to the last token), which the layout
  * records per depth. Ranks the probes rely on are checked against what the graph proves
@@ -13,7 +16,8 @@ import { UnsupportedGraphError } from '../errors';
 import type { OnnxGraph, OnnxNode, TensorHeader } from '../onnx/proto';
 import { GraphIndex } from './graphIndex';
 import { projectionInput } from './projectionInput';
-import { chainSelections, PositionSelection, tokenSelectionAt } from './streamPositions';
+import { branchTerms, FUSED_ATTENTION, feedsMatMul, holdsAttention, residualStep, siblingStep } from './residualSteps';
+import { chainSelections, PositionSelection } from './streamPositions';
 import { embedLayerNormStart, findIdsInput, findStreamStart, findTokenEmbedding, PASS_THROUGH, qualifiedOp, StreamPoint, withCasts } from './streamStart';
 import { TensorShapes } from './tensorShapes';
 
@@ -22,6 +26,12 @@ export type AttentionSource =
   | { kind: 'softmax'; probabilities: string }
   /** A fused operator hides them; they are recomputed from its inputs (graph/attentionRecompute.ts). */
   | { kind: 'fused'; node: OnnxNode };
+
+/** A branch of a block as the graph computes it: the stream tensors it reads and its output before the residual add. */
+export interface Branch {
+  stream: string[];
+  output: string;
+}
 
 export interface DecoderLayer {
   attention: AttentionSource;
@@ -35,6 +45,11 @@ export interface DecoderLayer {
   mlpActivation: string | null;
   /** Output widths of the weight MatMuls that project the attention input (q, k, v or fused). */
   projectionWidths: number[];
+  /** sequential: the MLP reads h + Attn(h); parallel: attention and MLP both read h, and h + Attn + MLP is the block's only state. */
+  residual: 'sequential' | 'parallel';
+  /** Indexes into `residuals`: the block's input, its state after attention (null for a parallel block), its output. */
+  depthIndex: { input: number; middle: number | null; output: number };
+  branches: { attention: Branch; mlp: Branch };
 }
 
 export interface DecoderLayout {
@@ -43,8 +58,10 @@ export interface DecoderLayout {
   shapes: TensorShapes;
   idsInput: string;
   embeddingTable: TensorHeader | null;
-  /** Residual-stream tensors at depths 0, 0.5, 1, …, L (2L + 1 names). */
+  /** Residual-stream tensors, one per state the model has: 0, then l + 0.5 (sequential blocks only) and l + 1 for every block l. */
   residuals: string[];
+  /** The depth of each residual tensor (0, 0.5, 1, …; a parallel block l contributes only l + 1). */
+  depths: number[];
   /**
    * For each residual tensor, the tensors that stand for it downstream: itself, and the normalised
    * output a fused norm computes alongside it. The next block starts from these.
@@ -60,9 +77,6 @@ export interface DecoderLayout {
   /** Fused nodes whose optional outputs must be exposed (node index → full output list). */
   exposedOutputs: Map<number, string[]>;
 }
-
-const SKIP_NORMS = new Set(['SkipLayerNormalization', 'SkipSimplifiedLayerNormalization']);
-const FUSED_ATTENTION = new Set(['Attention', 'MultiHeadAttention', 'GroupQueryAttention']);
 
 /** Exporter operators that Sink Lens cannot see into. */
 const UNSUPPORTED_OPERATORS = new Set([
@@ -104,65 +118,75 @@ export function findDecoderLayout(graph: OnnxGraph): DecoderLayout {
       ? embedLayerNormStart(embedding, expose)
       : findStreamStart(index, embedding.outputs[0], (point) => residualStep(index, shapes, point, () => '', true) !== null);
   const points: StreamPoint[] = [start.point];
+  const depths = [0];
   const positions: (PositionSelection | null)[] = [null];
   const layers: DecoderLayer[] = [];
+  const follow = (point: StreamPoint, depth: number, selection: PositionSelection | null) => {
+    points.push(point);
+    depths.push(depth);
+    positions.push(chainSelections(positions[positions.length - 1], selection));
+    return points.length - 1;
+  };
 
   for (let step = residualStep(index, shapes, points[0], expose); step; step = residualStep(index, shapes, points[points.length - 1], expose)) {
-    const current = points[points.length - 1];
-    const streamTensors = withCasts(index, current.aliases);
-    const body = index.nodesBetween(new Set(streamTensors), step.branch);
-    const softmaxes = body.filter((node) => node.opType === 'Softmax');
-    const fused = body.filter((node) => FUSED_ATTENTION.has(node.opType));
-    const expectAttention = points.length % 2 === 1;
+    const l = layers.length;
+    const input = points.length - 1;
+    const stream = withCasts(index, points[input].aliases);
+    const streamSet = new Set(stream);
     const where = `node '${step.node.name || step.node.outputs[0]}'`;
-    if (expectAttention) {
-      let attention: AttentionSource;
-      if (softmaxes.length === 1 && fused.length === 0) {
-        attention = { kind: 'softmax', probabilities: softmaxes[0].outputs[0] };
-        const rank = shapes.rankOf(attention.probabilities);
-        if (rank !== null && rank !== 4) {
-          throw new UnsupportedGraphError(`expected the attention probabilities of layer ${layers.length} to be [batch, heads, queries, keys], found rank ${rank} at node '${softmaxes[0].name}' (Softmax)`);
-        }
-      }
-      else if (fused.length === 1 && softmaxes.length === 0) attention = { kind: 'fused', node: fused[0] };
-      else {
-        throw new UnsupportedGraphError(
-          `expected one Softmax or one fused attention operator in the attention branch of layer ${layers.length}, found ${softmaxes.length} Softmax and ${fused.length} fused (residual step at ${where})`,
-        );
-      }
-      const sliced = positions[positions.length - 1];
-      if (sliced) {
-        throw new UnsupportedGraphError(`expected the attention of layer ${layers.length} to read every position of the residual stream, found it sliced at node '${sliced.node.name}' (${sliced.node.opType})`);
-      }
-      const what = `layer ${layers.length}'s attention output projection`;
-      const projection = lastProjection(index, body, step.branch, what);
-      layers.push({
-        attention,
-        attentionOutput: { ...projectionInput(index, shapes, projection, what), projection },
-        mlpActivation: '',
-        projectionWidths: projectionWidths(index, body, streamTensors),
-      });
-    } else {
-      if (fused.length > 0) {
-        throw new UnsupportedGraphError(`expected an MLP branch after the attention of layer ${layers.length - 1}, found ${qualifiedOp(fused[0])} at node '${fused[0].name}'`);
-      }
-      // A Softmax in the MLP branch is a mixture-of-experts router: there is no single MLP activation.
-      const layer = layers[layers.length - 1];
-      const what = `the MLP down-projection of layer ${layers.length - 1}`;
-      layer.mlpActivation = softmaxes.length > 0 ? null : projectionInput(index, shapes, lastProjection(index, body, step.branch, what), what).tensor;
+    const terms = branchTerms(index, step.branch, streamSet);
+    let end = step.next;
+    for (let sibling = siblingStep(index, end, streamSet); sibling; sibling = siblingStep(index, end, streamSet)) {
+      terms.push(...branchTerms(index, sibling.branch, streamSet));
+      end = sibling.next;
     }
-    points.push(step.next);
-    positions.push(chainSelections(positions[positions.length - 1], step.selection));
+    const bodyOf = (tensor: string) => index.nodesBetween(streamSet, tensor);
+    const attentionTerms = terms.filter((term) => holdsAttention(index, bodyOf(term)));
+    const otherTerms = terms.filter((term) => !attentionTerms.includes(term));
+    if (positions[input]) {
+      throw new UnsupportedGraphError(`expected the attention of layer ${l} to read every position of the residual stream, found it sliced at node '${positions[input]!.node.name}' (${positions[input]!.node.opType})`);
+    }
+    if (attentionTerms.length > 0 && otherTerms.length > 0) {
+      // A parallel block: the attention and MLP terms both read the block's input.
+      if (attentionTerms.length > 1 || (otherTerms.length > 1 && !otherTerms.some((term) => bodyOf(term).some((node) => node.opType === 'Softmax')))) {
+        throw new UnsupportedGraphError(`expected one attention and one MLP branch in the parallel block of layer ${l}, found ${attentionTerms.length} and ${otherTerms.length} (residual step at ${where})`);
+      }
+      const attentionTerm = attentionTerms[0];
+      const mlpBody = otherTerms.flatMap(bodyOf);
+      const output = follow(end, l + 1, step.selection);
+      layers.push({
+        ...attentionLayer(index, shapes, bodyOf(attentionTerm), attentionTerm, stream, l, where),
+        mlpActivation: mlpActivationOf(index, shapes, mlpBody, otherTerms.length === 1 ? otherTerms[0] : null, l),
+        residual: 'parallel',
+        depthIndex: { input, middle: null, output },
+        branches: { attention: { stream, output: attentionTerm }, mlp: { stream, output: otherTerms[0] } },
+      });
+      continue;
+    }
+    if (terms.length > 1 && end !== step.next) {
+      throw new UnsupportedGraphError(`expected the branches added at ${where} to be one attention and one MLP, found ${attentionTerms.length} attention and ${otherTerms.length} other branches`);
+    }
+    const attention = attentionLayer(index, shapes, bodyOf(step.branch), step.branch, stream, l, where);
+    const middle = follow(step.next, l + 0.5, step.selection);
+    const middleStream = withCasts(index, points[middle].aliases);
+    const mlpStep = residualStep(index, shapes, points[middle], expose);
+    if (!mlpStep) throw new UnsupportedGraphError(`expected an MLP residual step after the attention of layer ${l}, found none`);
+    const mlpBody = index.nodesBetween(new Set(middleStream), mlpStep.branch);
+    const fused = mlpBody.find((node) => FUSED_ATTENTION.has(node.opType));
+    if (fused) throw new UnsupportedGraphError(`expected an MLP branch after the attention of layer ${l}, found ${qualifiedOp(fused)} at node '${fused.name}'`);
+    const output = follow(mlpStep.next, l + 1, mlpStep.selection);
+    layers.push({
+      ...attention,
+      mlpActivation: mlpActivationOf(index, shapes, mlpBody, mlpStep.branch, l),
+      residual: 'sequential',
+      depthIndex: { input, middle, output },
+      branches: { attention: { stream, output: step.branch }, mlp: { stream: middleStream, output: mlpStep.branch } },
+    });
   }
 
   if (layers.length === 0) {
     throw new UnsupportedGraphError(
       `expected residual blocks after the token embedding, found none after tensor '${points[0].tensor}' (is this a decoder-only language model?)`,
-    );
-  }
-  if (points.length % 2 === 0) {
-    throw new UnsupportedGraphError(
-      `expected an MLP residual step after the attention of layer ${layers.length - 1}, found none (parallel attention+MLP blocks are not supported yet)`,
     );
   }
   // Never drop a layer silently: attention after the last step followed means the stream went on some way not understood.
@@ -185,6 +209,7 @@ export function findDecoderLayout(graph: OnnxGraph): DecoderLayout {
     idsInput,
     embeddingTable: weightBehind(index, tableName),
     residuals,
+    depths,
     residualAliases: points.map((point) => point.aliases),
     residualPositions: positions,
     learnedPositions: start.learnedPositions,
@@ -194,6 +219,38 @@ export function findDecoderLayout(graph: OnnxGraph): DecoderLayout {
   };
 }
 
+type AttentionPart = Pick<DecoderLayer, 'attention' | 'attentionOutput' | 'projectionWidths'>;
+
+/** The attention of layer `l` in `body`, the branch computed from `stream` that ends at `branch`. */
+function attentionLayer(index: GraphIndex, shapes: TensorShapes, body: OnnxNode[], branch: string, stream: string[], l: number, where: string): AttentionPart {
+  const softmaxes = body.filter((node) => node.opType === 'Softmax');
+  const fused = body.filter((node) => FUSED_ATTENTION.has(node.opType));
+  let attention: AttentionSource;
+  if (softmaxes.length === 1 && fused.length === 0) {
+    attention = { kind: 'softmax', probabilities: softmaxes[0].outputs[0] };
+    const rank = shapes.rankOf(attention.probabilities);
+    if (rank !== null && rank !== 4) {
+      throw new UnsupportedGraphError(`expected the attention probabilities of layer ${l} to be [batch, heads, queries, keys], found rank ${rank} at node '${softmaxes[0].name}' (Softmax)`);
+    }
+  } else if (fused.length === 1 && softmaxes.length === 0) {
+    attention = { kind: 'fused', node: fused[0] };
+  } else {
+    throw new UnsupportedGraphError(
+      `expected one Softmax or one fused attention operator in the attention branch of layer ${l}, found ${softmaxes.length} Softmax and ${fused.length} fused (residual step at ${where})`,
+    );
+  }
+  const what = `layer ${l}'s attention output projection`;
+  const projection = lastProjection(index, body, branch, what);
+  return { attention, attentionOutput: { ...projectionInput(index, shapes, projection, what), projection }, projectionWidths: projectionWidths(index, body, stream) };
+}
+
+/** The MLP activation: the down-projection's input; null for a mixture of experts (a router Softmax in the branch: no single activation). */
+function mlpActivationOf(index: GraphIndex, shapes: TensorShapes, body: OnnxNode[], branch: string | null, l: number): string | null {
+  if (body.some((node) => node.opType === 'Softmax') || branch === null) return null;
+  const what = `the MLP down-projection of layer ${l}`;
+  return projectionInput(index, shapes, lastProjection(index, body, branch, what), what).tensor;
+}
+
 /** An attention node computed from `tensors`: a fused attention operator, or a Softmax whose probabilities are multiplied with values. */
 function attentionAfter(index: GraphIndex, tensors: string[]): OnnxNode | null {
   const seen = new Set<string>(tensors);
@@ -201,7 +258,7 @@ function attentionAfter(index: GraphIndex, tensors: string[]): OnnxNode | null {
   while (queue.length > 0) {
     for (const node of index.consumersOf(queue.shift()!)) {
       if (FUSED_ATTENTION.has(node.opType)) return node;
-      if (node.opType === 'Softmax' && index.consumersOf(node.outputs[0]).some((reader) => reader.opType === 'MatMul')) return node;
+      if (node.opType === 'Softmax' && feedsMatMul(index, node.outputs[0])) return node;
       for (const output of node.outputs) {
         if (output && !seen.has(output)) {
           seen.add(output);
@@ -237,45 +294,6 @@ function weightBehind(index: GraphIndex, tensor: string): TensorHeader | null {
   let current = tensor;
   for (let producer = index.producer.get(current); producer && PASS_THROUGH.has(producer.opType); producer = index.producer.get(current)) current = producer.inputs[0];
   return index.graph.initializers.get(current) ?? null;
-}
-
-interface ResidualStep {
-  node: OnnxNode;
-  branch: string;
-  next: StreamPoint;
-  /** Set when the stream operand is a selection of the stream's positions (a sliced last block). */
-  selection: PositionSelection | null;
-}
-
-/**
- * The node that closes a residual branch opened at `point`: one operand is the stream itself (or,
- * when no such node exists, a selection of its positions), the other is computed from it (or from
- * its aliases).
- */
-function residualStep(index: GraphIndex, shapes: TensorShapes, point: StreamPoint, expose: (node: OnnxNode, position: number) => string, probeOnly = false): ResidualStep | null {
-  const aliases = new Set(withCasts(index, point.aliases));
-  const plain = withCasts(index, [point.tensor]);
-  const operands: { sameValue: string[]; selection: PositionSelection | null }[] = [{ sameValue: plain, selection: null }];
-  for (const node of probeOnly ? [] : plain.flatMap((tensor) => index.consumersOf(tensor))) {
-    const selected = plain.includes(node.inputs[0]) ? tokenSelectionAt(node, index, shapes) : null;
-    if (selected) operands.push({ sameValue: withCasts(index, [node.outputs[0]]), selection: { steps: [selected], node } });
-  }
-  for (const { sameValue, selection } of operands) {
-    for (const node of sameValue.flatMap((tensor) => index.consumersOf(tensor))) {
-      const isAdd = node.opType === 'Add' && node.inputs.length === 2;
-      const isSkip = SKIP_NORMS.has(node.opType);
-      if (!isAdd && !isSkip) continue;
-      const position = node.inputs.findIndex((input) => sameValue.includes(input));
-      if (position > 1) continue;
-      const branch = node.inputs[1 - position];
-      if (!branch || sameValue.includes(branch) || index.isStatic(branch) || !index.dependsOn(branch, aliases)) continue;
-      if (probeOnly) return { node, branch, next: point, selection };
-      if (isAdd) return { node, branch, next: { tensor: node.outputs[0], aliases: [node.outputs[0]] }, selection };
-      const sum = expose(node, 3);
-      return { node, branch, next: { tensor: sum, aliases: [sum, node.outputs[0]] }, selection };
-    }
-  }
-  return null;
 }
 
 function isWeightMatMul(index: GraphIndex, node: OnnxNode): boolean {

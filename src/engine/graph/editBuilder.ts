@@ -7,6 +7,7 @@ export const probeNodePrefix = (scope: string) => `sinklens/${scope}/`;
 
 export const int = (value: number): AttributeValue => ({ type: AttributeType.Int, value });
 export const ints = (value: number[]): AttributeValue => ({ type: AttributeType.Ints, value });
+export const text = (value: string): AttributeValue => ({ type: AttributeType.String, value });
 
 export class EditBuilder {
   readonly nodes: NewNode[] = [];

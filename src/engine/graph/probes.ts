@@ -110,8 +110,10 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
 
   layout.layers.forEach((layer, l) => {
     edits.scope = `layer${l}`;
-    const probes: ProbeTensor[] = l === 0 ? depthProbes(0) : [];
-    probes.push(...depthProbes(2 * l + 1), ...depthProbes(2 * l + 2));
+    const { input, middle, output } = layer.depthIndex;
+    const probes: ProbeTensor[] = l === 0 ? depthProbes(input) : [];
+    if (middle !== null) probes.push(...depthProbes(middle));
+    probes.push(...depthProbes(output));
 
     let probabilities: string;
     let probabilityType: number;
@@ -143,7 +145,8 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
     probes.push({ name: attention, dynamicAxis: 2 });
 
     if (layer.mlpActivation !== null) {
-      const { tensor: mlpActivation, type: mlpType } = everyPosition(layer.mlpActivation, 2 * l + 1);
+      // The MLP reads the state after attention, or in a parallel block the block's input.
+      const { tensor: mlpActivation, type: mlpType } = everyPosition(layer.mlpActivation, middle ?? input);
       const mlpNorm = edits.lastAxisNorm(mlpActivation, mlpType, probeOutputs.mlpNorm(l));
       edits.output(mlpNorm, ['batch', 'tokens']);
       const mlpHidden = edits.floatOutput('Slice', [mlpActivation, zeroStart, prefixLength, sequenceAxis], undefined, mlpType, probeOutputs.mlpHidden(l));
@@ -163,7 +166,7 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
     let zero = edits.zeroAfter(probes[0].name, probes[0].dynamicAxis);
     for (const probe of probes.slice(1)) zero = edits.node('Add', [zero, edits.zeroAfter(probe.name, probe.dynamicAxis)]);
     // Everything the next block reads: the stream, and a fused norm's normalised copy of it.
-    for (const blockOutput of layout.residualAliases[2 * l + 2]) {
+    for (const blockOutput of layout.residualAliases[output]) {
       const consumers = layout.graph.consumersOf(blockOutput);
       if (consumers.length === 0) continue;
       const ordered = edits.node('Reshape', [blockOutput, edits.node('Add', [edits.node('Shape', [blockOutput]), zero])]);

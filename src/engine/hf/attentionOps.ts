@@ -1,44 +1,43 @@
 /**
  * Self-attention as transformers' eager path computes it, spelled so that the probe matcher finds
- * one Softmax per layer whose output is the [batch, heads, T, T] probabilities: projections, the
- * per-head view, q/k norms, rotate_half RoPE, KV heads repeated (Unsqueeze, Expand, Reshape, as
- * repeat_kv does), scores in float32 (scaled, causal or sliding-window mask added), Softmax,
- * probabilities back to the compute type times V, heads merged, output projection. Positions,
- * masks and rotary tables are computed once per graph from the sequence length.
+ * one Softmax per layer whose output is the [batch, heads, T, T] probabilities: projections (apart,
+ * fused [q | k | v], or fused per head as GPT-NeoX stores them), q/k norms (per head, or over the
+ * whole projection), the per-head view, rotate_half RoPE over the rotated dims (all, or the first
+ * ones with a partial rotary factor; longrope's long frequencies chosen by sequence length), KV
+ * heads repeated (Unsqueeze, Expand, Reshape, as repeat_kv does), scores in float32 (scaled,
+ * soft-capped, causal or sliding-window mask added), Softmax, probabilities back to the compute
+ * type times V, heads merged, output projection. Positions, masks and rotary tables are computed
+ * once per graph from the sequence length.
  */
 import type { AttentionSpec, RopeSpec } from './architectures/decoderSpec';
 import { int, ints } from '../graph/editBuilder';
 import { DataType } from '../onnx/proto';
 import type { GraphOps } from './graphOps';
 
+export interface SequenceTensors {
+  /** int64 [T]: 0 … T − 1. */
+  positions: string;
+  /** int64 scalar T. */
+  length: string;
+  /** int64 [2] = [T, T]. */
+  squareShape: string;
+}
+
 export class AttentionOps {
   private readonly masks = new Map<number, string>();
-  private readonly ropeTables = new Map<RopeSpec, { cos: string; sin: string }>();
+  private readonly ropeTables = new Map<string, { cos: string; sin: string }>();
 
-  /** `positions`: int64 [T]; `squareShape`: int64 [2] = [T, T]. */
   constructor(
     private readonly ops: GraphOps,
-    private readonly positions: string,
-    private readonly squareShape: string,
+    private readonly sequence: SequenceTensors,
   ) {}
 
   /** Attention output after the output projection, [batch, T, hidden]. */
   attend(input: string, spec: AttentionSpec): string {
     const { ops } = this;
     const { heads, kvHeads, headDim } = spec;
-    let q: string, k: string, v: string;
-    if (spec.projections.kind === 'fused') {
-      const fused = ops.linear(input, spec.projections.qkv);
-      const split = ops.graph.int64s([heads * headDim, kvHeads * headDim, kvHeads * headDim]);
-      [q, k, v] = ops.graph.nodeWithOutputs('Split', [fused, split], 3, { axis: int(-1) });
-    } else {
-      q = ops.linear(input, spec.projections.q);
-      k = ops.linear(input, spec.projections.k);
-      v = ops.linear(input, spec.projections.v);
-    }
-    let qHeads = this.headsFirst(q, heads, headDim, spec.qNorm && ((x) => ops.norm(x, spec.qNorm!)));
-    let kHeads = this.headsFirst(k, kvHeads, headDim, spec.kNorm && ((x) => ops.norm(x, spec.kNorm!)));
-    let vHeads = this.headsFirst(v, kvHeads, headDim, null);
+    const views = this.headViews(input, spec);
+    let [qHeads, kHeads, vHeads] = views.map((view) => ops.node('Transpose', [view], { perm: ints([0, 2, 1, 3]) }));
     if (spec.rope) {
       qHeads = this.rotate(qHeads, spec.rope, headDim);
       kHeads = this.rotate(kHeads, spec.rope, headDim);
@@ -49,6 +48,10 @@ export class AttentionOps {
     }
     let scores = ops.toFloat(ops.node('MatMul', [qHeads, ops.node('Transpose', [kHeads], { perm: ints([0, 1, 3, 2]) })]));
     for (const step of spec.scaling) scores = ops.node(step.op, [scores, ops.graph.floats([step.value], [])]);
+    if (spec.softcap !== null) {
+      const cap = ops.graph.floats([spec.softcap], []);
+      scores = ops.node('Mul', [ops.node('Tanh', [ops.node('Div', [scores, cap])]), cap]);
+    }
     scores = ops.node('Add', [scores, this.mask(spec.slidingWindow)]);
     const probabilities = ops.node('Softmax', [scores], { axis: int(-1) });
     const context = ops.node('MatMul', [ops.toCompute(probabilities), vHeads]);
@@ -56,37 +59,66 @@ export class AttentionOps {
     return ops.linear(merged, spec.output);
   }
 
-  /** [B, T, n·hd] → [B, n, T, hd], with an optional per-head norm on the [B, T, n, hd] view. */
-  private headsFirst(tensor: string, count: number, headDim: number, norm: ((x: string) => string) | null): string {
-    let view = this.ops.node('Reshape', [tensor, this.ops.graph.int64s([0, 0, count, headDim])]);
-    if (norm) view = norm(view);
-    return this.ops.node('Transpose', [view], { perm: ints([0, 2, 1, 3]) });
+  /** q, k, v as [B, T, n, hd], with their norms applied where the model applies them. */
+  private headViews(input: string, spec: AttentionSpec): [string, string, string] {
+    const { ops } = this;
+    const { heads, kvHeads, headDim, projections, qkNorm } = spec;
+    const view = (tensor: string, count: number) => ops.node('Reshape', [tensor, ops.graph.int64s([0, 0, count, headDim])]);
+    const flatten = (tensor: string, count: number) => ops.node('Reshape', [tensor, ops.graph.int64s([0, 0, count * headDim])]);
+    let flat: string[];
+    if (projections.kind === 'separate') {
+      flat = [ops.linear(input, projections.q), ops.linear(input, projections.k), ops.linear(input, projections.v)];
+    } else if (projections.layout === 'blocks') {
+      const split = ops.graph.int64s([heads * headDim, kvHeads * headDim, kvHeads * headDim]);
+      flat = ops.graph.nodeWithOutputs('Split', [ops.linear(input, projections.qkv), split], 3, { axis: int(-1) });
+    } else {
+      // GPT-NeoX: the fused output viewed as [heads, 3 · head_dim]; each head's q, k, v are consecutive.
+      const perHead = ops.node('Reshape', [ops.linear(input, projections.qkv), ops.graph.int64s([0, 0, heads, 3 * headDim])]);
+      const split = ops.graph.nodeWithOutputs('Split', [perHead, ops.graph.int64s([headDim, headDim, headDim])], 3, { axis: int(-1) });
+      flat = split.map((tensor) => flatten(tensor, heads));
+    }
+    if (qkNorm?.scope === 'projection') flat = [ops.norm(flat[0], qkNorm.q), ops.norm(flat[1], qkNorm.k), flat[2]];
+    const views = [view(flat[0], heads), view(flat[1], kvHeads), view(flat[2], kvHeads)];
+    if (qkNorm?.scope === 'head') return [ops.norm(views[0], qkNorm.q), ops.norm(views[1], qkNorm.k), views[2]];
+    return [views[0], views[1], views[2]];
   }
 
-  /** q·cos + rotate_half(q)·sin, rotate_half(x) = [-x₂, x₁] over the two halves of the head. */
+  /** x·cos + rotate_half(x)·sin on the first rotaryDims dims (rotate_half(x) = [-x₂, x₁] over their halves); the rest pass. */
   private rotate(tensor: string, rope: RopeSpec, headDim: number): string {
     const { ops } = this;
     const { cos, sin } = this.tables(rope);
-    const half = headDim / 2;
+    const dims = rope.rotaryDims;
+    const half = dims / 2;
     const axis = ops.graph.int64s([-1]);
-    const first = ops.node('Slice', [tensor, ops.graph.int64s([0]), ops.graph.int64s([half]), axis]);
-    const second = ops.node('Slice', [tensor, ops.graph.int64s([half]), ops.graph.int64s([headDim]), axis]);
-    const rotated = ops.node('Concat', [ops.node('Neg', [second]), first], { axis: int(-1) });
-    return ops.node('Add', [ops.node('Mul', [tensor, cos]), ops.node('Mul', [rotated, sin])]);
+    const slice = (x: string, from: number, to: number) => ops.node('Slice', [x, ops.graph.int64s([from]), ops.graph.int64s([to]), axis]);
+    const rotating = dims === headDim ? tensor : slice(tensor, 0, dims);
+    const rotated = ops.node('Concat', [ops.node('Neg', [slice(rotating, half, dims)]), slice(rotating, 0, half)], { axis: int(-1) });
+    const turned = ops.node('Add', [ops.node('Mul', [rotating, cos]), ops.node('Mul', [rotated, sin])]);
+    return dims === headDim ? turned : ops.node('Concat', [turned, slice(tensor, dims, headDim)], { axis: int(-1) });
   }
 
-  /** LlamaRotaryEmbedding: freqs = positions ⊗ inv_freq in float32, emb = [freqs, freqs], cos/sin × attention_scaling, cast. */
+  /**
+   * LlamaRotaryEmbedding: freqs = positions ⊗ inv_freq in float32, emb = [freqs, freqs], cos/sin ×
+   * attention_scaling, cast. Longrope: inv_freq is the long one when T exceeds its switch length.
+   */
   private tables(rope: RopeSpec): { cos: string; sin: string } {
-    const known = this.ropeTables.get(rope);
+    const key = JSON.stringify(rope);
+    const known = this.ropeTables.get(key);
     if (known) return known;
     const { ops } = this;
-    const positions = ops.node('Unsqueeze', [ops.node('Cast', [this.positions], { to: int(DataType.Float) }), ops.graph.int64s([1])]);
-    const frequencies = ops.node('Mul', [positions, ops.graph.floats(rope.invFreq, [1, rope.invFreq.length])]);
+    const size = [1, rope.invFreq.length];
+    let invFreq = ops.graph.floats(rope.invFreq, size);
+    if (rope.long) {
+      const longer = ops.node('Greater', [this.sequence.length, ops.graph.int64s([rope.long.after], [])]);
+      invFreq = ops.node('Where', [longer, ops.graph.floats(rope.long.invFreq, size), invFreq]);
+    }
+    const positions = ops.node('Unsqueeze', [ops.node('Cast', [this.sequence.positions], { to: int(DataType.Float) }), ops.graph.int64s([1])]);
+    const frequencies = ops.node('Mul', [positions, invFreq]);
     const angles = ops.node('Concat', [frequencies, frequencies], { axis: int(-1) });
     const scaling = ops.graph.floats([rope.attentionScaling], []);
     const table = (op: 'Cos' | 'Sin') => ops.toCompute(ops.node('Mul', [ops.node(op, [angles]), scaling]));
     const tables = { cos: table('Cos'), sin: table('Sin') };
-    this.ropeTables.set(rope, tables);
+    this.ropeTables.set(key, tables);
     return tables;
   }
 
@@ -103,7 +135,7 @@ export class AttentionOps {
     const known = this.masks.get(key);
     if (known) return known;
     const { ops } = this;
-    const full = ops.node('Expand', [ops.graph.floats([-Infinity], []), this.squareShape]);
+    const full = ops.node('Expand', [ops.graph.floats([-Infinity], []), this.sequence.squareShape]);
     let mask = ops.node('Trilu', [full, ops.graph.int64s([1], [])], { upper: int(1) });
     if (window !== null) mask = ops.node('Add', [mask, ops.node('Trilu', [full, ops.graph.int64s([-window], [])], { upper: int(0) })]);
     this.masks.set(key, mask);

@@ -76,7 +76,11 @@ export class GraphOps {
     return spec.bias ? this.node('Add', [product, this.weight(spec.bias)]) : product;
   }
 
-  /** Over the last axis. RMS: LlamaRMSNorm (weight × (x·rsqrt(mean(x²) + eps)) with the inner part in float32); layer: LayerNorm. */
+  /**
+   * Over the last axis. LayerNorm; or RMS (x·rsqrt(mean(x²) + eps) in float32) with its gain as the
+   * model applies it: LlamaRMSNorm weight × (the result cast back), Olmo2RMSNorm (weight × result)
+   * cast back, Gemma ((1 + weight) × result) cast back.
+   */
   norm(input: string, spec: NormSpec): string {
     if (spec.kind === 'layer') {
       const inputs = [input, this.weight(spec.weight), ...(spec.bias ? [this.weight(spec.bias)] : [])];
@@ -85,8 +89,11 @@ export class GraphOps {
     const x = this.toFloat(input);
     const variance = this.node('ReduceMean', [this.node('Pow', [x, this.graph.floats([2], [])])], { axes: ints([-1]), keepdims: int(1) });
     const inverse = this.node('Reciprocal', [this.node('Sqrt', [this.node('Add', [variance, this.graph.floats([spec.eps], [])])])]);
-    const normalised = this.toCompute(this.node('Mul', [x, inverse]));
-    return this.node('Mul', [this.weight(spec.weight), normalised]);
+    const normalised = this.node('Mul', [x, inverse]);
+    if (spec.gain === 'weight') return this.node('Mul', [this.weight(spec.weight), this.toCompute(normalised)]);
+    let gain = this.toFloat(this.weight(spec.weight));
+    if (spec.gain === 'one-plus-weight-in-float32') gain = this.node('Add', [this.graph.floats([1], []), gain]);
+    return this.toCompute(this.node('Mul', [normalised, gain]));
   }
 
   /** transformers' ACT2FN: silu = x·σ(x); gelu_new = 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))); gelu = 0.5x(1 + erf(x/√2)). */

@@ -11,7 +11,8 @@ import { WireWriter, fieldsOf, readString } from './wire';
 export type AttributeValue =
   | { type: AttributeType.Int; value: number }
   | { type: AttributeType.Ints; value: number[] }
-  | { type: AttributeType.Float; value: number };
+  | { type: AttributeType.Float; value: number }
+  | { type: AttributeType.String; value: string };
 
 export interface NewNode {
   opType: string;
@@ -74,6 +75,7 @@ function encodeAttribute(name: string, attribute: AttributeValue): WireWriter {
   if (attribute.type === AttributeType.Int) encoded.varintField(3, attribute.value);
   if (attribute.type === AttributeType.Float) encoded.floatField(2, attribute.value);
   if (attribute.type === AttributeType.Ints) encoded.packedVarintField(8, attribute.value);
+  if (attribute.type === AttributeType.String) encoded.stringField(4, attribute.value);
   encoded.varintField(20, attribute.type);
   return encoded;
 }

@@ -38,6 +38,13 @@ export class ConfigValues {
     return value;
   }
 
+  /** A number, null when config.json says null (a feature switched off), `fallback` when the key is absent (the config class's default). */
+  numberOrNull(key: string, fallback: number | null): number | null {
+    if (this.config[key] === null) return null;
+    if (this.config[key] === undefined) return fallback;
+    return this.number(key, 0);
+  }
+
   flag(key: string, fallback: boolean): boolean {
     if (!this.has(key)) return fallback;
     const value = this.config[key];

@@ -13,20 +13,30 @@ export interface LinearSpec {
   layout: 'out-in' | 'in-out';
 }
 
-/** RMSNorm as LlamaRMSNorm computes it (float32, then weight × result in the model's type), or LayerNorm. */
+/**
+ * RMSNorm or LayerNorm over the last axis. How an RMSNorm's gain applies, as each model's
+ * transformers code writes it: `weight` × (the normalised float32 value cast back: LlamaRMSNorm),
+ * `weight-in-float32` (weight × normalised, then the cast: Olmo2RMSNorm), `one-plus-weight-in-float32`
+ * ((1 + weight) × normalised, then the cast: Gemma).
+ */
 export interface NormSpec {
   kind: 'rms' | 'layer';
   weight: string;
   bias: string | null;
   eps: number;
+  gain: 'weight' | 'weight-in-float32' | 'one-plus-weight-in-float32';
 }
 
-/** Rotary embedding over the whole head (rotate_half on HF-layout q/k rows). */
+/** Rotary embedding (rotate_half on HF-layout q/k rows) over the first `rotaryDims` dims of each head. */
 export interface RopeSpec {
-  /** inv_freq as transformers computes it (float32), head_dim / 2 values. */
+  /** inv_freq as transformers computes it (float32), rotaryDims / 2 values. */
   invFreq: number[];
-  /** transformers' attention_scaling, applied to cos and sin (1 for default, linear and llama3). */
+  /** transformers' attention_scaling, applied to cos and sin (1 except for longrope). */
   attentionScaling: number;
+  /** head_dim, or fewer (GPT-NeoX's rotary_pct, Phi-3's partial_rotary_factor): the rest pass unrotated. */
+  rotaryDims: number;
+  /** Longrope: these frequencies replace invFreq when the sequence is longer than `after` tokens. */
+  long: { invFreq: number[]; after: number } | null;
 }
 
 export type Activation = 'silu' | 'gelu_tanh' | 'gelu' | 'relu';
@@ -34,32 +44,55 @@ export type Activation = 'silu' | 'gelu_tanh' | 'gelu' | 'relu';
 /** How scores are scaled: transformers' LLaMA family multiplies by head_dim^-0.5, GPT-2 divides by sqrt(head_dim) (and by layer + 1 where configured). */
 export type ScoreScaling = { op: 'Mul' | 'Div'; value: number }[];
 
+export type Projections =
+  | { kind: 'separate'; q: LinearSpec; k: LinearSpec; v: LinearSpec }
+  /** One projection: `blocks` = [q | k | v] (GPT-2, Phi-3); `per-head` = rows [heads, 3, head_dim] (GPT-NeoX's query_key_value). */
+  | { kind: 'fused'; qkv: LinearSpec; layout: 'blocks' | 'per-head' };
+
 export interface AttentionSpec {
   heads: number;
   kvHeads: number;
   headDim: number;
-  /** q, k, v apart, or one fused projection whose output is [q | k | v]. */
-  projections: { kind: 'separate'; q: LinearSpec; k: LinearSpec; v: LinearSpec } | { kind: 'fused'; qkv: LinearSpec };
+  projections: Projections;
   output: LinearSpec;
-  /** Per-head RMSNorm of q and k before the rotary embedding (Qwen3). */
-  qNorm: NormSpec | null;
-  kNorm: NormSpec | null;
+  /** RMSNorm of q and k before the rotary embedding: over each head (Qwen3, Gemma 3) or over the whole projection before the heads are split (OLMo 2). */
+  qkNorm: { scope: 'head' | 'projection'; q: NormSpec; k: NormSpec } | null;
   rope: RopeSpec | null;
   scaling: ScoreScaling;
+  /** tanh(s / cap) · cap on the scaled scores before the mask (Gemma 2); null for none. */
+  softcap: number | null;
   /** Key k is visible from query q iff k <= q and q - k < slidingWindow; null: every earlier key. */
   slidingWindow: number | null;
 }
 
-export type MlpSpec =
-  | { kind: 'gated'; gate: LinearSpec; up: LinearSpec; down: LinearSpec; activation: Activation }
-  | { kind: 'plain'; up: LinearSpec; down: LinearSpec; activation: Activation };
+export type GatedMlpSpec = { kind: 'gated'; gate: LinearSpec; up: LinearSpec; down: LinearSpec; activation: Activation };
 
-/** A pre-norm block: h + Attn(Norm(h)), then + MLP(Norm(·)). */
+export type MlpSpec =
+  | GatedMlpSpec
+  /** One projection whose output is [gate | up] (Phi-3's gate_up_proj, chunked in two). */
+  | { kind: 'gated-fused'; gateUp: LinearSpec; width: number; down: LinearSpec; activation: Activation }
+  | { kind: 'plain'; up: LinearSpec; down: LinearSpec; activation: Activation }
+  /**
+   * A mixture of experts (Qwen3-MoE): router logits → softmax (float32) → the top-k experts per
+   * token, their weights renormalised to sum 1 when `normalizeTopK`; the output is the sum of those
+   * experts' outputs times their weights.
+   */
+  | { kind: 'moe'; router: LinearSpec; experts: GatedMlpSpec[]; topK: number; normalizeTopK: boolean };
+
+/**
+ * One block. `sequential`: h + Attn(·), then + MLP(·) of that sum; `parallel` (GPT-NeoX): both
+ * branches read h and h + Attn(·) + MLP(·) is the only state after the block. Each branch may
+ * normalise its input (pre-norm), its output before the residual add (post-norm: OLMo 2), or
+ * both (Gemma's sandwich).
+ */
 export interface LayerSpec {
-  attentionNorm: NormSpec;
+  residual: 'sequential' | 'parallel';
+  attentionNorm: NormSpec | null;
   attention: AttentionSpec;
-  mlpNorm: NormSpec;
+  attentionOutputNorm: NormSpec | null;
+  mlpNorm: NormSpec | null;
   mlp: MlpSpec;
+  mlpOutputNorm: NormSpec | null;
 }
 
 export interface DecoderSpec {
@@ -67,12 +100,16 @@ export interface DecoderSpec {
   hiddenSize: number;
   vocabSize: number;
   tokenEmbedding: string;
+  /** The embedding times this (Gemma's sqrt(hidden_size), already rounded to the model's dtype); null for none. */
+  embeddingScale: number | null;
   /** A learned position table added to the token embedding (GPT-2). */
   positionEmbedding: string | null;
   layers: LayerSpec[];
   finalNorm: NormSpec;
   /** [vocab, hidden]: lm_head.weight, or the token embedding when tied. */
   lmHead: string;
+  /** tanh(logits / cap) · cap (Gemma); null for none. */
+  finalSoftcap: number | null;
 }
 
 export const slidingWindowLayers = (spec: DecoderSpec): number[] =>

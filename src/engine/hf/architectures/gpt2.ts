@@ -6,19 +6,12 @@
  * `activation_function`, tied output embedding. Tensor names carry `transformer.` when saved from
  * GPT2LMHeadModel and none when saved from GPT2Model (as the original `gpt2` repository is).
  */
+import { activationOf } from './activations';
 import type { ConfigValues } from './configValues';
-import type { Activation, DecoderSpec, LayerSpec, LinearSpec, NormSpec, ScoreScaling } from './decoderSpec';
-import { lmHead } from './llamaFamily';
+import type { DecoderSpec, LayerSpec, ScoreScaling } from './decoderSpec';
+import { layerNormReader, linearReader } from './tensorSpecs';
+import { lmHead } from './weightCatalog';
 import type { WeightCatalog } from './weightCatalog';
-
-const ACTIVATIONS: Record<string, Activation> = {
-  gelu_new: 'gelu_tanh',
-  gelu_pytorch_tanh: 'gelu_tanh',
-  gelu: 'gelu',
-  relu: 'relu',
-  silu: 'silu',
-  swish: 'silu',
-};
 
 export function gpt2Spec(config: ConfigValues, weights: WeightCatalog): DecoderSpec {
   const hidden = config.count('n_embd', 'hidden_size');
@@ -29,23 +22,13 @@ export function gpt2Spec(config: ConfigValues, weights: WeightCatalog): DecoderS
   const inner = config.optionalCount('n_inner') ?? 4 * hidden;
   if (hidden % heads !== 0) throw config.invalid(`has n_embd ${hidden} not divisible by n_head ${heads}`);
   const headDim = hidden / heads;
-  const activationName = config.text('activation_function', 'gelu_new');
-  const activation = ACTIVATIONS[activationName];
-  if (!activation) throw config.unsupported(`activation_function '${activationName}'`, Object.keys(ACTIVATIONS).join(', '));
+  const activation = activationOf(config, ['activation_function'], 'gelu_new');
   const eps = config.number('layer_norm_epsilon', 1e-5);
   const prefix = weights.prefix('wte.weight', ['transformer.', '']);
   const shapes = `n_embd ${hidden}, n_head ${heads}, n_inner ${inner}, n_positions ${positions}, vocab_size ${vocab}`;
-  const norm = (name: string): NormSpec => ({
-    kind: 'layer',
-    weight: weights.expect(`${name}.weight`, [hidden], shapes),
-    bias: weights.expect(`${name}.bias`, [hidden], shapes),
-    eps,
-  });
-  const conv1d = (name: string, input: number, out: number): LinearSpec => ({
-    weight: weights.expect(`${name}.weight`, [input, out], shapes),
-    bias: weights.expect(`${name}.bias`, [out], shapes),
-    layout: 'in-out',
-  });
+  const norm = layerNormReader(weights, shapes, hidden, eps);
+  const conv1dLinear = linearReader(weights, shapes, 'in-out');
+  const conv1d = (name: string, input: number, out: number) => conv1dLinear(name, out, input, true);
 
   const layerSpecs: LayerSpec[] = Array.from({ length: layers }, (_, l) => {
     const at = `${prefix}h.${l}`;
@@ -53,21 +36,24 @@ export function gpt2Spec(config: ConfigValues, weights: WeightCatalog): DecoderS
     if (config.flag('scale_attn_weights', true)) scaling.push({ op: 'Div', value: Math.sqrt(headDim) });
     if (config.flag('scale_attn_by_inverse_layer_idx', false)) scaling.push({ op: 'Div', value: l + 1 });
     return {
+      residual: 'sequential',
       attentionNorm: norm(`${at}.ln_1`),
       attention: {
         heads,
         kvHeads: heads,
         headDim,
-        projections: { kind: 'fused', qkv: conv1d(`${at}.attn.c_attn`, hidden, 3 * hidden) },
+        projections: { kind: 'fused', qkv: conv1d(`${at}.attn.c_attn`, hidden, 3 * hidden), layout: 'blocks' },
         output: conv1d(`${at}.attn.c_proj`, hidden, hidden),
-        qNorm: null,
-        kNorm: null,
+        qkNorm: null,
         rope: null,
         scaling,
+        softcap: null,
         slidingWindow: null,
       },
+      attentionOutputNorm: null,
       mlpNorm: norm(`${at}.ln_2`),
       mlp: { kind: 'plain', up: conv1d(`${at}.mlp.c_fc`, hidden, inner), down: conv1d(`${at}.mlp.c_proj`, inner, hidden), activation },
+      mlpOutputNorm: null,
     };
   });
 
@@ -77,9 +63,11 @@ export function gpt2Spec(config: ConfigValues, weights: WeightCatalog): DecoderS
     hiddenSize: hidden,
     vocabSize: vocab,
     tokenEmbedding,
+    embeddingScale: null,
     positionEmbedding: weights.expect(`${prefix}wpe.weight`, [positions, hidden], shapes),
     layers: layerSpecs,
     finalNorm: norm(`${prefix}ln_f`),
     lmHead: lmHead(config, weights, tokenEmbedding, [vocab, hidden], shapes, true),
+    finalSoftcap: null,
   };
 }

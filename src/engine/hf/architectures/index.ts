@@ -6,15 +6,31 @@ import { SinkLensError } from '../../errors';
 import type { CheckpointFolder } from '../checkpointFolder';
 import { ConfigValues } from './configValues';
 import type { DecoderSpec } from './decoderSpec';
+import { GEMMA2_TRAITS, GEMMA3_TRAITS } from './gemma';
 import { gpt2Spec } from './gpt2';
-import { LLAMA_FAMILY, llamaFamilySpec } from './llamaFamily';
+import { gptNeoxSpec } from './gptNeox';
+import { llamaFamilySpec, type Traits } from './llamaFamily';
+import { LLAMA_LIKE } from './llamaTraits';
+import { OLMO2_TRAITS } from './olmo2';
+import { PHI3_TRAITS } from './phi3';
+import { QWEN3_MOE_TRAITS } from './qwen3Moe';
 import { WeightCatalog } from './weightCatalog';
 
 type SpecBuilder = (config: ConfigValues, weights: WeightCatalog) => DecoderSpec;
 
+const LLAMA_FAMILY: Record<string, Traits> = {
+  ...LLAMA_LIKE,
+  phi3: PHI3_TRAITS,
+  gemma2: GEMMA2_TRAITS,
+  gemma3_text: GEMMA3_TRAITS,
+  olmo2: OLMO2_TRAITS,
+  qwen3_moe: QWEN3_MOE_TRAITS,
+};
+
 const ARCHITECTURES: Record<string, SpecBuilder> = {
-  ...Object.fromEntries(Object.keys(LLAMA_FAMILY).map((type) => [type, llamaFamilySpec])),
+  ...Object.fromEntries(Object.entries(LLAMA_FAMILY).map(([type, traits]) => [type, (config: ConfigValues, weights: WeightCatalog) => llamaFamilySpec(traits, config, weights)])),
   gpt2: gpt2Spec,
+  gpt_neox: gptNeoxSpec,
 };
 
 export const SUPPORTED_MODEL_TYPES = Object.keys(ARCHITECTURES);

@@ -67,3 +67,12 @@ export class WeightCatalog {
     return this.tensors.has(name) ? this.expect(name, shape, why) : null;
   }
 }
+
+/**
+ * The output projection: the token embedding when `tie_word_embeddings` (transformers then ignores
+ * any separate head), otherwise the head tensor (`lm_head.weight`, GPT-NeoX's `embed_out.weight`), which must be there.
+ */
+export function lmHead(config: ConfigValues, weights: WeightCatalog, embedding: string, shape: number[], why: string, tiedByDefault: boolean, head = 'lm_head.weight'): string {
+  if (config.flag('tie_word_embeddings', tiedByDefault)) return embedding;
+  return weights.expect(head, shape, `${why}; tie_word_embeddings false`);
+}
