@@ -10,6 +10,7 @@ import type { SinkReport } from './protocol/report';
 import { formatSummary } from './cli/summaryText';
 import { AnalyzeCommand, parseAnalyzeArgs, parseCommand } from './cli/analyzeArgs';
 import { inspectModel } from './engine/model/inspectModel';
+import { formatInspection } from './cli/inspectText';
 import { ANALYSIS_COMMANDS } from './cli/analysisCommands';
 import { traceCommand } from './cli/traceCommand';
 import { renderReportHtml } from './cli/htmlReport';
@@ -28,7 +29,9 @@ Usage:
   sink-lens trace       --checkpoints DIR|GLOB --prompts FILE [--out trace.json] [--csv trace.csv] [--html trace.html]
                         [--jsonl new.jsonl] [--fail-if "sinkRate.fromLayer2 < 0.5"] [--cache DIR]
   sink-lens inspect     --model PATH   what the model is (architecture, layers, heads, dtype, attention path;
-                                       for a checkpoint: its files and the graph built for it)
+                                       the layer layout recognised: attention, window, norms, residual
+                                       form, rotary fraction, MLP per layer; for a checkpoint: its
+                                       files and the graph built for it)
   sink-lens demo        analyse the bundled demo model on its first sample prompt
 
   Every command takes --device, --epsilon, --no-bos, --bos-id, --max-tokens and --out FILE (JSON).
@@ -101,7 +104,7 @@ async function main(argv: string[]): Promise<number> {
     const { common } = parseCommand(rest);
     const summary = inspectModel(common.model ?? bundledModelPath());
     if (common.out) writeJson(common.out, summary);
-    else for (const [key, value] of Object.entries(summary)) process.stdout.write(`${key.padEnd(20)} ${Array.isArray(value) ? `[${value.join(', ')}]` : value}\n`);
+    else process.stdout.write(formatInspection(summary));
     return 0;
   }
   const analysis = ANALYSIS_COMMANDS[command];

@@ -9,6 +9,7 @@ import type { AnalyzeOptions, AttentionMaps, PromptInput } from './api';
 import { RunFailedError, SinkLensError, throwIfAborted } from './errors';
 import { DEFAULT_EPSILON } from '../protocol/measures';
 import { readDeclaredConfig, DeclaredConfig } from './model/modelConfig';
+import { graphLayout } from './model/graphLayout';
 import { locateModelFiles, ModelFiles } from './model/modelFiles';
 import { prepareModel, PreparedModel } from './model/preparedModel';
 import { partialPositionsWarnings } from './partialPositions';
@@ -91,6 +92,7 @@ export class Analyzer {
       slidingWindowLayers: declared.slidingWindowLayers,
       torchDtype: declared.torchDtype,
       checkpoint: checkpointSource(files),
+      layout: files.checkpoint?.layout ?? graphLayout(prepared.layout, declared),
     };
     const loadMs = performance.now() - started;
     const warnings = [...(files.checkpoint?.warnings ?? []), ...(prepared.bfloat16InFloat32 ? [bfloat16InFloat32Warning()] : []), ...partialPositionsWarnings(prepared.layout)];

@@ -3,6 +3,8 @@
  * worker streams and the panels draw. Every per-position array has length T = tokens.length.
  * Quantities are defined in docs/ANALYSES.md. Types only, shared by every part of Sink Lens.
  */
+import type { ModelLayout } from './layerLayout';
+
 export const REPORT_SCHEMA = 'sink-lens/report@1';
 
 export type Device = 'auto' | 'cuda' | 'cpu';
@@ -26,6 +28,8 @@ export interface ModelSummary {
   torchDtype?: string | null;
   /** Where a Hugging Face checkpoint came from and the graph built for it; null for an ONNX model. */
   checkpoint?: CheckpointSource | null;
+  /** The layer layout Sink Lens recognised (protocol/layerLayout.ts): attention, windows, norms, residual form, rotary fraction, MLP kind. */
+  layout?: ModelLayout;
 }
 
 export interface CheckpointSource {
@@ -64,6 +68,7 @@ export interface ReportToken {
 }
 
 export interface ResidualSection {
+  /** 0, then l + 0.5 and l + 1 for every block l; a parallel block (model.layout) has no state after its attention, so only l + 1. */
   depths: number[];
   /** [depth][position]; null where the graph does not compute that depth at that position (a `partial-positions` warning says so). */
   norms: (number | null)[][];

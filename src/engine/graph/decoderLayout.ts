@@ -16,7 +16,7 @@ import { UnsupportedGraphError } from '../errors';
 import type { OnnxGraph, OnnxNode, TensorHeader } from '../onnx/proto';
 import { GraphIndex } from './graphIndex';
 import { projectionInput } from './projectionInput';
-import { branchTerms, FUSED_ATTENTION, feedsMatMul, holdsAttention, residualStep, siblingStep } from './residualSteps';
+import { branchTerms, endsStreamPath, FUSED_ATTENTION, feedsMatMul, holdsAttention, isWeightMatMul, residualStep, siblingStep } from './residualSteps';
 import { chainSelections, PositionSelection } from './streamPositions';
 import { embedLayerNormStart, findIdsInput, findStreamStart, findTokenEmbedding, PASS_THROUGH, qualifiedOp, StreamPoint, withCasts } from './streamStart';
 import { TensorShapes } from './tensorShapes';
@@ -27,9 +27,14 @@ export type AttentionSource =
   /** A fused operator hides them; they are recomputed from its inputs (graph/attentionRecompute.ts). */
   | { kind: 'fused'; node: OnnxNode };
 
-/** A branch of a block as the graph computes it: the stream tensors it reads and its output before the residual add. */
+/**
+ * A branch of a block as the graph computes it: the stream tensors it may read (the stream and,
+ * after a fused norm, its normalised copy), the stream itself (`primary`, with its casts), and the
+ * branch's output before the residual add.
+ */
 export interface Branch {
   stream: string[];
+  primary: string[];
   output: string;
 }
 
@@ -91,8 +96,6 @@ const UNSUPPORTED_OPERATORS = new Set([
   'QOrderedAttention',
 ]);
 
-const WEIGHT_MATMULS = new Set(['MatMul', 'Gemm', 'MatMulNBits', 'MatMulInteger', 'FusedMatMul']);
-
 export function findDecoderLayout(graph: OnnxGraph): DecoderLayout {
   const unsupported = graph.nodes.find((node) => UNSUPPORTED_OPERATORS.has(node.opType));
   if (unsupported) {
@@ -132,6 +135,7 @@ export function findDecoderLayout(graph: OnnxGraph): DecoderLayout {
     const l = layers.length;
     const input = points.length - 1;
     const stream = withCasts(index, points[input].aliases);
+    const primary = withCasts(index, [points[input].tensor]);
     const streamSet = new Set(stream);
     const where = `node '${step.node.name || step.node.outputs[0]}'`;
     const terms = branchTerms(index, step.branch, streamSet);
@@ -159,7 +163,7 @@ export function findDecoderLayout(graph: OnnxGraph): DecoderLayout {
         mlpActivation: mlpActivationOf(index, shapes, mlpBody, otherTerms.length === 1 ? otherTerms[0] : null, l),
         residual: 'parallel',
         depthIndex: { input, middle: null, output },
-        branches: { attention: { stream, output: attentionTerm }, mlp: { stream, output: otherTerms[0] } },
+        branches: { attention: { stream, primary, output: attentionTerm }, mlp: { stream, primary, output: otherTerms[0] } },
       });
       continue;
     }
@@ -169,6 +173,7 @@ export function findDecoderLayout(graph: OnnxGraph): DecoderLayout {
     const attention = attentionLayer(index, shapes, bodyOf(step.branch), step.branch, stream, l, where);
     const middle = follow(step.next, l + 0.5, step.selection);
     const middleStream = withCasts(index, points[middle].aliases);
+    const middlePrimary = withCasts(index, [points[middle].tensor]);
     const mlpStep = residualStep(index, shapes, points[middle], expose);
     if (!mlpStep) throw new UnsupportedGraphError(`expected an MLP residual step after the attention of layer ${l}, found none`);
     const mlpBody = index.nodesBetween(new Set(middleStream), mlpStep.branch);
@@ -180,7 +185,7 @@ export function findDecoderLayout(graph: OnnxGraph): DecoderLayout {
       mlpActivation: mlpActivationOf(index, shapes, mlpBody, mlpStep.branch, l),
       residual: 'sequential',
       depthIndex: { input, middle, output },
-      branches: { attention: { stream, output: step.branch }, mlp: { stream: middleStream, output: mlpStep.branch } },
+      branches: { attention: { stream, primary, output: step.branch }, mlp: { stream: middleStream, primary: middlePrimary, output: mlpStep.branch } },
     });
   }
 
@@ -296,10 +301,6 @@ function weightBehind(index: GraphIndex, tensor: string): TensorHeader | null {
   return index.graph.initializers.get(current) ?? null;
 }
 
-function isWeightMatMul(index: GraphIndex, node: OnnxNode): boolean {
-  return WEIGHT_MATMULS.has(node.opType) && node.inputs.slice(0, 2).some((input) => index.isStatic(input));
-}
-
 /**
  * The weight MatMul closest to the end of a residual branch: the output or down-projection. Found
  * by walking back from the branch output, so norms after it (Gemma 2's sandwich norms), bias Adds
@@ -345,7 +346,7 @@ function fedByStreamThroughNorm(index: GraphIndex, tensor: string, stream: Reado
     if (seen.has(current) || index.isStatic(current)) continue;
     seen.add(current);
     const node = index.producer.get(current);
-    if (!node || WEIGHT_MATMULS.has(node.opType) || node.opType === 'Softmax' || FUSED_ATTENTION.has(node.opType)) continue;
+    if (!node || endsStreamPath(node)) continue;
     for (const input of node.inputs) if (input) stack.push(input);
   }
   return false;

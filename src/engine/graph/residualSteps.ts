@@ -11,6 +11,17 @@ import type { TensorShapes } from './tensorShapes';
 
 const SKIP_NORMS = new Set(['SkipLayerNormalization', 'SkipSimplifiedLayerNormalization']);
 export const FUSED_ATTENTION = new Set(['Attention', 'MultiHeadAttention', 'GroupQueryAttention']);
+const WEIGHT_MATMULS = new Set(['MatMul', 'Gemm', 'MatMulNBits', 'MatMulInteger', 'FusedMatMul']);
+
+/** A projection: a matrix product with a weight (a constant input). */
+export function isWeightMatMul(index: GraphIndex, node: OnnxNode): boolean {
+  return WEIGHT_MATMULS.has(node.opType) && node.inputs.slice(0, 2).some((input) => index.isStatic(input));
+}
+
+/** Nodes a path from the stream to a projection's input does not cross: it would no longer be the stream that is read. */
+export function endsStreamPath(node: OnnxNode): boolean {
+  return WEIGHT_MATMULS.has(node.opType) || node.opType === 'Softmax' || FUSED_ATTENTION.has(node.opType);
+}
 
 export interface ResidualStep {
   node: OnnxNode;

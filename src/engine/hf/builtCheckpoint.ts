@@ -16,12 +16,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheWriteError, defaultCacheFolder, linkOrCopy } from '../model/cacheFiles';
+import type { ModelLayout } from '../../protocol/layerLayout';
 import type { ReportWarning } from '../../protocol/report';
 import { decoderSpecFor } from './architectures';
 import { slidingWindowLayers } from './architectures/decoderSpec';
 import { CheckpointFolder, readCheckpointFolder } from './checkpointFolder';
 import { buildDecoderGraph } from './graphBuilder';
 import { downloadCommand, HubSnapshot } from './hubCache';
+import { specLayout } from './specLayout';
 
 export interface BuiltCheckpoint {
   /** The checkpoint folder (a hub snapshot, or the folder the user named). */
@@ -31,6 +33,8 @@ export interface BuiltCheckpoint {
   onnx: string;
   weightFiles: string[];
   slidingWindowLayers: number[];
+  /** The layer layout of the spec the graph was built from. */
+  layout: ModelLayout;
   /** What every report of this model must say (weights copied rather than linked). */
   warnings: ReportWarning[];
 }
@@ -59,6 +63,7 @@ export function buildCheckpoint(folder: string, hub: HubSnapshot | null, cacheRo
     onnx: join(target, 'model.onnx'),
     weightFiles: checkpoint.shards.map((shard) => shard.name),
     slidingWindowLayers: slidingWindowLayers(spec),
+    layout: specLayout(spec),
     warnings: copied.length === 0 ? [] : [copiedWarning(copiedBytes, target, folder)],
   };
 }

@@ -9,6 +9,8 @@ import { attentionPathOf } from '../graph/operatorProbabilities';
 import { DATA_TYPE_NAMES, externalDataLocations } from '../onnx/proto';
 import type { AttentionPath } from '../../protocol/report';
 import { INDEX_FILE, SINGLE_FILE } from '../hf/checkpointFolder';
+import type { ModelLayout } from '../../protocol/layerLayout';
+import { graphLayout } from './graphLayout';
 import { readDeclaredConfig } from './modelConfig';
 import { locateModelFiles, ModelFiles } from './modelFiles';
 import { probedStructure } from './preparedModel';
@@ -32,6 +34,8 @@ export interface ModelInspection {
   slidingWindowLayers: number[];
   /** config.json's torch_dtype; null when no config says. */
   torchDtype: string | null;
+  /** The layer layout recognised (protocol/layerLayout.ts): from the checkpoint's spec, or the graph matcher and config.json. */
+  layout: ModelLayout;
   /** Only for a Hugging Face checkpoint (the ONNX graph is built from it): its folder (a hub snapshot, for a hub id). */
   format?: 'hf-checkpoint';
   folder?: string;
@@ -70,6 +74,7 @@ export function inspectModel(path: string): ModelInspection {
       contextLength: declared.contextLength,
       slidingWindowLayers: declared.slidingWindowLayers,
       torchDtype: declared.torchDtype,
+      layout: files.checkpoint?.layout ?? graphLayout(layout, declared),
       ...checkpointFields(files),
     };
   } finally {

@@ -20,6 +20,10 @@ export interface DeclaredConfig {
   addBosToken: boolean | null;
   contextLength: number | null;
   slidingWindowLayers: number[];
+  /** The window of those layers, in tokens (config.json's sliding_window); null when no config says. */
+  slidingWindow: number | null;
+  /** Share of each head's dims the rotary embedding turns, as config.json says it (rotary_pct, partial_rotary_factor, or 1 for a rope_theta); null when it does not. */
+  rotaryFraction: number | null;
   /** config.json's torch_dtype (transformers 5: dtype): the precision the checkpoint was saved in. */
   torchDtype: string | null;
 }
@@ -53,7 +57,9 @@ export function readDeclaredConfig(files: ModelFiles, metadata: Map<string, stri
     bosToken: tokenText(tokenizerConfig.bos_token),
     addBosToken: typeof tokenizerConfig.add_bos_token === 'boolean' ? tokenizerConfig.add_bos_token : null,
     contextLength: num(pick('max_position_embeddings'), pick('n_positions'), genaiModel.context_length, meta.seq_len),
-    slidingWindowLayers: files.checkpoint?.slidingWindowLayers ?? slidingWindowLayers(hf, text, layers),
+    slidingWindowLayers: files.checkpoint?.slidingWindowLayers ?? slidingWindowLayers(pick, layers),
+    slidingWindow: num(pick('sliding_window')),
+    rotaryFraction: rotaryFraction(pick),
     torchDtype: stringOr(pick('torch_dtype'), pick('dtype')),
   };
 }
@@ -81,20 +87,37 @@ function parseMetadataConfig(value: string | undefined): Json {
 }
 
 /**
- * Layers whose attention only sees a local window. Configs say it three ways: an explicit
- * `layer_types` list (Gemma 2/3, Qwen3 hybrids), a global `sliding_window` with
- * `use_sliding_window` and `max_window_layers` (Qwen2), or a bare `sliding_window` (Mistral: every layer).
+ * Layers whose attention only sees a local window, as each config class decides it: an explicit
+ * `layer_types` list (Gemma 2/3, Qwen3 hybrids); Gemma 2 without one: every even layer; Gemma 3:
+ * every layer but each `sliding_window_pattern`-th; a global `sliding_window` with
+ * `use_sliding_window` and `max_window_layers` (Qwen2); or a bare `sliding_window` (Mistral,
+ * Phi-3: every layer).
  */
-function slidingWindowLayers(hf: Json, text: Json, layers: number | null): number[] {
-  const get = (key: string) => text[key] ?? hf[key];
+function slidingWindowLayers(get: (key: string) => unknown, layers: number | null): number[] {
   const layerTypes = get('layer_types');
   if (Array.isArray(layerTypes)) {
     return layerTypes.flatMap((type, layer) => (typeof type === 'string' && type.includes('sliding') ? [layer] : []));
   }
+  if (layers === null) return [];
+  const all = Array.from({ length: layers }, (_, l) => l);
+  const modelType = get('model_type');
+  if (modelType === 'gemma2') return all.filter((l) => l % 2 === 0);
+  if (modelType === 'gemma3_text' || modelType === 'gemma3') {
+    const pattern = num(get('sliding_window_pattern'), get('_sliding_window_pattern')) ?? 6;
+    return all.filter((l) => (l + 1) % pattern !== 0);
+  }
   const window = get('sliding_window');
-  if (typeof window !== 'number' || window <= 0 || layers === null) return [];
+  if (typeof window !== 'number' || window <= 0) return [];
   if (get('use_sliding_window') === false) return [];
   const maxWindowLayers = get('max_window_layers');
   const first = typeof maxWindowLayers === 'number' && get('use_sliding_window') === true ? maxWindowLayers : 0;
-  return Array.from({ length: Math.max(0, layers - first) }, (_, i) => first + i);
+  return all.slice(first);
+}
+
+function rotaryFraction(get: (key: string) => unknown): number | null {
+  const partial = num(get('rotary_pct'), get('partial_rotary_factor'));
+  if (partial !== null) return partial;
+  if (get('model_type') === 'gpt_neox') return 0.25; // GPTNeoXConfig's default rotary_pct
+  const rope = ['rope_theta', 'rope_scaling', 'rope_parameters', 'rotary_emb_base'].some((key) => get(key) !== undefined && get(key) !== null);
+  return rope ? 1 : null;
 }

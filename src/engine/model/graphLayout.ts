@@ -1,0 +1,48 @@
+/**
+ * The layer layout (protocol/layerLayout.ts) of an ONNX model, from what the graph matcher found:
+ * attention path, residual form, norm placement (graph/branchNorms.ts) and mixture-of-experts MLPs
+ * always; windows from the masks where the graph shows them (graph/maskWindow.ts), else from
+ * config.json; the rotary fraction from onnxruntime's RotaryEmbedding operator where the graph has
+ * one that turns whole heads, or learned positions (0), else from config.json.
+ */
+import type { LayoutSource, ModelLayout } from '../../protocol/layerLayout';
+import { normPlacement } from '../graph/branchNorms';
+import type { DecoderLayout } from '../graph/decoderLayout';
+import { maskWindow } from '../graph/maskWindow';
+import { layerAttentionPath } from '../graph/operatorProbabilities';
+import type { DeclaredConfig } from './modelConfig';
+
+export function graphLayout(layout: DecoderLayout, declared: DeclaredConfig, recompute = false): ModelLayout {
+  const windowsFrom = new Set<LayoutSource>();
+  const rotary: { fraction: number | null; from: LayoutSource } =
+    layout.learnedPositions ? { fraction: 0, from: 'graph' }
+    : rotatesWholeHeads(layout) ? { fraction: 1, from: 'graph' }
+    : { fraction: declared.rotaryFraction, from: declared.rotaryFraction === null ? 'unknown' : 'config.json' };
+  const layers = layout.layers.map((layer, l) => {
+    let window = maskWindow(layout.graph, layout.shapes, layer) ?? null;
+    if (window !== null) windowsFrom.add('graph');
+    else if (declared.slidingWindowLayers.includes(l) && declared.slidingWindow !== null) {
+      window = declared.slidingWindow;
+      windowsFrom.add('config.json');
+    }
+    return {
+      layer: l,
+      attention: layerAttentionPath(layer, recompute),
+      window,
+      norms: { attention: normPlacement(layout.graph, layer.branches.attention), mlp: normPlacement(layout.graph, layer.branches.mlp) },
+      residual: layer.residual,
+      rotaryFraction: rotary.fraction,
+      mlp: layer.mlpActivation === null ? ('mixture-of-experts' as const) : ('dense' as const),
+    };
+  });
+  const window: LayoutSource = windowsFrom.has('config.json') ? 'config.json' : 'graph';
+  return { from: { structure: 'graph', window, rotary: rotary.from }, layers };
+}
+
+/** Whether every layer's attention rotates with com.microsoft RotaryEmbedding over the whole head (rotary_embedding_dim 0). */
+function rotatesWholeHeads(layout: DecoderLayout): boolean {
+  return layout.layers.every(({ branches }) => {
+    const rotary = layout.graph.nodesBetween(new Set(branches.attention.stream), branches.attention.output).filter((node) => node.opType === 'RotaryEmbedding');
+    return rotary.length > 0 && rotary.every((node) => Number(node.attributes.get('rotary_embedding_dim')?.i ?? 0) === 0);
+  });
+}
