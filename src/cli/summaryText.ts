@@ -1,4 +1,5 @@
 /** The CLI's terminal summary: a sink-score table, the P0 norm curve against the rest, the verdict. */
+import { parallelBlocks } from '../protocol/depths';
 import { median } from '../protocol/measures';
 import type { SinkReport } from '../protocol/report';
 import { describeVerdict } from '../protocol/verdict';
@@ -34,6 +35,11 @@ export function formatSummary(report: SinkReport): string {
       `  ${String(depth).padEnd(6)} ${p0.padStart(9)} ${(Number.isNaN(rest) ? '-' : rest.toFixed(3)).padStart(8)} ${ratio === null ? '    -' : ratio.toFixed(2).padStart(7)}  ${ratio === null ? '' : bar(ratio, maxRatio).repeat(3)}`,
     );
   });
+  const parallel = parallelBlocks(residual.depths);
+  if (parallel.length > 0) {
+    const which = parallel.length === model.layers ? 'every block runs' : `block${parallel.length > 1 ? 's' : ''} ${parallel.join(', ')} run${parallel.length > 1 ? '' : 's'}`;
+    lines.push(`  (${which} attention and MLP in parallel on h[l]: h[l + 1] is the only state after the block, so there is no depth l + 0.5)`);
+  }
   lines.push('');
 
   lines.push(`Sink score (mean attention to token 0) per layer × head · ε = ${attention.sinkRate.epsilon}, uniform baseline ${attention.uniformBaseline.toFixed(3)}`);

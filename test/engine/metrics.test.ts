@@ -73,4 +73,15 @@ describe('metrics (docs/ANALYSES.md definitions)', () => {
     assert.ok(Math.abs(concentration(depths, ratios)! - Math.log(4) / Math.log(8)) < 1e-12);
     assert.equal(concentration(depths, [1, 1, 1, 1, 1, 1, 1]), null, 'no growth, no share');
   });
+
+  it('parallel blocks (depths 0, 1, …, L with no l + 0.5): formationDepth, concentration and p0 ratios read the depths that exist', () => {
+    const depths = [0, 1, 2, 3, 4];
+    const scores = [[0.1], [0.1], [0.1], [0.1]];
+    // Dips below 2 at depth 2, holds from depth 3 up to L - 1 = 3: formation at 3, not within two blocks.
+    const verdict = circuitVerdict(depths, [1, 2.5, 1.5, 3, 1], scores, 0.3, 0.2);
+    assert.equal(verdict.formationDepth, 3);
+    assert.equal(verdict.withinTwoBlocks, false);
+    assert.equal(circuitVerdict(depths, [1, 3, 3, 3, 3], scores, 0.3, 0.2).formationDepth, 1);
+    assert.ok(Math.abs(concentration(depths, [1, 2, 4, 8, 8])! - Math.log(4) / Math.log(8)) < 1e-12, 'depth 2 is the output of block 1');
+  });
 });

@@ -18,6 +18,7 @@ import { traceCsv, type TraceDocument } from '../../src/protocol/trace';
 import { describeVerdict } from '../../src/protocol/verdict';
 import type { AblationDocument } from '../../src/protocol/analyses';
 import { fixture } from '../support/fixtures';
+import { hfCheckpoint } from '../support/hfFixtures';
 import { CHROMIUM, CHROMIUM_ARGS, REPO, RESULTS } from './codeServer';
 
 const cli = join(REPO, 'dist', 'cli.js');
@@ -87,6 +88,39 @@ describe('HTML report export', { skip: missing ?? false }, () => {
         assert.deepEqual(problems, [], 'no console errors, CSP violations or requests');
         await context.close();
       }
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('a GPT-NeoX report (parallel attention + MLP): block outputs only, and the norms chart\'s depth axis says so', async (t) => {
+    let model: string;
+    try {
+      model = hfCheckpoint('hf-neox');
+    } catch (error) {
+      t.skip(`no hf-neox checkpoint: ${(error as Error).message}`);
+      return;
+    }
+    const folder = mkdtempSync(join(tmpdir(), 'sink-lens-html-'));
+    const html = join(folder, 'report.html');
+    const json = join(folder, 'report.json');
+    const result = spawnSync(process.execPath, [cli, 'analyze', '--model', model, '--ids', '0,20,30,40,50,60', '--html', html, '--out', json, '--device', 'cpu'], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as SinkReport;
+    assert.deepEqual(report.residual.depths, [0, 1, 2, 3]);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      const tab = await browser.newPage({ viewport: { width: 1100, height: 1800 } });
+      const problems: string[] = [];
+      tab.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
+      tab.on('pageerror', (error) => problems.push(error.message));
+      await tab.goto(`file://${html}`);
+      await tab.locator('body[data-run-state="done"]').waitFor({ state: 'attached' });
+      const label = (await tab.getByTestId('norms-chart').getAttribute('aria-label'))!;
+      assert.match(label, /block outputs only: attention and MLP run in parallel, so there is no l \+ 0\.5/);
+      mkdirSync(RESULTS, { recursive: true });
+      await tab.getByTestId('norms-chart').screenshot({ path: join(RESULTS, 'html-report-parallel-norms.png') });
+      assert.deepEqual(problems, []);
     } finally {
       await browser.close();
     }

@@ -9,7 +9,7 @@ import { card, chartBox, explain, numberCell } from '../kit/cards';
 import { h } from '../kit/dom';
 import { delta, formatNumber, maxOf, percent, times } from '../kit/format';
 import { readTheme } from '../kit/theme';
-import { barChart, lineChart } from './analysisCharts';
+import { barChart, depthAxis, lineChart } from './analysisCharts';
 import { depthLabel, slidingLabel, slidingNote } from './labels';
 
 /** What was ablated: each head of one layer in turn (sweepLayer), or a set of heads together (ablateHeads). */
@@ -149,6 +149,7 @@ function ratioByDepthChart(doc: AblationDocument, model: ModelSummary, theme: Re
           { label: `${variant?.label ?? ''} removed`, data: variant?.p0NormRatio ?? [], color: theme.accent },
         ],
         'P0 norm ratio (‖h₀‖ / median ‖hᵢ‖)',
+        depthAxis(doc.depths),
       ),
     ),
     h('p', { class: 'hint' }, 'A removed head changes the residual stream from its own block on: the curves part at the first depth after the earliest removed head.'),

@@ -7,6 +7,7 @@ import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, L
 import { chartOptions, legendOptions, withAlpha } from '../kit/chart';
 import { h } from '../kit/dom';
 import { readTheme } from '../kit/theme';
+import { depthAxisTitle } from '../../src/protocol/depths';
 
 Chart.register(LineController, LineElement, PointElement, BarController, BarElement, LinearScale, CategoryScale, Tooltip, Legend);
 
@@ -17,15 +18,10 @@ export function destroyCharts(): void {
   for (const chart of charts.splice(0)) chart.destroy();
 }
 
-export const DEPTH_AXIS = 'depth (0 = embeddings; l + 0.5 = after attention of block l; SW = sliding-window layer)';
+/** The x axis of a chart over these depths (parallel blocks have no l + 0.5: src/protocol/depths.ts). */
+export const depthAxis = (depths: number[]) => depthAxisTitle(depths).replace(/\)$/, '; SW = sliding-window layer)');
 
-export function lineChart(
-  label: string,
-  labels: string[],
-  datasets: { label: string; data: (number | null)[]; color: string; dash?: number[] }[],
-  yTitle: string,
-  xTitle = DEPTH_AXIS,
-): HTMLCanvasElement {
+export function lineChart(label: string, labels: string[], datasets: { label: string; data: (number | null)[]; color: string; dash?: number[] }[], yTitle: string, xTitle: string): HTMLCanvasElement {
   const theme = readTheme();
   const canvas = h('canvas', { role: 'img', 'aria-label': label });
   charts.push(

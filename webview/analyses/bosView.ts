@@ -10,7 +10,7 @@ import { card, chartBox, explain, numberCell } from '../kit/cards';
 import { h } from '../kit/dom';
 import { maxOf, percent, times } from '../kit/format';
 import { readTheme } from '../kit/theme';
-import { lineChart } from './analysisCharts';
+import { depthAxis, lineChart } from './analysisCharts';
 import { depthLabel, slidingNote } from './labels';
 import { sinkGrid } from './sinkScoreTable';
 
@@ -85,6 +85,7 @@ export function bosView(doc: BosComparison, model: ModelSummary): (HTMLElement |
               { label: 'without BOS', data: withoutBos.residual.p0NormRatio, color: theme.second, dash: [6, 4] },
             ],
             'P0 norm ratio (‖h₀‖ / median ‖hᵢ‖)',
+            depthAxis(depths),
           ),
         ),
       ),

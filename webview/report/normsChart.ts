@@ -1,6 +1,7 @@
 /**
  * The residual-stream norm across depths 0, 0.5, …, L (the paper's Figures 2-3): position 0 against
- * the median of the other positions, with their range as a band.
+ * the median of the other positions, with their range as a band. A model with parallel blocks has
+ * no state after their attention: the axis says so (src/protocol/depths.ts).
  */
 import {
   CategoryScale,
@@ -15,6 +16,7 @@ import {
 } from 'chart.js';
 import { chartOptions, ThemedChart, withAlpha } from '../kit/chart';
 import type { ThemeColors } from '../kit/theme';
+import { depthAxisTitle } from '../../src/protocol/depths';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Filler, Tooltip, Legend);
 
@@ -45,9 +47,12 @@ export function normSeries(depths: number[], norms: ArrayLike<number>[]): NormSe
 export class NormsChart extends ThemedChart<NormSeries, 'line'> {
   constructor() {
     super('Line chart of hidden-state norms by depth: position 0 against the other positions.');
+    this.canvas.dataset.testid = 'norms-chart';
   }
 
   protected build({ depths, p0, median, min, max }: NormSeries, theme: ThemeColors): Chart<'line'> {
+    const axis = depthAxisTitle(depths);
+    this.canvas.setAttribute('aria-label', `Line chart of hidden-state norms by ${axis}: position 0 against the other positions.`);
     return new Chart(this.canvas, {
       type: 'line',
       data: {
@@ -60,7 +65,7 @@ export class NormsChart extends ThemedChart<NormSeries, 'line'> {
         ],
       },
       options: {
-        ...chartOptions(theme, 'depth (0 = embeddings, l + 0.5 = after attention, l + 1 = after block l)', 'L2 norm of the hidden state'),
+        ...chartOptions(theme, axis, 'L2 norm of the hidden state'),
         plugins: {
           legend: { labels: { color: theme.foreground, filter: (item) => item.text !== 'other positions: min' } },
           tooltip: { filter: (item) => item.dataset.label !== 'other positions: min' },

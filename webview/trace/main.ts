@@ -147,7 +147,7 @@ function render(): void {
       card(
         'P0 norm ratio by depth and step',
         'trace-heat',
-        h('p', { class: 'hint' }, 'How many times larger the first token\'s hidden state is than the median of the others, at each depth (rows; 0 = embeddings, l + 0.5 = after attention of block l) and checkpoint (columns).'),
+        h('p', { class: 'hint' }, 'How many times larger the first token\'s hidden state is than the median of the others, at each depth (rows; 0 = embeddings, l + 1 = after block l, l + 0.5 = after the attention of block l where the block has that state: a parallel block, whose attention and MLP both read its input, does not) and checkpoint (columns).'),
         heatmap.canvas,
         heatmap.legend,
         heatmap.readout,
