@@ -11,8 +11,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
+import { describe, it, type TestContext } from 'node:test';
+import { chromium, type Browser } from 'playwright-core';
 import type { SinkReport } from '../../src/protocol/report';
 import { traceCsv, type TraceDocument } from '../../src/protocol/trace';
 import { describeVerdict } from '../../src/protocol/verdict';
@@ -94,28 +94,12 @@ describe('HTML report export', { skip: missing ?? false }, () => {
   });
 
   it('a GPT-NeoX report (parallel attention + MLP): block outputs only, and the norms chart\'s depth axis says so', async (t) => {
-    let model: string;
-    try {
-      model = hfCheckpoint('hf-neox');
-    } catch (error) {
-      t.skip(`no hf-neox checkpoint: ${(error as Error).message}`);
-      return;
-    }
-    const folder = mkdtempSync(join(tmpdir(), 'sink-lens-html-'));
-    const html = join(folder, 'report.html');
-    const json = join(folder, 'report.json');
-    const result = spawnSync(process.execPath, [cli, 'analyze', '--model', model, '--ids', '0,20,30,40,50,60', '--html', html, '--out', json, '--device', 'cpu'], { encoding: 'utf8' });
-    assert.equal(result.status, 0, result.stderr);
-    const report = JSON.parse(readFileSync(json, 'utf8')) as SinkReport;
-    assert.deepEqual(report.residual.depths, [0, 1, 2, 3]);
+    const exported = exportFixtureReport(t, 'hf-neox', () => hfCheckpoint('hf-neox'), ['--ids', '0,20,30,40,50,60']);
+    if (!exported) return;
+    assert.deepEqual(exported.report.residual.depths, [0, 1, 2, 3]);
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     try {
-      const tab = await browser.newPage({ viewport: { width: 1100, height: 1800 } });
-      const problems: string[] = [];
-      tab.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
-      tab.on('pageerror', (error) => problems.push(error.message));
-      await tab.goto(`file://${html}`);
-      await tab.locator('body[data-run-state="done"]').waitFor({ state: 'attached' });
+      const { tab, problems } = await openReport(browser, exported.html);
       const label = (await tab.getByTestId('norms-chart').getAttribute('aria-label'))!;
       assert.match(label, /block outputs only: attention and MLP run in parallel, so there is no l \+ 0\.5/);
       mkdirSync(RESULTS, { recursive: true });
@@ -127,29 +111,14 @@ describe('HTML report export', { skip: missing ?? false }, () => {
   });
 
   it('a mixture-of-experts report: one line for the layer with no MLP, and the CLI line for an ablation', async (t) => {
-    let model: string;
-    try {
-      model = fixture('qwen3-moe');
-    } catch (error) {
-      t.skip(`no qwen3-moe fixture: ${(error as Error).message}`);
-      return;
-    }
-    const folder = mkdtempSync(join(tmpdir(), 'sink-lens-html-'));
-    const html = join(folder, 'report.html');
-    const json = join(folder, 'report.json');
-    const result = spawnSync(process.execPath, [cli, 'analyze', '--model', model, '--ids', '1,20,30,40,50,60', '--no-bos', '--html', html, '--out', json, '--device', 'cpu'], { encoding: 'utf8' });
-    assert.equal(result.status, 0, result.stderr);
-    const report = JSON.parse(readFileSync(json, 'utf8')) as SinkReport;
+    const exported = exportFixtureReport(t, 'qwen3-moe', () => fixture('qwen3-moe'), ['--ids', '1,20,30,40,50,60', '--no-bos']);
+    if (!exported) return;
+    const { model, folder, report } = exported;
     const [layer0, layer1] = report.mlp.layers;
     assert.ok(layer0.norms === null && layer1.norms !== null, 'the fixture routes layer 0 to experts and has a plain MLP in layer 1');
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     try {
-      const tab = await browser.newPage({ viewport: { width: 1100, height: 1800 } });
-      const problems: string[] = [];
-      tab.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
-      tab.on('pageerror', (error) => problems.push(error.message));
-      await tab.goto(`file://${html}`);
-      await tab.locator('body[data-run-state="done"]').waitFor({ state: 'attached' });
+      const { tab, problems } = await openReport(browser, exported.html);
       assert.match((await tab.getByTestId('mlp-none').textContent())!, /^No MLP activation to draw for layer 0: /);
       assert.equal(Number(await tab.getByTestId('mlp-p0-1').getAttribute('data-value')), layer1.norms![0]);
       assert.equal(await tab.getByTestId('mlp-p0-0').count(), 0);
@@ -179,3 +148,31 @@ describe('HTML report export', { skip: missing ?? false }, () => {
     }
   });
 });
+
+/** `sink-lens analyze --html --out` on a fixture made on first use (skipped, saying why, where it cannot be made). */
+function exportFixtureReport(t: TestContext, name: string, make: () => string, args: string[]) {
+  let model: string;
+  try {
+    model = make();
+  } catch (error) {
+    t.skip(`no ${name} fixture: ${(error as Error).message}`);
+    return null;
+  }
+  const folder = mkdtempSync(join(tmpdir(), 'sink-lens-html-'));
+  const html = join(folder, 'report.html');
+  const json = join(folder, 'report.json');
+  const result = spawnSync(process.execPath, [cli, 'analyze', '--model', model, ...args, '--html', html, '--out', json, '--device', 'cpu'], { encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  return { model, folder, html, report: JSON.parse(readFileSync(json, 'utf8')) as SinkReport };
+}
+
+/** The exported page in a new tab, drawn to the end, with its console errors collected. */
+async function openReport(browser: Browser, html: string) {
+  const tab = await browser.newPage({ viewport: { width: 1100, height: 1800 } });
+  const problems: string[] = [];
+  tab.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
+  tab.on('pageerror', (error) => problems.push(error.message));
+  await tab.goto(`file://${html}`);
+  await tab.locator('body[data-run-state="done"]').waitFor({ state: 'attached' });
+  return { tab, problems };
+}
