@@ -188,22 +188,34 @@ def make_hub(out_root):
         config, state = source_model(("arch", HUB["config"], seed))
         write_checkpoint(staging, config, checkpoint_tensors(config, state, "float32", True), "float32", tokenizer=True,
                          meta=dict(name=f"{HUB['repo']}@{revision}", source=f"archs llama, seed {seed}"))
-        files = sorted(os.listdir(staging))
-        digests = {}
-        for file in files:
-            with open(os.path.join(staging, file), "rb") as f:
-                digests[file] = hashlib.sha256(f.read()).hexdigest()
-        commit = hashlib.sha1("".join(digests[file] for file in files).encode()).hexdigest()
-        os.makedirs(os.path.join(repo, "blobs"), exist_ok=True)
-        os.makedirs(os.path.join(repo, "snapshots", commit), exist_ok=True)
-        for file in files:
-            shutil.move(os.path.join(staging, file), os.path.join(repo, "blobs", digests[file]))
-            os.symlink(os.path.join("..", "..", "blobs", digests[file]), os.path.join(repo, "snapshots", commit, file))
-        os.makedirs(os.path.join(repo, "refs"), exist_ok=True)
-        with open(os.path.join(repo, "refs", revision), "w") as f:
-            f.write(commit)
-        os.rmdir(staging)
+        commit = publish_snapshot(repo, staging, [revision])
         print(f"hub: {HUB['repo']}@{revision} -> {commit[:7]}")
+
+
+def publish_snapshot(repo, staging, refs):
+    """Moves the files of `staging` into repo/blobs/<sha256> (a file already there is the same
+    bytes), links them from snapshots/<commit>/, writes refs/<ref> = commit for each of `refs`, and
+    removes `staging`. The commit is made from the files' digests, so the same files give the same
+    commit."""
+    files = sorted(os.listdir(staging))
+    digests = {}
+    for file in files:
+        with open(os.path.join(staging, file), "rb") as f:
+            digests[file] = hashlib.sha256(f.read()).hexdigest()
+    commit = hashlib.sha1("".join(digests[file] for file in files).encode()).hexdigest()
+    os.makedirs(os.path.join(repo, "blobs"), exist_ok=True)
+    os.makedirs(os.path.join(repo, "snapshots", commit), exist_ok=True)
+    for file in files:
+        shutil.move(os.path.join(staging, file), os.path.join(repo, "blobs", digests[file]))
+        link = os.path.join(repo, "snapshots", commit, file)
+        if not os.path.lexists(link):
+            os.symlink(os.path.join("..", "..", "blobs", digests[file]), link)
+    os.makedirs(os.path.join(repo, "refs"), exist_ok=True)
+    for ref in refs:
+        with open(os.path.join(repo, "refs", ref), "w") as f:
+            f.write(commit)
+    os.rmdir(staging)
+    return commit
 
 
 def permute_for_rotate_half(weight, heads):
@@ -212,8 +224,10 @@ def permute_for_rotate_half(weight, heads):
     return weight.view(heads, out // heads // 2, 2, inp).transpose(1, 2).reshape(out, inp)
 
 
-def make_from_onnx_llama(path, folder, permute=True):
-    """`permute` False writes the rows as they are: a wrong conversion, the tests' negative control."""
+def onnx_llama_as_hf(path, permute=True):
+    """(HF config dict, {HF tensor name: float32 tensor}, load info) of a plain LLaMA ONNX export,
+    converted as convert_llama_weights_to_hf.py converts Meta's checkpoints. `permute` False keeps
+    the q/k rows as they are: a wrong conversion, the tests' negative control."""
     import onnx_llama
     model, info = onnx_llama.load(path)
     cfg = model.cfg
@@ -225,7 +239,11 @@ def make_from_onnx_llama(path, folder, permute=True):
             elif name.endswith("k_proj.weight"):
                 state[name] = permute_for_rotate_half(state[name], cfg.num_key_value_heads)
     cfg.rope_interleaved = False  # what the converted rows need: transformers' rotate_half
-    config = hf_config_dict(cfg)
+    return hf_config_dict(cfg), state, info
+
+
+def make_from_onnx_llama(path, folder, permute=True):
+    config, state, info = onnx_llama_as_hf(path, permute)
     shutil.rmtree(folder, ignore_errors=True)
     write_checkpoint(folder, config, checkpoint_tensors(config, state, "float32", True), "float32",
                      meta=dict(name=os.path.basename(folder), source=f"{path} via onnx_llama.load",
