@@ -7,8 +7,8 @@
  * The identity is the sha256 of the content hash of every file the checkpoint is made of: the .onnx
  * file and its external data, or config.json and the safetensors weights; and the tokenizer and
  * config files beside it, which decide the token ids. A hub-cache blob is named by its content
- * hash already (huggingface_hub names each blob by its sha256, or its git sha1 for small files), so
- * a hub revision is identified without reading its weights. Any other file is hashed once: the
+ * hash already (huggingface_hub names an LFS file's blob by its sha256, a small file's by its git
+ * blob sha1), so a hub revision is identified without reading its weights. Any other file is hashed once: the
  * digest is remembered in the cache (`files/`) with the file's size and modification time, so
  * that a rerun or the final assembly of a 150-checkpoint trace does not read every weight again.
  */
@@ -75,7 +75,9 @@ interface Remembered {
 async function contentHash(path: string, memoFolder: string): Promise<string> {
   const real = realpathSync(path);
   const blobs = dirname(real);
-  if (HUB_BLOB.test(basename(real)) && basename(blobs) === 'blobs' && basename(dirname(blobs)).startsWith('models--')) return `blob ${basename(real)}`;
+  if (HUB_BLOB.test(basename(real)) && basename(blobs) === 'blobs' && basename(dirname(blobs)).startsWith('models--')) {
+    return basename(real).length === 64 ? `sha256 ${basename(real)}` : `git-sha1 ${basename(real)}`;
+  }
   const { size, mtimeMs } = statSync(real);
   const memo = join(memoFolder, `${createHash('sha256').update(real).digest('hex').slice(0, 32)}.json`);
   const remembered = readRemembered(memo);
@@ -94,7 +96,7 @@ function readRemembered(path: string): Remembered | null {
     const value = JSON.parse(readFileSync(path, 'utf8')) as Partial<Remembered>;
     return typeof value.path === 'string' && typeof value.size === 'number' && typeof value.mtimeMs === 'number' && /^[0-9a-f]{64}$/.test(String(value.sha256)) ? (value as Remembered) : null;
   } catch {
-    return null; // absent, or half-written by a writer that died: hashed again
+    return null; // absent or unreadable: hashed again
   }
 }
 
