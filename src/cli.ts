@@ -26,8 +26,10 @@ Usage:
   sink-lens batch       [--model PATH] --prompts FILE [--positions 8]      many prompts: cross-input cosine
   sink-lens ablate      [--model PATH] (--prompts FILE | --prompt TEXT) (--ablate 0:3,0:5 | --sweep-layer 0)
   sink-lens substitute  [--model PATH] (--prompt TEXT | --ids …)          replace the first token
-  sink-lens trace       --checkpoints DIR|GLOB --prompts FILE [--out trace.json] [--csv trace.csv] [--html trace.html]
-                        [--jsonl new.jsonl] [--fail-if "sinkRate.fromLayer2 < 0.5"] [--cache DIR]
+  sink-lens trace       --checkpoints DIR|GLOB|org/name --prompts FILE [--out trace.json] [--csv trace.csv]
+                        [--html trace.html] [--jsonl new.jsonl] [--fail-if "sinkRate.fromLayer2 < 0.5"] [--cache DIR]
+                        [--revisions step0,step1000,…]   a hub model's stepN revisions (default: all in the cache)
+                        [--shard I/N --cache DIR]        measure only share I (0-based) of N into the shared cache
   sink-lens inspect     --model PATH   what the model is (architecture, layers, heads, dtype, attention path;
                                        the layer layout recognised: attention, window, norms, residual
                                        form, rotary fraction, MLP per layer; for a checkpoint: its

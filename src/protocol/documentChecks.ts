@@ -7,10 +7,10 @@
  */
 import { ABLATION_SCHEMA, BATCH_SCHEMA, BOS_COMPARISON_SCHEMA, SUBSTITUTION_SCHEMA } from './analyses';
 import type { AblationDocument, AblationVariant, BatchDocument, BosComparison, HeadRef, SubstitutionDocument } from './analyses';
-import { array, boolean, documentObject, float32Array, integer, literal, nullable, nullableNumbers, number, numbers, object, optional, plainObject, string, type Check } from './checks';
+import { array, boolean, documentObject, float32Array, integer, literal, nullable, nullableNumbers, number, numbers, object, optional, plainObject, string, variant, type Check } from './checks';
 import { REPORT_SCHEMA, type CircuitVerdict, type MassiveActivation, type ModelSummary, type ReportToken, type RuntimeSummary, type SinkReport } from './report';
 import type { AttentionMapPayload, RunLayer, RunReceived, RunSummary } from './runParts';
-import { TRACE_SCHEMA, type TraceCheckpoint, type TraceDocument } from './trace';
+import { TRACE_SCHEMA, type CheckpointSource, type TraceCheckpoint, type TraceDocument } from './trace';
 import type { ErrorPayload } from './errors';
 
 const index = integer();
@@ -196,9 +196,15 @@ export const bosComparison: Check<BosComparison> = documentObject({
 
 // ---- a checkpoint trace ------------------------------------------------------------------------
 
+export const checkpointSource: Check<CheckpointSource> = variant('kind', {
+  hub: documentObject({ kind: literal('hub'), repoId: string(1000), revision: string(1000), commit: string(1000) }),
+  local: documentObject({ kind: literal('local'), path: string(10_000) }),
+});
+
 export const traceCheckpoint: Check<TraceCheckpoint> = documentObject({
   step: index,
   path: string(),
+  source: optional(checkpointSource),
   hash: string(),
   executionProvider: string(),
   depths: numbers,

@@ -4,13 +4,21 @@
  */
 import type { CircuitVerdict } from './report';
 
+/**
+ * Where a checkpoint came from: a revision of a model in the local Hugging Face hub cache (a branch
+ * such as Pythia's `step1000`, and the commit it pointed at when the trace found it), or a file or
+ * folder (an ONNX model, a safetensors checkpoint such as a Trainer's `checkpoint-1000/`).
+ */
+export type CheckpointSource = { kind: 'hub'; repoId: string; revision: string; commit: string } | { kind: 'local'; path: string };
+
 /** One checkpoint of a training run, as found on disk (the engine's discoverCheckpoints). */
 export interface Checkpoint {
   step: number;
-  /** A model folder or .onnx file, as the Analyzer opens it. */
+  /** A model folder or .onnx file, or a hub id `org/name@revision`, as the Analyzer opens it. */
   path: string;
   /** A tokenizer.json shared by every checkpoint (the manifest's "tokenizer"), when they have none of their own. */
   tokenizer?: string;
+  source?: CheckpointSource;
 }
 
 export const TRACE_SCHEMA = 'sink-lens/trace@1';
@@ -26,7 +34,9 @@ export interface TracePromptResult {
 export interface TraceCheckpoint {
   step: number;
   path: string;
-  /** sha256 of the checkpoint's .onnx file: the cache key. */
+  /** Absent in traces written before sources were recorded. */
+  source?: CheckpointSource;
+  /** The checkpoint's content identity (sha256 over its files' content hashes, docs/TRACE.md): the cache key. */
   hash: string;
   executionProvider: string;
   depths: number[];

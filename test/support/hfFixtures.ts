@@ -69,6 +69,30 @@ export function hubCacheFixture(): string {
   return hub;
 }
 
+const TRACE_TOOL = join(repoRoot, 'tools', 'hf_ref', 'make_trace_fixtures.py');
+
+function makeTraceFixture(part: 'hub' | 'trainer'): void {
+  const missing = torchMissing();
+  if (missing) throw new Error(missing);
+  execFileSync(PYTHON, [TRACE_TOOL, '--out', hfFixturesRoot, '--only', part], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, OMP_NUM_THREADS: '1' } });
+}
+
+/** The demo model's training checkpoints as hub revisions step0 … step8000 of TRACE_HUB_MODEL (and main = step8000): a hub cache, for HF_HUB_CACHE. */
+export function traceHubFixture(): string {
+  const hub = join(hfFixturesRoot, 'trace-hub');
+  if (!existsSync(join(hub, 'fixture.json'))) makeTraceFixture('hub');
+  return hub;
+}
+
+export const TRACE_HUB_MODEL = 'sink-lens/sinklet';
+
+/** The same checkpoints (steps 250 … 8000) as a transformers Trainer output_dir: checkpoint-N/ folders, the tokenizer at the top. */
+export function trainerRunFixture(): string {
+  const run = join(hfFixturesRoot, 'trace-trainer');
+  if (!existsSync(join(run, 'fixture.json'))) makeTraceFixture('trainer');
+  return run;
+}
+
 /**
  * stories260k (../shared/models) converted as transformers converts Meta's LLaMA checkpoints:
  * q/k rows permuted for rotate_half. `unpermuted`: the rows kept as they are (a wrong conversion).

@@ -10,9 +10,10 @@ def repo_folder(hub, repo_id):
     return os.path.join(hub, "models--" + repo_id.replace("/", "--"))
 
 
-def write_hub_revision(repo, revision, staging):
-    """Moves the files of `staging` into `repo`'s blobs, links them from a snapshot, points refs/<revision>
-    at it, removes `staging`, and returns the commit."""
+def publish_snapshot(repo, staging, refs):
+    """Moves the files of `staging` into repo/blobs/<sha256> (a blob already there is the same bytes:
+    a tokenizer shared by revisions stays one blob), links them from snapshots/<commit>/, writes
+    refs/<ref> = commit for each of `refs`, removes `staging`, and returns the commit."""
     files = sorted(os.listdir(staging))
     digests = {}
     for file in files:
@@ -22,14 +23,13 @@ def write_hub_revision(repo, revision, staging):
     os.makedirs(os.path.join(repo, "blobs"), exist_ok=True)
     os.makedirs(os.path.join(repo, "snapshots", commit), exist_ok=True)
     for file in files:
-        blob = os.path.join(repo, "blobs", digests[file])
-        if os.path.exists(blob):  # the same file in another revision (a tokenizer): one blob
-            os.remove(os.path.join(staging, file))
-        else:
-            shutil.move(os.path.join(staging, file), blob)
-        os.symlink(os.path.join("..", "..", "blobs", digests[file]), os.path.join(repo, "snapshots", commit, file))
+        shutil.move(os.path.join(staging, file), os.path.join(repo, "blobs", digests[file]))
+        link = os.path.join(repo, "snapshots", commit, file)
+        if not os.path.lexists(link):
+            os.symlink(os.path.join("..", "..", "blobs", digests[file]), link)
     os.makedirs(os.path.join(repo, "refs"), exist_ok=True)
-    with open(os.path.join(repo, "refs", revision), "w") as f:
-        f.write(commit)
+    for ref in refs:
+        with open(os.path.join(repo, "refs", ref), "w") as f:
+            f.write(commit)
     os.rmdir(staging)
     return commit

@@ -41,7 +41,7 @@ import archs  # noqa: E402
 from arch_checkpoints import ARCH_CHECKPOINTS  # noqa: E402
 from archs import ArchConfig  # noqa: E402
 from export_fixtures import FIXTURES  # noqa: E402
-from hub_layout import repo_folder, write_hub_revision  # noqa: E402
+from hub_layout import publish_snapshot, repo_folder  # noqa: E402
 from models import build, hf_config_dict, random_init  # noqa: E402
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -190,7 +190,7 @@ def make_hub(out_root):
         config, state = source_model(("arch", HUB["config"], seed))
         write_checkpoint(staging, config, checkpoint_tensors(config, state, "float32", True), "float32", tokenizer=True,
                          meta=dict(name=f"{HUB['repo']}@{revision}", source=f"archs llama, seed {seed}"))
-        commit = write_hub_revision(repo, revision, staging)
+        commit = publish_snapshot(repo, staging, [revision])
         print(f"hub: {HUB['repo']}@{revision} -> {commit[:7]}")
 
 
@@ -200,8 +200,10 @@ def permute_for_rotate_half(weight, heads):
     return weight.view(heads, out // heads // 2, 2, inp).transpose(1, 2).reshape(out, inp)
 
 
-def make_from_onnx_llama(path, folder, permute=True):
-    """`permute` False writes the rows as they are: a wrong conversion, the tests' negative control."""
+def onnx_llama_as_hf(path, permute=True):
+    """(HF config dict, {HF tensor name: float32 tensor}, load info) of a plain LLaMA ONNX export,
+    converted as convert_llama_weights_to_hf.py converts Meta's checkpoints. `permute` False keeps
+    the q/k rows as they are: a wrong conversion, the tests' negative control."""
     import onnx_llama
     model, info = onnx_llama.load(path)
     cfg = model.cfg
@@ -213,7 +215,11 @@ def make_from_onnx_llama(path, folder, permute=True):
             elif name.endswith("k_proj.weight"):
                 state[name] = permute_for_rotate_half(state[name], cfg.num_key_value_heads)
     cfg.rope_interleaved = False  # what the converted rows need: transformers' rotate_half
-    config = hf_config_dict(cfg)
+    return hf_config_dict(cfg), state, info
+
+
+def make_from_onnx_llama(path, folder, permute=True):
+    config, state, info = onnx_llama_as_hf(path, permute)
     shutil.rmtree(folder, ignore_errors=True)
     write_checkpoint(folder, config, checkpoint_tensors(config, state, "float32", True), "float32",
                      meta=dict(name=os.path.basename(folder), source=f"{path} via onnx_llama.load",

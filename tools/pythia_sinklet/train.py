@@ -119,7 +119,7 @@ def write_revision(args, cfg, model, step, repo, staging):
         json.dump({"bos_token_id": vocab.BOS, "eos_token_id": vocab.EOS, "_from_model_config": True}, f, indent=2)
     safetensors_file.write(os.path.join(staging, "model.safetensors"), {name: t.detach().clone() for name, t in model.state_dict().items()})
     vocab.write_tokenizer(staging)
-    return hub_layout.write_hub_revision(repo, f"step{step}", staging)
+    return hub_layout.publish_snapshot(repo, staging, [f"step{step}"])
 
 
 def main():

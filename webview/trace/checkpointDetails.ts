@@ -1,4 +1,4 @@
-/** The selected checkpoint's numbers: its step, device, sink rates, verdict, concentration, largest P0 ratio and loss (readable by tests: data-value). */
+/** The selected checkpoint's numbers: its step, where it came from (a hub revision and its commit, or a file or folder), device, sink rates, verdict, concentration, largest P0 ratio and loss (readable by tests: data-value). */
 import type { TraceCheckpoint } from '../../src/protocol/trace';
 import { stat } from '../kit/cards';
 import { h } from '../kit/dom';
@@ -12,7 +12,9 @@ export function checkpointDetails(checkpoint: TraceCheckpoint, index: number, co
       'p',
       { class: 'selected-step' },
       h('strong', { 'data-testid': 'selected-step', 'data-step': String(checkpoint.step) }, `Step ${checkpoint.step}`),
-      ` · checkpoint ${index + 1} of ${count} · ran on ${checkpoint.executionProvider.toUpperCase()}`,
+      ` · checkpoint ${index + 1} of ${count} · `,
+      ...sourceOf(checkpoint),
+      ` · ran on ${checkpoint.executionProvider.toUpperCase()}`,
     ),
     h(
       'dl',
@@ -32,4 +34,14 @@ export function checkpointDetails(checkpoint: TraceCheckpoint, index: number, co
       stat('loss', 'stat-loss', `${formatNumber(checkpoint.loss, 3)} nats`, checkpoint.loss, 'Mean next-token cross-entropy on the probe prompts.'),
     ),
   ];
+}
+
+/** A hub revision and the commit it named when traced, or the checkpoint's file or folder name (its full path as the tooltip). */
+function sourceOf(checkpoint: TraceCheckpoint): (HTMLElement | string)[] {
+  const source = checkpoint.source;
+  if (source?.kind === 'hub') {
+    return [h('span', { 'data-testid': 'checkpoint-source', 'data-revision': source.revision, 'data-commit': source.commit, title: `${source.repoId}@${source.commit}` }, `${source.repoId}@${source.revision}`), ` (commit ${source.commit.slice(0, 7)})`];
+  }
+  const path = source?.path ?? checkpoint.path;
+  return [h('span', { 'data-testid': 'checkpoint-source', title: path }, path.split(/[\\/]/).filter(Boolean).pop() ?? path)];
 }

@@ -13,9 +13,9 @@
  * later training step) never reuses these links.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cacheWriteError, defaultCacheFolder, linkOrCopy } from '../model/cacheFiles';
+import { cacheWriteError, defaultCacheFolder, linkOrCopy, publishFolder } from '../model/cacheFiles';
 import type { ModelLayout } from '../../protocol/layerLayout';
 import type { ReportWarning } from '../../protocol/report';
 import { decoderSpecFor } from './architectures';
@@ -70,21 +70,17 @@ export function buildCheckpoint(folder: string, hub: HubSnapshot | null, cacheRo
 
 /** Writes the build into a temporary folder and renames it, so a crash or a concurrent build never leaves half a model to load. */
 function writeBuild(target: string, checkpoint: CheckpointFolder, graph: Uint8Array): void {
-  const temporary = `${target}.${process.pid}.tmp`;
+  const names = [...checkpoint.shards.map((shard) => shard.name), 'model.onnx'];
   try {
-    rmSync(temporary, { recursive: true, force: true });
-    mkdirSync(temporary, { recursive: true });
-    for (const shard of checkpoint.shards) linkOrCopy(shard.target, join(temporary, shard.name));
-    writeFileSync(join(temporary, 'model.onnx'), graph);
-    rmSync(target, { recursive: true, force: true }); // an incomplete build (a weight file removed from the cache)
-    try {
-      renameSync(temporary, target);
-    } catch (error) {
-      if (!existsSync(join(target, 'model.onnx'))) throw error;
-      rmSync(temporary, { recursive: true, force: true }); // another process built the same graph first
-    }
+    publishFolder(
+      target,
+      (temporary) => {
+        for (const shard of checkpoint.shards) linkOrCopy(shard.target, join(temporary, shard.name));
+        writeFileSync(join(temporary, 'model.onnx'), graph);
+      },
+      (folder) => names.every((name) => existsSync(join(folder, name))),
+    );
   } catch (error) {
-    rmSync(temporary, { recursive: true, force: true });
     throw cacheWriteError(error, 'the graph built from the checkpoint', target);
   }
 }

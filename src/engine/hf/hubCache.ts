@@ -51,16 +51,7 @@ const repoFolderName = (repoId: string) => `models--${repoId.replace('/', '--')}
 
 /** The snapshot folder of a hub id in the local cache; a clear error when it is not there. */
 export function resolveHubSnapshot(id: HubModelId, env: NodeJS.ProcessEnv = process.env): HubSnapshot {
-  const cache = hubCacheFolder(env);
-  const repoFolder = join(cache, repoFolderName(id.repoId));
-  const label = `${id.repoId}${id.revision ? `@${id.revision}` : ''}`;
-  if (!existsSync(repoFolder)) {
-    throw new SinkLensError(
-      'model',
-      'model-not-found',
-      `model not found: ${label} is not a file or folder here, nor in the local Hugging Face cache (looked for ${repoFolder}; set HF_HUB_CACHE or HF_HOME if your cache is elsewhere); fetch it with: ${downloadCommand(id)}`,
-    );
-  }
+  const repoFolder = hubRepoFolder(id, env);
   const revision = id.revision ?? 'main';
   const commit = commitOf(repoFolder, revision);
   const folder = commit && join(repoFolder, 'snapshots', commit);
@@ -73,6 +64,52 @@ export function resolveHubSnapshot(id: HubModelId, env: NodeJS.ProcessEnv = proc
     );
   }
   return { ...id, commit, folder: folder! };
+}
+
+/** The model's folder in the cache (`models--org--name`); a clear error when it is not there. */
+export function hubRepoFolder(id: HubModelId, env: NodeJS.ProcessEnv = process.env): string {
+  const repoFolder = join(hubCacheFolder(env), repoFolderName(id.repoId));
+  if (!existsSync(repoFolder)) {
+    const label = `${id.repoId}${id.revision ? `@${id.revision}` : ''}`;
+    throw new SinkLensError(
+      'model',
+      'model-not-found',
+      `model not found: ${label} is not a file or folder here, nor in the local Hugging Face cache (looked for ${repoFolder}; set HF_HUB_CACHE or HF_HOME if your cache is elsewhere); fetch it with: ${downloadCommand(id)}`,
+    );
+  }
+  return repoFolder;
+}
+
+/** A named revision of a model in the cache: `refs/<name>` and the snapshot it points at. */
+export interface HubRevision {
+  name: string;
+  commit: string;
+  folder: string;
+  /** Whether the snapshot holds a checkpoint (config.json and model.safetensors or its index): not so after a partial download. */
+  hasCheckpoint: boolean;
+}
+
+/** Every ref of the model (main, tags, branches such as Pythia's step1000), by name. */
+export function listHubRevisions(repoFolder: string): HubRevision[] {
+  return [...refsOf(repoFolder)]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, commit]) => {
+      const folder = join(repoFolder, 'snapshots', commit);
+      return { name, commit, folder, hasCheckpoint: checkpointModelType(folder) !== undefined };
+    });
+}
+
+/** Names of the models in the cache (`org/name`), from their `models--org--name` folders. */
+export function listHubModels(env: NodeJS.ProcessEnv = process.env): { repoId: string; folder: string }[] {
+  const cache = hubCacheFolder(env);
+  try {
+    return readdirSync(cache)
+      .filter((name) => name.startsWith('models--'))
+      .sort()
+      .map((name) => ({ repoId: name.slice('models--'.length).replace('--', '/'), folder: join(cache, name) }));
+  } catch {
+    return [];
+  }
 }
 
 /** A ref name (refs/main, refs/pr/1), a full commit, or a unique commit prefix of 7+ characters. */
@@ -134,17 +171,8 @@ export interface HubCheckpoint {
 
 /** Snapshots in the cache that hold a checkpoint: config.json plus model.safetensors or its index. */
 export function listHubCheckpoints(env: NodeJS.ProcessEnv = process.env): HubCheckpoint[] {
-  const cache = hubCacheFolder(env);
-  let repos: string[];
-  try {
-    repos = readdirSync(cache).filter((name) => name.startsWith('models--'));
-  } catch {
-    return [];
-  }
   const found: HubCheckpoint[] = [];
-  for (const repoName of repos.sort()) {
-    const repoFolder = join(cache, repoName);
-    const repoId = repoName.slice('models--'.length).replace('--', '/');
+  for (const { repoId, folder: repoFolder } of listHubModels(env)) {
     const refs = refsOf(repoFolder);
     const byCommit = new Map<string, string>();
     for (const [name, commit] of refs) if (!byCommit.has(commit) || name === 'main') byCommit.set(commit, name);

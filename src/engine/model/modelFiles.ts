@@ -13,16 +13,24 @@ import { looksLikeCheckpoint } from '../hf/checkpointFolder';
 import { HubSnapshot, parseHubId, resolveHubSnapshot } from '../hf/hubCache';
 import { readJsonIfPresent } from './json';
 
-export interface ModelFiles {
+/** Where a model's files are, before anything is built or loaded. */
+export interface ModelSource {
   /** As the user gave it. */
   givenPath: string;
   folder: string;
-  onnx: string;
+  /** The .onnx file; null for a Hugging Face checkpoint (its graph is built from config.json and the weights). */
+  onnx: string | null;
+  /** For a model named by hub id: the snapshot it resolved to. */
+  hub: HubSnapshot | null;
   tokenizer: string | null;
   tokenizerConfig: string | null;
   config: string | null;
   genaiConfig: string | null;
   generationConfig: string | null;
+}
+
+export interface ModelFiles extends Omit<ModelSource, 'onnx' | 'hub'> {
+  onnx: string;
   /** For a Hugging Face checkpoint: what was built from it and where (onnx is the built graph). */
   checkpoint: BuiltCheckpoint | null;
 }
@@ -31,6 +39,14 @@ const PREFERRED_ONNX = ['model.onnx', 'decoder_model.onnx', 'decoder.onnx', 'mod
 
 /** `sharedTokenizer`: a tokenizer.json to use when the model's folder has none (checkpoints of one run). */
 export function locateModelFiles(givenPath: string, sharedTokenizer?: string): ModelFiles {
+  const { onnx, hub, ...files } = resolveModelSource(givenPath, sharedTokenizer);
+  // A checkpoint's graph is built (or found in the cache) now.
+  const checkpoint = onnx === null ? buildCheckpoint(files.folder, hub) : null;
+  return { ...files, onnx: checkpoint?.onnx ?? onnx!, checkpoint };
+}
+
+/** The model's files as locateModelFiles finds them, without building a checkpoint's graph (traces key their cache on these). */
+export function resolveModelSource(givenPath: string, sharedTokenizer?: string): ModelSource {
   const absolute = resolve(givenPath);
   if (!existsSync(absolute)) {
     const hubId = parseHubId(givenPath);
@@ -50,23 +66,22 @@ export function locateModelFiles(givenPath: string, sharedTokenizer?: string): M
   return filesIn(givenPath, folder, onnx, sharedTokenizer, null);
 }
 
-/** `onnx` null: the folder is a checkpoint, whose graph is built (or found in the cache) now. */
-function filesIn(givenPath: string, folder: string, onnx: string | null, sharedTokenizer: string | undefined, hub: HubSnapshot | null): ModelFiles {
-  const checkpoint = onnx === null ? buildCheckpoint(folder, hub) : null;
+function filesIn(givenPath: string, folder: string, onnx: string | null, sharedTokenizer: string | undefined, hub: HubSnapshot | null): ModelSource {
   const optional = (name: string) => (existsSync(join(folder, name)) ? join(folder, name) : null);
-  // A checkpoint of a training run (no tokenizer of its own) takes the one its trace.json names.
-  sharedTokenizer ??= optional('tokenizer.json') ? undefined : manifestTokenizer(folder);
+  // A checkpoint of a training run (no tokenizer of its own) takes the one its trace.json names, or
+  // a Trainer checkpoint (trainer_state.json) the one in the run's output_dir above it.
+  sharedTokenizer ??= optional('tokenizer.json') ? undefined : (manifestTokenizer(folder) ?? trainerRunTokenizer(folder));
   const besideShared = (name: string) => (sharedTokenizer && existsSync(join(dirname(sharedTokenizer), name)) ? join(dirname(sharedTokenizer), name) : null);
   return {
     givenPath,
     folder,
-    onnx: checkpoint?.onnx ?? onnx!,
+    onnx,
+    hub,
     tokenizer: optional('tokenizer.json') ?? (sharedTokenizer && existsSync(sharedTokenizer) ? sharedTokenizer : null),
     tokenizerConfig: optional('tokenizer_config.json') ?? besideShared('tokenizer_config.json'),
     config: optional('config.json'),
     genaiConfig: optional('genai_config.json'),
     generationConfig: optional('generation_config.json'),
-    checkpoint,
   };
 }
 
@@ -82,6 +97,12 @@ function manifestTokenizer(folder: string): string | undefined {
     if (typeof manifest?.tokenizer === 'string') return resolve(candidate, manifest.tokenizer);
   }
   return undefined;
+}
+
+/** The output_dir's tokenizer.json for a Trainer's `checkpoint-N/` (trainer.save_model() puts it there; a checkpoint has one only when the Trainer was given the tokenizer). */
+function trainerRunTokenizer(folder: string): string | undefined {
+  const runTokenizer = join(dirname(folder), 'tokenizer.json');
+  return existsSync(join(folder, 'trainer_state.json')) && existsSync(runTokenizer) ? runTokenizer : undefined;
 }
 
 function findOnnxInFolder(folder: string): string {

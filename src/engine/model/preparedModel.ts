@@ -6,7 +6,7 @@
  * model file and refuses symlinks), copied only where a link is impossible.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { SinkLensError, UnsupportedGraphError } from '../errors';
 import { DecoderLayout, findDecoderLayout } from '../graph/decoderLayout';
@@ -19,7 +19,7 @@ import { ModelPiece, rewriteModel, writeModel } from '../onnx/encode';
 import { DATA_TYPE_NAMES, DataType, OnnxFormatError, OnnxModel, externalDataLocations, parseModel } from '../onnx/proto';
 import { WireFormatError } from '../onnx/wire';
 import type { AttentionPath } from '../../protocol/report';
-import { cacheWriteError, defaultCacheFolder, linkOrCopy } from './cacheFiles';
+import { cacheWriteError, defaultCacheFolder, linkOrCopy, publishFolder } from './cacheFiles';
 
 export { defaultCacheFolder } from './cacheFiles';
 
@@ -69,10 +69,18 @@ export function prepareModel(onnxPath: string, options: PrepareOptions = {}): Pr
     const folder = join(cacheFolder, cacheKey(onnxPath, stat.size, stat.mtimeMs, pieces));
     const probedPath = join(folder, 'model.onnx');
     if (!existsSync(probedPath)) {
-      writeAtomically(probedPath, (temporary) => {
-        for (const location of external) linkOrCopy(join(dirname(onnxPath), location), join(folder, location));
-        writeModel(source, pieces, temporary);
-      });
+      try {
+        publishFolder(
+          folder,
+          (temporary) => {
+            for (const location of external) linkOrCopy(join(dirname(onnxPath), location), join(temporary, location));
+            writeModel(source, pieces, join(temporary, 'model.onnx'));
+          },
+          (written) => existsSync(join(written, 'model.onnx')),
+        );
+      } catch (error) {
+        throw cacheWriteError(error, 'the probed model', folder);
+      }
     }
     const attentionPath = attentionPathOf(layout, options.recompute);
     return { model, layout, elemType, dtype: DATA_TYPE_NAMES[elemType] ?? String(elemType), attentionPath, probedPath, computesInBfloat16, bfloat16InFloat32 };
@@ -122,16 +130,4 @@ function cacheKey(path: string, size: number, mtimeMs: number, pieces: ModelPiec
   const hash = createHash('sha256').update(`${path}\0${size}\0${mtimeMs}`);
   for (const piece of pieces) hash.update(piece instanceof Uint8Array ? piece : `\0${piece.start}-${piece.end}\0`);
   return hash.digest('hex').slice(0, 24);
-}
-
-/** Writes through a temporary name and renames, so a crash never leaves a half-written model to load. */
-function writeAtomically(target: string, write: (temporary: string) => void): void {
-  const temporary = `${target}.${process.pid}.tmp`;
-  try {
-    mkdirSync(dirname(target), { recursive: true });
-    write(temporary);
-    renameSync(temporary, target);
-  } catch (error) {
-    throw cacheWriteError(error, 'the probed model', dirname(target));
-  }
 }

@@ -1,20 +1,20 @@
 /**
  * Runs the same probe prompts through every checkpoint, one model at a time (each session is
- * released before the next opens), and caches each checkpoint's result under the hash of its file,
- * so that an interrupted trace resumes where it stopped and reruns cost nothing.
+ * released before the next opens), and caches each checkpoint's result under its content identity
+ * (traceCache.ts), so that an interrupted trace resumes where it stopped, reruns cost nothing, and
+ * the shards of a trace measured elsewhere into the same cache are assembled without recomputing.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { PromptInput } from '../api';
 import { Analyzer } from '../analyzer';
 import { throwIfAborted } from '../errors';
 import { DEFAULT_EPSILON } from '../../protocol/measures';
 import { circuitVerdict, uniformBaseline } from '../metrics';
-import { locateModelFiles } from '../model/modelFiles';
 import type { Device } from '../../protocol/report';
 import { mean, meanOrNull } from '../analyses/vectors';
 import { TRACE_SCHEMA, type Checkpoint, type TraceCheckpoint, type TraceDocument, type TracePromptResult } from '../../protocol/trace';
+import { checkpointIdentity } from './checkpointIdentity';
+import { modelPathOf } from './checkpoints';
+import { TraceCache, type Measurement } from './traceCache';
 
 export interface TraceOptions {
   prompts: string[];
@@ -26,31 +26,30 @@ export interface TraceOptions {
   signal?: AbortSignal;
   /** Called after each checkpoint, with whether it came from the cache. */
   onCheckpoint?: (checkpoint: TraceCheckpoint, index: number, total: number, cached: boolean) => void;
+  /** A cache entry that could not be used (and is measured again), in one line. */
+  onNote?: (line: string) => void;
 }
 
 export async function runTrace(checkpoints: Checkpoint[], options: TraceOptions): Promise<TraceDocument> {
   const epsilon = options.epsilon ?? DEFAULT_EPSILON;
-  mkdirSync(options.cacheFolder, { recursive: true });
-  const settings = JSON.stringify({ prompts: options.prompts, epsilon, bos: options.addBos ?? null, device: options.device });
+  const cache = new TraceCache(options.cacheFolder, JSON.stringify({ prompts: options.prompts, epsilon, bos: options.addBos ?? null, device: options.device }));
   const results: TraceCheckpoint[] = [];
   for (const [index, checkpoint] of checkpoints.entries()) {
     throwIfAborted(options.signal);
-    const hash = await fileHash(locateModelFiles(checkpoint.path).onnx);
-    const cacheFile = join(options.cacheFolder, `${createHash('sha256').update(hash).update(settings).digest('hex').slice(0, 32)}.json`);
-    const cached = existsSync(cacheFile) ? (JSON.parse(readFileSync(cacheFile, 'utf8')) as TraceCheckpoint) : null;
-    const result = cached ? { ...cached, step: checkpoint.step, path: checkpoint.path } : await measureCheckpoint(checkpoint, hash, options, epsilon);
-    if (!cached) {
-      writeFileSync(`${cacheFile}.tmp`, JSON.stringify(result));
-      renameSync(`${cacheFile}.tmp`, cacheFile);
-    }
+    const hash = await checkpointIdentity(checkpoint, options.cacheFolder);
+    const lookup = cache.read(hash);
+    if (lookup.kind === 'unreadable') options.onNote?.(`step ${checkpoint.step}: the cached result ${lookup.file} cannot be used (${lookup.reason}); measuring it again`);
+    const measurement = lookup.kind === 'hit' ? lookup.measurement : await measureCheckpoint(checkpoint, options, epsilon);
+    if (lookup.kind !== 'hit') cache.write(hash, measurement);
+    const result: TraceCheckpoint = { step: checkpoint.step, path: checkpoint.path, source: checkpoint.source ?? { kind: 'local', path: checkpoint.path }, hash, ...measurement };
     results.push(result);
-    options.onCheckpoint?.(result, index, checkpoints.length, cached !== null);
+    options.onCheckpoint?.(result, index, checkpoints.length, lookup.kind === 'hit');
   }
   return { schema: TRACE_SCHEMA, prompts: options.prompts, epsilon, bos: options.addBos ?? null, checkpoints: results };
 }
 
-async function measureCheckpoint(checkpoint: Checkpoint, hash: string, options: TraceOptions, epsilon: number): Promise<TraceCheckpoint> {
-  const analyzer = await Analyzer.open(checkpoint.path, { device: options.device, sharedTokenizer: checkpoint.tokenizer });
+async function measureCheckpoint(checkpoint: Checkpoint, options: TraceOptions, epsilon: number): Promise<Measurement> {
+  const analyzer = await Analyzer.open(modelPathOf(checkpoint), { device: options.device, sharedTokenizer: checkpoint.tokenizer });
   try {
     const analyzeOptions = { addBos: options.addBos ?? analyzer.addsBosByDefault, epsilon, signal: options.signal };
     const logits = analyzer.logitsOutput;
@@ -79,9 +78,6 @@ async function measureCheckpoint(checkpoint: Checkpoint, hash: string, options: 
     const meanScores = sinkScores[0].map((heads, l) => heads.map((_, h) => mean(sinkScores.map((scores) => scores[l][h]))));
     const verdict = circuitVerdict(depths, p0NormRatio, meanScores, epsilon, mean(baselines));
     return {
-      step: checkpoint.step,
-      path: checkpoint.path,
-      hash,
       executionProvider: analyzer.executionProvider,
       depths,
       sinkRate: { all: mean(prompts.map((p) => p.sinkRate.all)), fromLayer2: meanOrNull(prompts.map((p) => p.sinkRate.fromLayer2)) },
@@ -109,14 +105,4 @@ export function nextTokenLoss(logits: Float32Array, ids: number[], vocab: number
     total += max + Math.log(sum) - row[ids[t + 1]];
   }
   return total / (ids.length - 1);
-}
-
-function fileHash(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('end', () => resolve(hash.digest('hex')))
-      .on('error', reject);
-  });
 }

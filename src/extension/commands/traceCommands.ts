@@ -6,7 +6,7 @@ import { traceIdOf, type TraceArgument } from './commandTargets';
 export const analyzeTrace: CommandFactory =
   ({ traces }) =>
   (folder?: unknown) =>
-    traces.analyzeFolder(folder instanceof vscode.Uri ? folder : undefined);
+    traces.analyze(folder instanceof vscode.Uri ? folder : undefined);
 
 export const openDemoTrace: CommandFactory =
   ({ traces }) =>

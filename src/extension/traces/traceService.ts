@@ -1,5 +1,6 @@
 /**
- * Checkpoint traces in the extension: "Analyze Checkpoint Trace…" (a folder of checkpoints) and
+ * Checkpoint traces in the extension: "Analyze Checkpoint Trace…" (a folder of checkpoints, or a
+ * model's step revisions in the local Hugging Face cache: traceSources.ts) and
  * "Open Demo Trace" (the bundled sinklet checkpoints). The trace runs in the analysis worker (the
  * one process that owns onnxruntime sessions) under a cancellable progress notification, one
  * checkpoint at a time, cached per checkpoint in the extension's global storage so that a
@@ -20,6 +21,7 @@ import { readSettings } from '../settings/settings';
 import { traceIdFor, traceName, type TraceRecord, type TraceStore } from '../storage/traceStore';
 import type { AnalysisClient } from '../worker/analysisClient';
 import { askForPrompts, promptsFileIn, readPrompts } from './tracePrompts';
+import { pickTraceSource, type TraceSource } from './traceSources';
 
 /** What the trace panel follows: a trace starting, growing by a checkpoint or finishing, failing, deleted. */
 export type TraceEvent = { kind: 'started'; view: TraceView } | { kind: 'updated'; view: TraceView } | { kind: 'failed'; traceId: string; error: ErrorPayload } | { kind: 'deleted'; traceId: string };
@@ -59,28 +61,20 @@ export class TraceService extends Disposable {
       return undefined;
     }
     const prompts = readPrompts(this.demoPrompts, this.parts.notices);
-    return prompts ? this.trace(folder, prompts) : undefined;
+    return prompts ? this.trace({ kind: 'folder', folder }, prompts) : undefined;
   }
 
-  /** "Analyze Checkpoint Trace…": pick a folder, find its probe prompts (or ask), run the trace. */
-  async analyzeFolder(folderArgument?: vscode.Uri): Promise<TraceDocument | undefined> {
-    let folder = folderArgument?.fsPath;
-    if (!folder) {
-      const picked = await vscode.window.showOpenDialog({
-        title: 'Sink Lens: choose a folder of training checkpoints',
-        openLabel: 'Trace Checkpoints',
-        canSelectFolders: true,
-        canSelectFiles: false,
-        canSelectMany: false,
-        defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
-      });
-      folder = picked?.[0]?.fsPath;
-    }
-    if (!folder) return undefined;
-    const promptsFile = promptsFileIn(folder) ?? (await askForPrompts(this.demoPrompts));
+  /**
+   * "Analyze Checkpoint Trace…": a folder (given by the explorer, or picked), or a hub model's step
+   * revisions; then the folder's probe prompts, or the user's choice of them.
+   */
+  async analyze(folderArgument?: vscode.Uri): Promise<TraceDocument | undefined> {
+    const source: TraceSource | undefined = folderArgument ? { kind: 'folder', folder: folderArgument.fsPath } : await pickTraceSource();
+    if (!source) return undefined;
+    const promptsFile = (source.kind === 'folder' ? promptsFileIn(source.folder) : undefined) ?? (await askForPrompts(this.demoPrompts));
     if (!promptsFile) return undefined;
     const prompts = typeof promptsFile === 'string' ? readPrompts(promptsFile, this.parts.notices) : promptsFile;
-    return prompts ? this.trace(folder, prompts) : undefined;
+    return prompts ? this.trace(source, prompts) : undefined;
   }
 
   /** "Delete Trace" (explorer): removes it from the store and the explorer (the panel closes if it shows it). */
@@ -115,17 +109,21 @@ export class TraceService extends Disposable {
   }
 
   /** Runs (or resumes from the cache) a trace and reports it as it arrives. */
-  async trace(folder: string, prompts: string[]): Promise<TraceDocument | undefined> {
-    const { client, notices } = this.parts;
+  async trace(source: TraceSource, prompts: string[]): Promise<TraceDocument | undefined> {
+    const { client, notices, log } = this.parts;
+    const spec = source.kind === 'folder' ? source.folder : source.repoId;
+    const revisions = source.kind === 'hub' ? source.revisions : undefined;
     let checkpoints: Checkpoint[];
     try {
-      checkpoints = discoverCheckpoints(folder);
+      checkpoints = discoverCheckpoints(spec, { revisions, onNote: (line) => log.info(line) });
     } catch (error) {
       notices.show(error);
       return undefined;
     }
     const settings = readSettings();
-    const traceId = traceIdFor(folder, prompts);
+    // Where the trace is from, as the panel and the explorer show it (a hub model's subset named).
+    const folder = revisions ? `${spec} @ ${revisions.length <= 4 ? revisions.join(', ') : `${revisions.length} revisions`}` : spec;
+    const traceId = traceIdFor(revisions ? `${spec}@${revisions.join(',')}` : spec, prompts);
     const name = traceName(folder);
     const view: TraceView = {
       traceId,

@@ -17,6 +17,7 @@ import {
   attentionMapPayload,
   batchDocument,
   bosComparison,
+  checkpointSource,
   headRef,
   modelSummary,
   runLayer,
@@ -142,7 +143,7 @@ export const workerChecks: SideChecks<WorkerSide> = {
     analyze: object({ ...runRequest, withReceived: boolean }),
     attentionMap: object({ ...runRequest, layer: index, head: integer(-1) }),
     trace: object({
-      checkpoints: array(object({ step: index, path: string(10_000), tokenizer: optional(string(10_000)) })),
+      checkpoints: array(object({ step: index, path: string(10_000), tokenizer: optional(string(10_000)), source: optional(checkpointSource) })),
       options: object({ prompts: array(string()), device, epsilon: number, addBos: optional(boolean), cacheFolder: string(10_000) }),
     }),
     multiAnalysis: object({
