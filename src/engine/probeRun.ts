@@ -160,7 +160,9 @@ async function runBatch(session: ort.InferenceSession, prepared: PreparedModel, 
 /** Output data as float32; float16 outputs (a fp16 model's logits) are widened. */
 function asFloat32(tensor: ort.Tensor): Float32Array {
   if (tensor.type !== 'float16') return tensor.data as Float32Array;
-  const halves = tensor.data as Uint16Array;
+  // On Node >= 24 onnxruntime-node hands float16 out as a Float16Array (numbers); before, as the raw bits.
+  if (!(tensor.data instanceof Uint16Array)) return Float32Array.from(tensor.data as ArrayLike<number>);
+  const halves = tensor.data;
   const out = new Float32Array(halves.length);
   for (let i = 0; i < halves.length; i++) {
     const h = halves[i];
