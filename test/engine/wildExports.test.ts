@@ -54,7 +54,14 @@ for (const spec of WILD_SPECS) {
     });
     after(() => analyzer?.dispose());
 
-    it('the unmodified graph, fed by hand, computes the reference model', async () => {
+    // onnxruntime-node 1.30 on Node >= 24 turns float16 input data into a Float16Array its native
+    // binding cannot read ("not enough space"); the engine declares such inputs float32 in its copy
+    // (graph/float16Inputs.ts), but the unmodified graph cannot be fed there.
+    const float16Input = Object.values(HAND_FEEDS[spec.name](T)).some((tensor) => tensor.type === 'float16');
+    const cannotFeed = float16Input && typeof (globalThis as { Float16Array?: unknown }).Float16Array === 'function'
+      ? `onnxruntime-node ${ort.env.versions.common} cannot feed float16 inputs on Node ${process.versions.node} (Float16Array); the analysis below checks this fixture against PyTorch`
+      : false;
+    it('the unmodified graph, fed by hand, computes the reference model', { skip: cannotFeed }, async () => {
       const session = await ort.InferenceSession.create(join(folder, 'model.onnx'));
       const { logits } = await session.run({ input_ids: int64(spec.ids, [1, T]), ...HAND_FEEDS[spec.name](T) });
       await session.release();
