@@ -12,7 +12,6 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Analyzer } from '../../src/engine/analyzer';
 import { SinkLensError } from '../../src/engine/errors';
 import { resolveHubSnapshot } from '../../src/engine/hf/hubCache';
 import { locateModelFiles } from '../../src/engine/model/modelFiles';
@@ -23,8 +22,8 @@ import { assertClose } from '../support/compare';
 import { folderSnapshot } from '../support/folderSnapshot';
 import { TRACE_HUB_MODEL, traceHubFixture, trainerRunFixture } from '../support/hfFixtures';
 import { cliPath, repoRoot } from '../support/paths';
-import { assertMatchesReference } from '../support/referenceChecks';
-import { runReference, torchMissing } from '../support/torchReference';
+import { torchMissing } from '../support/torchReference';
+import { assertTraceCheckpointMatchesReference } from '../support/traceReference';
 
 const SINKLET = join(repoRoot, 'models', 'sinklet');
 const PROMPTS = join(SINKLET, 'samples.txt');
@@ -160,28 +159,7 @@ describe('traces over hub revisions and Trainer checkpoints', { skip: torchMissi
     });
 
     it('a revision matches the PyTorch reference, and its trace numbers are its single-prompt report', async () => {
-      const text = prompts()[0];
-      for (const index of [0, STEPS.length - 1]) {
-        const checkpoint = fromHub.checkpoints[index];
-        const analyzer = await Analyzer.open(checkpoint.path, { device: 'cpu' });
-        try {
-          const ids = (await analyzer.tokenize({ kind: 'text', text, source: 'test' }, { addBos: true })).tokens.map((token) => token.id);
-          const snapshot = resolveHubSnapshot({ repoId: TRACE_HUB_MODEL, revision: `step${checkpoint.step}` }).folder;
-          const report = await assertMatchesReference(analyzer, snapshot, ids, 2);
-          assert.deepEqual(checkpoint.prompts[0].sinkRate, report.attention.sinkRate);
-          assert.deepEqual(checkpoint.prompts[0].p0NormRatio, report.residual.p0NormRatio);
-          const logits = runReference(snapshot, ids).logits;
-          const loss =
-            ids.slice(1).reduce((sum, next, t) => {
-              const max = Math.max(...logits[t]);
-              return sum + max + Math.log(logits[t].reduce((acc, value) => acc + Math.exp(value - max), 0)) - logits[t][next];
-            }, 0) /
-            (ids.length - 1);
-          assert.ok(Math.abs(checkpoint.prompts[0].loss - loss) < 1e-4 * loss, `step ${checkpoint.step}: loss ${checkpoint.prompts[0].loss} vs reference ${loss}`);
-        } finally {
-          await analyzer.dispose();
-        }
-      }
+      for (const index of [0, STEPS.length - 1]) await assertTraceCheckpointMatchesReference(fromHub.checkpoints[index], prompts()[0]);
     });
   });
 });

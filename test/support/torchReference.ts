@@ -46,3 +46,13 @@ export function runReference(model: string, ids: number[], extra: string[] = [])
   });
   return JSON.parse(stdout) as Reference;
 }
+
+/** The reference's mean next-token cross-entropy (nats) over `ids`, as a trace's `loss` measures it. */
+export function referenceLoss(model: string, ids: number[]): number {
+  const { logits } = runReference(model, ids);
+  const total = ids.slice(1).reduce((sum, next, t) => {
+    const max = Math.max(...logits[t]);
+    return sum + max + Math.log(logits[t].reduce((acc, value) => acc + Math.exp(value - max), 0)) - logits[t][next];
+  }, 0);
+  return total / (ids.length - 1);
+}

@@ -10,14 +10,12 @@
  * Skips, saying why, when code-server, chromium or the fixture (PyTorch) is missing.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { FrameLocator, Page } from 'playwright-core';
-import type { TraceDocument } from '../../src/protocol/trace';
 import { hfFixturesRoot, TRACE_HUB_MODEL, traceHubFixture } from '../support/hfFixtures';
 import { torchMissing } from '../support/torchReference';
+import { assertSelectedCheckpoint, cliHubTrace, numberOf, quickPickRow } from './traceChecks';
 import { missingPrerequisite, REPO, RESULTS, writeUserSettings, type Sandbox } from './codeServer';
 import { inWorkbench, runCommand, webviewWith } from './workbench';
 
@@ -25,19 +23,6 @@ const PROMPTS = join(REPO, 'models', 'sinklet', 'samples.txt');
 const KEPT = ['step0', 'step1000', 'step1500', 'step8000'];
 const LEFT_OUT = ['step250', 'step500', 'step2000', 'step4000'];
 
-function cliTrace(root: string, hub: string): TraceDocument {
-  const out = join(root, 'cli-trace.json');
-  const result = spawnSync(
-    process.execPath,
-    [join(REPO, 'dist', 'cli.js'), 'trace', '--checkpoints', TRACE_HUB_MODEL, '--revisions', KEPT.join(','), '--prompts', PROMPTS, '--device', 'cpu', '--out', out, '--cache', join(root, 'cli-cache')],
-    { encoding: 'utf8', env: { ...process.env, HF_HUB_CACHE: hub, SINK_LENS_CACHE: join(root, 'cli-graphs') } },
-  );
-  assert.equal(result.status, 0, `the CLI traced the same revisions: ${result.stderr}`);
-  return JSON.parse(readFileSync(out, 'utf8')) as TraceDocument;
-}
-
-const quickPickRow = (page: Page, text: string) => page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
-const numberOf = async (view: FrameLocator, testId: string) => Number(await view.getByTestId(testId).getAttribute('data-value'));
 
 test('palette → Analyze Checkpoint Trace… → a hub model, four of its revisions → the trace panel', { timeout: 900_000 }, async (t) => {
   const missing = missingPrerequisite() ?? (existsSync(join(hfFixturesRoot, 'trace-hub', 'fixture.json')) ? null : torchMissing());
@@ -48,7 +33,7 @@ test('palette → Analyze Checkpoint Trace… → a hub model, four of its revis
   const hub = traceHubFixture();
   const prepare = (sandbox: Sandbox) => {
     writeUserSettings(sandbox, { 'workbench.colorTheme': 'Default Dark Modern', 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'sinkLens.device': 'cpu' });
-    return cliTrace(sandbox.root, hub);
+    return cliHubTrace(sandbox.root, hub, TRACE_HUB_MODEL, PROMPTS, KEPT);
   };
   const env = (sandbox: Sandbox) => ({ HF_HUB_CACHE: hub, SINK_LENS_CACHE: join(sandbox.root, 'graphs') });
   await inWorkbench(t, 'trace-hub', { prepare, env }, async ({ page, prepared: expected }) => {
@@ -85,23 +70,13 @@ test('palette → Analyze Checkpoint Trace… → a hub model, four of its revis
     assert.deepEqual(expected.checkpoints.map((checkpoint) => checkpoint.step), [0, 1000, 1500, 8000]);
 
     // The last revision is selected first: its source and numbers are the CLI's, and the sink has formed.
-    const last = expected.checkpoints.at(-1)!;
-    assert.equal(await view.getByTestId('selected-step').getAttribute('data-step'), '8000');
-    const source = view.getByTestId('checkpoint-source');
-    assert.equal(await source.getAttribute('data-revision'), 'step8000');
-    assert.equal(await source.getAttribute('data-commit'), last.source?.kind === 'hub' ? last.source.commit : null);
-    const lastRate = await numberOf(view, 'stat-sink-rate');
-    assert.equal(lastRate.toFixed(6), last.sinkRate.all.toFixed(6));
+    const lastRate = await assertSelectedCheckpoint(view, expected.checkpoints.at(-1)!);
     assert.ok(lastRate >= 0.5, `sinkRate at step8000 ${lastRate}`);
-    assert.equal((await numberOf(view, 'stat-loss')).toFixed(6), last.loss.toFixed(6));
 
     // Home: step0, no sink yet.
     await view.getByTestId('trace-slider').focus();
     await page.keyboard.press('Home');
-    await view.locator('[data-testid="selected-step"][data-step="0"]').waitFor();
-    assert.equal(await view.getByTestId('checkpoint-source').getAttribute('data-revision'), 'step0');
-    const firstRate = await numberOf(view, 'stat-sink-rate');
-    assert.equal(firstRate.toFixed(6), expected.checkpoints[0].sinkRate.all.toFixed(6));
+    const firstRate = await assertSelectedCheckpoint(view, expected.checkpoints[0]);
     assert.ok(firstRate < 0.1, `sinkRate at step0 ${firstRate}`);
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('ArrowRight');

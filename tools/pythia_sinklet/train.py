@@ -3,9 +3,9 @@
 LayerNorm, GELU, biases, untied head) on Sinklet's bigram / back-copy task, and write its training
 checkpoints as the revisions of a Hugging Face hub cache, as EleutherAI publishes Pythia's:
 
-    /usr/bin/python3 tools/pythia_sinklet/train.py --out .cache/pythia-hub      # ~3-5 min, 1 thread
+    /usr/bin/python3 tools/pythia_sinklet/train.py --out .cache/pythia-hub      # ~40 s of CPU, 1 thread
 
-writes OUT/models--sink-lens--pythia-sinklet/{refs/step0, refs/step250, …, refs/main,
+writes OUT/models--sink-lens--pythia-sinklet/{refs/step0, refs/step100, refs/step200, refs/step400, refs/main,
 snapshots/<commit>/{config.json, model.safetensors, tokenizer.json, tokenizer_config.json,
 generation_config.json}, blobs/} (hub_layout.py) and OUT/pythia-sinklet.json: the recipe and, per
 revision, what tools/pythia_sinklet/README.md records (sink rate over layers >= 1, the P0 norm
@@ -45,8 +45,8 @@ def parse():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", required=True, help="the hub cache folder (pass it as HF_HUB_CACHE)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--steps", type=int, default=4000)
-    p.add_argument("--revisions", default="0,250,1000,4000", help="steps saved as revisions stepN (the last is also main)")
+    p.add_argument("--steps", type=int, default=400)
+    p.add_argument("--revisions", default="0,100,200,400", help="steps saved as revisions stepN (the last is also main)")
     p.add_argument("--layers", type=int, default=3)
     p.add_argument("--dim", type=int, default=64)
     p.add_argument("--heads", type=int, default=2)

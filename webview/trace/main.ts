@@ -10,6 +10,7 @@
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { traceHostChecks, traceWebviewChecks, type TraceHostSide, type TraceView, type TraceWebviewSide, type TraceWebviewState } from '../../src/protocol/channels/trace';
+import { depthAxisTitle } from '../../src/protocol/depths';
 import { traceCsv } from '../../src/protocol/trace';
 import { buttonRow, card } from '../kit/cards';
 import { button, h } from '../kit/dom';
@@ -147,7 +148,7 @@ function render(): void {
       card(
         'P0 norm ratio by depth and step',
         'trace-heat',
-        h('p', { class: 'hint' }, 'How many times larger the first token\'s hidden state is than the median of the others, at each depth (rows; 0 = embeddings, l + 1 = after block l, l + 0.5 = after the attention of block l where the block has that state: a parallel block, whose attention and MLP both read its input, does not) and checkpoint (columns).'),
+        h('p', { class: 'hint', 'data-testid': 'trace-heat-depths' }, `How many times larger the first token's hidden state is than the median of the others, by checkpoint (columns) and ${depthAxisTitle(checkpoints[0]?.depths ?? [])} (rows).`),
         heatmap.canvas,
         heatmap.legend,
         heatmap.readout,

@@ -1,5 +1,6 @@
 /** The selected checkpoint's P0 norm ratio by depth, with the first and last checkpoints for comparison. */
 import { CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
+import { depthAxisTitle } from '../../src/protocol/depths';
 import type { TraceCheckpoint } from '../../src/protocol/trace';
 import { chartOptions, legendOptions, pngOf } from '../kit/chart';
 import { h } from '../kit/dom';
@@ -28,7 +29,7 @@ export class RatioCurve {
           { label: `step ${current.step} (selected)`, data: current.p0NormRatio, borderColor: theme.accent, backgroundColor: theme.accent, borderWidth: 3, pointRadius: 3 },
         ],
       },
-      options: { ...chartOptions(theme, 'depth', 'P0 norm ratio (×)'), plugins: { legend: legendOptions(theme) } },
+      options: { ...chartOptions(theme, depthAxisTitle(current.depths), 'P0 norm ratio (×)'), plugins: { legend: legendOptions(theme) } },
     });
   }
 
