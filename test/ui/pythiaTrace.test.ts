@@ -51,7 +51,7 @@ test('palette → Analyze Checkpoint Trace… → the Pythia-shaped run, every r
     assert.match((await view.getByTestId('trace-heat-depths').textContent()) ?? '', /block outputs only: attention and MLP run in parallel, so there is no l \+ 0\.5/);
 
     const lastRate = await assertSelectedCheckpoint(view, expected.checkpoints.at(-1)!);
-    assert.ok(lastRate >= 0.5, `sinkRate at step400 ${lastRate}`);
+    assert.ok(lastRate >= 0.4, `sinkRate at step400 ${lastRate}`);
     await view.getByTestId('trace-slider').focus();
     await page.keyboard.press('Home');
     assert.equal(await assertSelectedCheckpoint(view, expected.checkpoints[0]), 0, 'no sink before training');
