@@ -71,7 +71,7 @@ def hf_config_dict(cfg):
     if cfg.model_type == "gpt_neox":
         import neox
         return neox.hf_config_dict(cfg)
-    if cfg.model_type not in ("llama", "gpt2"):
+    if not isinstance(cfg, (LlamaConfig, Gpt2Config)):  # archs.ArchConfig, a llama one too (the hub fixture's)
         import archs
         return archs.hf_config_dict(cfg)
     common = dict(
