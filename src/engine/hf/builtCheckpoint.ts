@@ -33,6 +33,8 @@ export interface BuiltCheckpoint {
   onnx: string;
   weightFiles: string[];
   slidingWindowLayers: number[];
+  /** Key/value heads per layer, from the spec (GPT-NeoX's config.json has no num_key_value_heads, and its fused projection hides them from the graph). */
+  kvHeads: number;
   /** The layer layout of the spec the graph was built from. */
   layout: ModelLayout;
   /** What every report of this model must say (weights copied rather than linked). */
@@ -63,6 +65,7 @@ export function buildCheckpoint(folder: string, hub: HubSnapshot | null, cacheRo
     onnx: join(target, 'model.onnx'),
     weightFiles: checkpoint.shards.map((shard) => shard.name),
     slidingWindowLayers: slidingWindowLayers(spec),
+    kvHeads: spec.layers[0].attention.kvHeads,
     layout: specLayout(spec),
     warnings: copied.length === 0 ? [] : [copiedWarning(copiedBytes, target, folder)],
   };

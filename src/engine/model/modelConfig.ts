@@ -50,7 +50,7 @@ export function readDeclaredConfig(files: ModelFiles, metadata: Map<string, stri
     architecture: stringOr(pick('model_type'), genaiModel.type),
     layers,
     heads: num(pick('num_attention_heads'), pick('n_head'), genai.num_attention_heads, meta.n_heads),
-    kvHeads: num(pick('num_key_value_heads'), genai.num_key_value_heads, meta.n_kv_heads),
+    kvHeads: files.checkpoint?.kvHeads ?? num(pick('num_key_value_heads'), genai.num_key_value_heads, meta.n_kv_heads),
     hiddenSize: num(pick('hidden_size'), pick('n_embd'), genai.hidden_size, meta.dim),
     vocabSize: num(pick('vocab_size'), genaiModel.vocab_size, meta.vocab_size),
     bosTokenId: num(pick('bos_token_id'), generation.bos_token_id, genaiModel.bos_token_id, metadata.has('bos_token_id') ? Number(metadata.get('bos_token_id')) : null),
