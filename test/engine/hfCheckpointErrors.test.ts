@@ -87,7 +87,7 @@ describe('bad Hugging Face checkpoints: one line, exit 3, nothing written', { sk
   it('config.json and weights that do not belong together', () => {
     const folder = copyOf(hfCheckpoint('hf-llama'));
     editConfig(folder, (config) => (config.intermediate_size = 100));
-    assertRefused(folder, /config\/weights shape mismatch: 'model\.layers\.0\.mlp\.gate_proj\.weight' is \[128, 64\] in model\.safetensors, but config\.json \(.*intermediate_size 100.*\) implies \[100, 64\]/);
+    assertRefused(folder, /config\/weights shape mismatch: 'model\.layers\.0\.mlp\.down_proj\.weight' is \[64, 128\] in model\.safetensors, but config\.json \(.*intermediate_size 100.*\) implies \[64, 100\]/);
   });
 
   it('a folder with weights and no config.json', () => {
@@ -99,13 +99,13 @@ describe('bad Hugging Face checkpoints: one line, exit 3, nothing written', { sk
   it('a model_type Sink Lens does not build', () => {
     const folder = copyOf(hfCheckpoint('hf-llama'));
     editConfig(folder, (config) => (config.model_type = 'bert'));
-    assertRefused(folder, /config\.json in .* has model_type 'bert'; Sink Lens builds llama, mistral, qwen2, qwen3, gpt2 checkpoints/);
+    assertRefused(folder, /config\.json in .* has model_type 'bert'; Sink Lens builds llama, mistral, qwen2, qwen3, phi3, gemma2, gemma3_text, olmo2, qwen3_moe, gpt2, gpt_neox checkpoints/);
   });
 
   it('a rope_scaling type Sink Lens does not build', () => {
     const folder = copyOf(hfCheckpoint('hf-llama'));
     editConfig(folder, (config) => (config.rope_scaling = { type: 'yarn', factor: 4.0 }));
-    assertRefused(folder, /config\.json of this llama model asks for rope_scaling type 'yarn', which Sink Lens cannot build \(it builds the rope types default, linear, llama3\); nothing was built/);
+    assertRefused(folder, /config\.json of this llama model asks for rope_scaling type 'yarn', which Sink Lens cannot build \(it builds the rope types default, linear, llama3, longrope\); nothing was built/);
   });
 
   it('an untied checkpoint without lm_head.weight', () => {
