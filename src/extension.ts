@@ -38,6 +38,7 @@ const COMMANDS: Record<string, CommandFactory> = {
   'sinkLens.showTrace': traceCommands.showTrace,
   'sinkLens.deleteTrace': traceCommands.deleteTrace,
   'sinkLens.selectModel': modelCommands.selectModel,
+  'sinkLens.openDemoPrompts': modelCommands.openDemoPrompts,
   'sinkLens.installCudaProvider': modelCommands.installCudaProvider,
 };
 

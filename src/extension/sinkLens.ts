@@ -60,7 +60,7 @@ export function createSinkLens(context: vscode.ExtensionContext): SinkLens {
   const notices = new ErrorNotices(log);
   const editors = own(new EditorTracker());
   const refresh = () => tree.refresh();
-  const runs = own(new RunService({ extensionPath: extensionUri.fsPath, client, store: runStore, statusBar, decorations, notices, log, onDidStore: refresh }));
+  const runs = own(new RunService({ extensionPath: extensionUri.fsPath, client, store: runStore, statusBar, decorations, notices, log, editors, onDidStore: refresh }));
   const reportPanel = own(new ReportPanelController(extensionUri, runs, runStore, log));
   const analysesPanel = own(new AnalysesPanelController(extensionUri, log));
   const analyses = new AnalysesService({ client, store: runStore, panel: analysesPanel, editors, notices, log, modelPath: () => runs.modelPath() });

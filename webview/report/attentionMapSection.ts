@@ -1,7 +1,8 @@
 /**
  * The attention map of one layer's head (or the head mean): the layer and head pickers, the status
- * line and the heat map. A map is asked of the host when the user opens one; a reply that comes
- * after the user asked for another (or for another run) is dropped.
+ * line, what the card will show before a map is asked for, and the heat map. A map is asked of the
+ * host when the user opens one; a reply that comes after the user asked for another (or after the
+ * page went, for another run) is dropped.
  */
 import type { AttentionMapPayload } from '../../src/protocol/runParts';
 import { button, h } from '../kit/dom';
@@ -22,6 +23,14 @@ export interface MapRequests {
 export class AttentionMapSection {
   readonly heatmap = new Heatmap();
   readonly status = h('p', { class: 'map-status', 'data-testid': 'map-status' });
+  /** What the card will show, until a map is asked for (never an empty box). */
+  readonly placeholder = h(
+    'p',
+    { class: 'map-placeholder', 'data-testid': 'map-placeholder' },
+    'No map yet. Choose a layer and a head (or the mean of heads) and press Show map, or click a cell of the sink grid. ',
+    'The map shows, for each query token (a row, ↓), how its attention is spread over the keys it can see (the columns, →), with the tokens labelled and a colour scale: ',
+    'a bright first column is attention to position 0, the sink.',
+  );
   private readonly layerSelect = document.createElement('vscode-single-select') as Select;
   private readonly headSelect = document.createElement('vscode-single-select') as Select;
   /** Counts the maps asked for: only the latest one's reply is shown. */
@@ -69,6 +78,7 @@ export class AttentionMapSection {
     }
     const asked = ++this.asked;
     const runId = run.summary.runId;
+    this.placeholder.hidden = true;
     this.status.textContent = `Computing layer ${layer}'s attention map…`;
     this.requests.fetch(runId, layer, head).then(
       (map) => {
@@ -83,10 +93,9 @@ export class AttentionMapSection {
     );
   }
 
-  /** A new run: the map shown (if any) was the previous run's; a reply still on its way is dropped. */
-  clear(): void {
+  /** The page goes (another run): a reply still on its way is dropped. */
+  dispose(): void {
     this.asked++;
-    this.heatmap.setMap(null);
   }
 
   private setPickers(layer: number, head: number): void {
