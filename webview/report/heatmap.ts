@@ -176,14 +176,12 @@ export class Heatmap {
   private drawAxes(): void {
     if (!this.map || this.element.hidden) return;
     const theme = readTheme();
-    const marked = new Set<number>();
-    if (this.cursor) marked.add(this.cursor.query).add(this.cursor.key);
-    if (this.focusedToken !== null) marked.add(this.focusedToken);
+    const marked = (index: number | undefined) => new Set([index, this.focusedToken].filter((entry): entry is number => entry !== undefined && entry !== null));
     const texts = Array.from({ length: this.map.tokens }, (_, index) => this.tokenTexts[index] ?? '');
     const style = { color: theme.muted, highlight: theme.foreground, font: `11px ${getComputedStyle(document.body).getPropertyValue('--vscode-editor-font-family') || 'monospace'}` };
     const length = this.canvas.clientWidth - this.canvas.clientLeft * 2;
-    drawAxis(this.rowLabels, 'rows', texts, length, style, marked);
-    drawAxis(this.columnLabels, 'columns', texts, length, style, marked);
+    drawAxis(this.rowLabels, 'rows', texts, length, style, marked(this.cursor?.query));
+    drawAxis(this.columnLabels, 'columns', texts, length, style, marked(this.cursor?.key));
   }
 
   private drawOverlay(): void {

@@ -35,6 +35,16 @@ export function scaleTicks(max: number): { at: number; text: string }[] {
   return [0, 0.1, 0.25, 0.5, 1].map((fraction) => ({ at: Math.sqrt(fraction), text: (fraction * max).toFixed(fraction === 0 ? 0 : digits) }));
 }
 
+/**
+ * The labels an axis shows: the regular ones, and the marked tokens' (the cursor's, the focused
+ * one) in place of any regular label too close to them to be read beside it.
+ */
+export function shownLabels(tokens: number, cellPx: number, marked: ReadonlySet<number>): Set<number> {
+  const marks = [...marked].filter((index) => index >= 0 && index < tokens);
+  const clear = (index: number) => marks.every((mark) => mark === index || Math.abs(mark - index) * cellPx >= LABEL_SPACING_PX);
+  return new Set([...labelledIndices(tokens, cellPx).filter(clear), ...marks]);
+}
+
 export interface AxisStyle {
   color: string;
   highlight: string;
@@ -59,8 +69,7 @@ export function drawAxis(canvas: HTMLCanvasElement, axis: 'rows' | 'columns', te
   const tokens = texts.length;
   if (tokens === 0 || length <= 0) return;
   const cell = length / tokens;
-  const indices = new Set(labelledIndices(tokens, cell));
-  for (const index of marked) if (index < tokens) indices.add(index);
+  const indices = shownLabels(tokens, cell, marked);
   context.font = style.font;
   context.textBaseline = 'middle';
   for (const index of indices) {

@@ -11,6 +11,7 @@ import type { ReportCommand, ReportHostAbilities, ReportWebviewState, RunAsked }
 import type { ExportResult } from '../../src/protocol/channels/webviewChecks';
 import type { CsvTable } from '../../src/protocol/reportCsv';
 import type { AttentionMapPayload, RunSummary } from '../../src/protocol/runParts';
+import { displayToken } from '../../src/protocol/tokenText';
 import { buttonRow, card } from '../kit/cards';
 import { button, h } from '../kit/dom';
 import { formatNumber, percent } from '../kit/format';
@@ -238,7 +239,8 @@ export class RunPage {
 
   private showHover(token: number | null): void {
     const entry = token === null ? undefined : this.run.summary.tokens[token];
-    this.hoverLine.textContent = entry ? `#${token} · id ${entry.id} · ${JSON.stringify(entry.text)}${token === 0 ? ' · P0' : ''}` : '';
+    const shown = entry ? displayToken(entry.text) : '';
+    this.hoverLine.textContent = entry ? `#${token} · id ${entry.id} · ${JSON.stringify(shown)}${shown !== entry.text ? ` (${entry.text})` : ''}${token === 0 ? ' · P0' : ''}` : '';
   }
 
   private renderTokenDetails(): void {

@@ -8,9 +8,9 @@ import type { CommandFactory } from './command';
 import { installCudaProviderCommand } from './cudaInstallCommand';
 
 export const selectModel: CommandFactory =
-  ({ context, runs, statusBar, tree }) =>
+  ({ context, runs, runStore, statusBar, tree }) =>
   async () => {
-    const path = await pickModel(context);
+    const path = await pickModel(context, (await runStore.list()).map((run) => run.modelPath));
     if (path !== undefined) statusBar.setModel(modelDisplayName(runs.modelPath()));
     tree.refresh();
   };
