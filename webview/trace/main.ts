@@ -131,7 +131,9 @@ function render(): void {
       'Sink metrics against the training step',
       'trace-metrics',
       h('div', { class: 'chart-box trace-chart' }, metricsChart.canvas),
-      h('p', { class: 'hint', 'data-testid': 'concentration-legend' }, `Concentration has no point (— in the table) at a step with ${NO_GROWTH}.`),
+      checkpoints.some((checkpoint) => checkpoint.concentration === null)
+        ? h('p', { class: 'hint', 'data-testid': 'concentration-legend' }, `Concentration has no point (— in the table) at a step with ${NO_GROWTH}.`)
+        : null,
       buttonRow(pngButton('export-metrics-png', 'Save this chart as a PNG image', () => 'metrics', () => metricsChart.toPng())),
     ),
     h('div', { class: 'trace-columns' },
