@@ -9,15 +9,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { FrameLocator } from 'playwright-core';
 import { keepsSinkReason, type SubstitutionDocument } from '../../src/protocol/analyses';
-import { missingPrerequisite, REPO, RESULTS, writeUserSettings, type Sandbox } from './codeServer';
+import { DEMO_MODEL, DEMO_SETTINGS, demoModelMissing, REPO, RESULTS, writeUserSettings, type Sandbox } from './codeServer';
 import { cspViolations, inWorkbench, openFile, runCommand, webviewWith } from './workbench';
 
-const MODEL = join(REPO, 'models', 'sinklet');
+const MODEL = DEMO_MODEL;
 const SAMPLES = () => readFileSync(join(MODEL, 'samples.txt'), 'utf8').split('\n').filter((line) => line.trim() !== '');
 
 /** Whether every table of the page fits the page's width (no column hidden past the right edge). */
@@ -30,12 +30,12 @@ async function tablesFit(view: FrameLocator, selector: string): Promise<{ fits: 
 }
 
 test('Sink Analyses at 620 px: reasons in the substitution table, tables that fit, a cancelled batch with no earlier result under it', { timeout: 600_000 }, async (t) => {
-  const missing = missingPrerequisite() ?? (existsSync(join(MODEL, 'model.onnx')) ? null : `no demo model at ${MODEL}`);
+  const missing = demoModelMissing();
   if (missing) {
     t.skip(missing);
     return;
   }
-  const settings = { 'workbench.colorTheme': 'Default Dark Modern', 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'sinkLens.device': 'cpu', 'sinkLens.modelPath': '' };
+  const settings = DEMO_SETTINGS;
   const prepare = (sandbox: Sandbox) => {
     writeUserSettings(sandbox, settings);
     const [first, second] = SAMPLES();

@@ -13,14 +13,14 @@
  * light, in test-results/current-*.png.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
-import { missingPrerequisite, moveMouseInto, REPO, RESULTS, writeUserSettings, type Sandbox } from './codeServer';
+import { DEMO_MODEL, DEMO_SETTINGS, demoModelMissing, moveMouseInto, RESULTS, writeUserSettings, type Sandbox } from './codeServer';
 import { activeWebview, cspViolations, inWorkbench, openFile, runCommand } from './workbench';
 
-const MODEL = join(REPO, 'models', 'sinklet');
+const MODEL = DEMO_MODEL;
 const TASK_PROMPT = () => readFileSync(join(MODEL, 'samples.txt'), 'utf8').split('\n')[0];
 const ENGLISH = 'The quick brown fox jumps over the lazy dog near the river bank.';
 
@@ -42,12 +42,12 @@ async function readMap(page: Page, view: FrameLocator): Promise<string> {
 }
 
 test('each state of the Sink Report belongs to the run on screen; the demo model explains a run without a sink', { timeout: 600_000 }, async (t) => {
-  const missing = missingPrerequisite() ?? (existsSync(join(MODEL, 'model.onnx')) ? null : `no demo model at ${MODEL}`);
+  const missing = demoModelMissing();
   if (missing) {
     t.skip(missing);
     return;
   }
-  const settings = { 'workbench.colorTheme': 'Default Dark Modern', 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'sinkLens.device': 'cpu', 'sinkLens.modelPath': '' };
+  const settings = DEMO_SETTINGS;
   const prepare = (sandbox: Sandbox) => {
     writeUserSettings(sandbox, settings);
     writeFileSync(join(sandbox.workspace, 'prompts.txt'), `${TASK_PROMPT()}\n\n${ENGLISH}\n`);

@@ -21,7 +21,7 @@ import {
 } from '../../src/protocol/channels/report';
 import { connectToHost } from '../kit/messageClient';
 import { onThemeChange } from '../kit/theme';
-import { focusedView, NOTHING_SHOWN, nextShown, runState, viewStateFor, type RunMessage, type Shown } from './reportState';
+import { focusedView, NOTHING_SHOWN, nextShown, runState, shownRunId, viewStateFor, type RunMessage, type Shown } from './reportState';
 import { RunPage, type RunPageHost } from './runPage';
 import { statusPage } from './statusPage';
 
@@ -76,8 +76,8 @@ function render(): void {
     page = new RunPage(shown.run, shown.asked, view!, pageHost, keepView);
     app.replaceChildren(page.element);
   } else {
-    // No run on screen: no view of one is kept.
-    if (view?.runId !== null) keepView(null);
+    // The view kept is of the run starting (a restored panel's run, replayed) or of none.
+    if (view && view.runId !== shownRunId(shown)) keepView(null);
     app.replaceChildren(statusPage(shown, abilities, pageHost.command));
   }
 }

@@ -71,7 +71,8 @@ export class ReportPanelController extends Disposable {
       return;
     }
     const panel = this.panel.ensure();
-    if (this.shown?.runId !== target.runId || this.shown.ended) {
+    // A new panel (the last one was closed) has nothing yet, even when the run is the one it showed.
+    if (panel.runId !== target.runId || this.shown?.runId !== target.runId || this.shown.ended) {
       this.show({ runId: target.runId, asked: this.askedOf(live), ended: null });
       this.replay(panel, live);
     }
