@@ -137,6 +137,13 @@ async function main(argv: string[]): Promise<number> {
   throw new SinkLensError('usage', 'unknown-command', `unknown command '${command}'; use analyze or demo`);
 }
 
+// `sink-lens … | head`: the reader may close the pipe before everything is written. That only
+// ends the output early, so it ends the process quietly, whatever the command.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {

@@ -26,11 +26,14 @@ export function formatSummary(report: SinkReport, { demoModel = false }: { demoM
   lines.push('  depth    P0 norm   others   ratio');
   const maxRatio = Math.max(...residual.p0NormRatio.map((ratio) => ratio ?? 0));
   residual.depths.forEach((depth, i) => {
+    // A position the graph does not compute at this depth (a sliced last block) is null: shown as '-'.
     const norms = residual.norms[i];
-    const rest = norms.length > 1 ? median(norms.slice(1)) : NaN;
+    const others = norms.slice(1).filter((norm): norm is number => norm !== null);
+    const rest = others.length > 0 ? median(others) : NaN;
     const ratio = residual.p0NormRatio[i];
+    const p0 = norms[0] === null ? '-' : norms[0].toFixed(3);
     lines.push(
-      `  ${String(depth).padEnd(6)} ${norms[0].toFixed(3).padStart(9)} ${rest.toFixed(3).padStart(8)} ${ratio === null ? '    -' : ratio.toFixed(2).padStart(7)}  ${ratio === null ? '' : bar(ratio, maxRatio).repeat(3)}`,
+      `  ${String(depth).padEnd(6)} ${p0.padStart(9)} ${(Number.isNaN(rest) ? '-' : rest.toFixed(3)).padStart(8)} ${ratio === null ? '    -' : ratio.toFixed(2).padStart(7)}  ${ratio === null ? '' : bar(ratio, maxRatio).repeat(3)}`,
     );
   });
   lines.push('');

@@ -6,12 +6,13 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import type { AnalyzeOptions, AttentionMaps, PromptInput } from './api';
-import { SinkLensError, throwIfAborted } from './errors';
+import { RunFailedError, SinkLensError, throwIfAborted } from './errors';
 import { DEFAULT_EPSILON } from '../protocol/measures';
 import { readDeclaredConfig, DeclaredConfig } from './model/modelConfig';
 import { locateModelFiles, ModelFiles } from './model/modelFiles';
 import { prepareModel, PreparedModel } from './model/preparedModel';
-import { checkInputsSupported, ProbeRequest, ProbeResults, runProbes } from './probeRun';
+import { partialPositionsWarnings } from './partialPositions';
+import { checkInputsSupported, feedPlan, ProbeRequest, ProbeResults, runProbes } from './probeRun';
 import type { CheckpointSource, Device, ExecutionProvider, ModelSummary, ReportToken, ReportWarning, SinkReport } from '../protocol/report';
 import { buildReport } from './reportBuilder';
 import { createSession, cudaProviderInstalled, onnxruntimeVersion } from './runtime/sessionFactory';
@@ -64,22 +65,25 @@ export class Analyzer {
     const cpuModelPath = ownCompute.computesInBfloat16 && !ownCompute.bfloat16InFloat32 ? () => (onCpu = prepareModel(files.onnx, { bfloat16InFloat32: true })).probedPath : undefined;
     const opened = await createSession(ownCompute.probedPath, options.device, cpuModelPath);
     const prepared = opened.executionProvider === 'cpu' ? onCpu : ownCompute;
-    // A two-token pass validates the graph end to end and tells us the head count when no config does.
-    let warmup: ProbeResults;
-    try {
-      warmup = await runProbes(opened.session, prepared, { rows: [[0, 0]] });
-    } catch (error) {
-      await opened.session.release();
-      throw error;
+    // The graph shows the head count and the embedding its width in most models. Where it does not,
+    // a short run counts them; otherwise the first run is the user's (and so is any error's shape).
+    let counted: ProbeResults | null = null;
+    if (prepared.layout.heads === null || !table) {
+      try {
+        counted = await runProbes(opened.session, prepared, { rows: [new Array<number>(feedPlan(prepared).fixedLength ?? 2).fill(0)] });
+      } catch (error) {
+        await opened.session.release();
+        throw error instanceof RunFailedError ? new RunFailedError(error.detail, 'a check run of token id 0 that counts its attention heads') : error;
+      }
     }
     const bosTokenId = declared.bosTokenId ?? bosFromTokenizer(tokenizer, declared.bosToken);
     const model: ModelSummary = {
       path: modelPath,
       architecture: declared.architecture ?? (prepared.layout.learnedPositions ? 'gpt2' : 'llama'),
       layers: prepared.layout.layers.length,
-      heads: warmup.heads,
-      kvHeads: declared.kvHeads ?? inferKvHeads(prepared, warmup.heads),
-      hiddenSize: table?.dims[1] ?? warmup.hiddenSize,
+      heads: prepared.layout.heads ?? counted!.heads,
+      kvHeads: declared.kvHeads ?? inferKvHeads(prepared, prepared.layout.heads ?? counted!.heads),
+      hiddenSize: table?.dims[1] ?? counted!.hiddenSize,
       vocabSize,
       attention: prepared.attentionPath,
       bosTokenId,
@@ -89,7 +93,7 @@ export class Analyzer {
       checkpoint: checkpointSource(files),
     };
     const loadMs = performance.now() - started;
-    const warnings = [...(files.checkpoint?.warnings ?? []), ...(prepared.bfloat16InFloat32 ? [bfloat16InFloat32Warning()] : [])];
+    const warnings = [...(files.checkpoint?.warnings ?? []), ...(prepared.bfloat16InFloat32 ? [bfloat16InFloat32Warning()] : []), ...partialPositionsWarnings(prepared.layout)];
     return new Analyzer(files, model, opened.executionProvider, opened.fallbackReason, prepared, opened.session, tokenizer, declared, loadMs, warnings);
   }
 

@@ -5,7 +5,7 @@
  */
 import { CancelledError, SinkLensError, type ErrorCategory } from '../protocol/errors';
 
-export { asSinkLensError, CancelledError, SinkLensError, type ErrorCategory } from '../protocol/errors';
+export { asSinkLensError, CancelledError, oneLine, SinkLensError, type ErrorCategory } from '../protocol/errors';
 
 export const EXIT_CODES: Record<ErrorCategory, number> = {
   usage: 2,
@@ -17,6 +17,16 @@ export const EXIT_CODES: Record<ErrorCategory, number> = {
 export class UnsupportedGraphError extends SinkLensError {
   constructor(detail: string) {
     super('model', 'unsupported-graph', `unsupported graph: ${detail}`);
+  }
+}
+
+/** onnxruntime failed to run the model; `detail` is all of its message, on one line. */
+export class RunFailedError extends SinkLensError {
+  constructor(
+    readonly detail: string,
+    on: string,
+  ) {
+    super('runtime', 'run-failed', `onnxruntime could not run the model on ${on}: ${detail}`);
   }
 }
 

@@ -87,10 +87,10 @@ export const sinkReport: Check<SinkReport> = documentObject({
   runtime: runtimeSummary,
   prompt,
   tokens: array(reportToken),
-  residual: documentObject({ depths: numbers, norms: numberMatrix, p0NormRatio: nullableNumbers, p0Separation: nullableNumbers }),
+  residual: documentObject({ depths: numbers, norms: array(nullableNumbers), p0NormRatio: nullableNumbers, p0Separation: nullableNumbers }),
   attention: documentObject({ firstTokenAttention: array(numberMatrix), sinkScore: numberMatrix, uniformBaseline: number, sinkRate }),
   massiveActivations: array(massiveActivation),
-  mlp: documentObject({ layers: array(documentObject({ layer: index, norms: nullable(numbers) })) }),
+  mlp: documentObject({ layers: array(documentObject({ layer: index, norms: nullable(nullableNumbers) })) }),
   circuit: circuitVerdict,
   warnings: array(warning),
 });

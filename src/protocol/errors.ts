@@ -29,11 +29,20 @@ export class CancelledError extends SinkLensError {
   }
 }
 
+/** A message on one line, all of it: onnxruntime's run over several ("… for the following indices\n index: 1 Got: 14"). */
+export function oneLine(message: string): string {
+  return message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .join(' ');
+}
+
 /** Turns anything thrown into a SinkLensError, keeping ours as they are. */
 export function asSinkLensError(error: unknown, fallback: ErrorCategory = 'runtime'): SinkLensError {
   if (error instanceof SinkLensError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  return new SinkLensError(fallback, 'unexpected', message.split('\n')[0]);
+  return new SinkLensError(fallback, 'unexpected', oneLine(message));
 }
 
 export function toErrorPayload(error: unknown): ErrorPayload {

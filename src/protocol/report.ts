@@ -65,7 +65,8 @@ export interface ReportToken {
 
 export interface ResidualSection {
   depths: number[];
-  norms: number[][];
+  /** [depth][position]; null where the graph does not compute that depth at that position (a `partial-positions` warning says so). */
+  norms: (number | null)[][];
   p0NormRatio: (number | null)[];
   /** Mean over t >= 1 of cos(h[d][0], h[d][t]), per depth; null below two tokens. */
   p0Separation: (number | null)[];
@@ -107,8 +108,8 @@ export interface SinkReport {
   residual: ResidualSection;
   attention: AttentionSection;
   massiveActivations: MassiveActivation[];
-  /** norms is null for a mixture-of-experts layer, which has no single MLP activation (with a warning). */
-  mlp: { layers: { layer: number; norms: number[] | null }[] };
+  /** norms is null for a mixture-of-experts layer, which has no single MLP activation (with a warning); a norm is null at a position the graph does not compute. */
+  mlp: { layers: { layer: number; norms: (number | null)[] | null }[] };
   circuit: CircuitVerdict;
   warnings: ReportWarning[];
 }

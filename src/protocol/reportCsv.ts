@@ -5,7 +5,7 @@ export type CsvTable = 'sinkScores' | 'norms' | 'mlpNorms';
 
 /** `mlp` is needed for the mlpNorms table only (layers whose norms are null, a mixture of experts, have no rows). */
 export function reportCsv(report: Pick<SinkReport, 'attention' | 'residual' | 'tokens'> & Partial<Pick<SinkReport, 'mlp'>>, table: CsvTable): string {
-  const rows: (string | number)[][] = [];
+  const rows: (string | number | null)[][] = [];
   if (table === 'sinkScores') {
     rows.push(['layer', 'head', 'sinkScore', 'aboveEpsilon', 'epsilon', 'uniformBaseline']);
     const { sinkScore, sinkRate, uniformBaseline } = report.attention;
@@ -24,7 +24,9 @@ export function reportCsv(report: Pick<SinkReport, 'attention' | 'residual' | 't
   return rows.map((row) => row.map(csvField).join(',')).join('\n') + '\n';
 }
 
-function csvField(value: string | number): string {
+/** An empty field for a value that is absent (null: a position the graph does not compute) or not finite. */
+function csvField(value: string | number | null): string {
+  if (value === null) return '';
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
   // A leading =, +, - or @ would be read as a formula by spreadsheets: prefix a quote.
   const safe = /^[=+\-@]/.test(value) ? `'${value}` : value;

@@ -65,7 +65,7 @@ export interface RunLayer {
   firstTokenAttention: Float32Array[];
   /** T values, or null when the report has no MLP data for this layer. */
   mlpNorms: Float32Array | null;
-  /** From mlpNorms; null with them. */
+  /** From mlpNorms; null with them, and where the graph computes no MLP value at position 0 (a sliced block). */
   mlpAtP0: MlpAtP0 | null;
 }
 
@@ -106,7 +106,7 @@ export function toRunSummary(runId: string, report: SinkReport): RunSummary {
     prompt: report.prompt,
     tokens: report.tokens,
     depths: report.residual.depths,
-    norms: report.residual.norms.map((row) => Float32Array.from(row)),
+    norms: report.residual.norms.map(toTyped),
     p0NormRatio: report.residual.p0NormRatio,
     p0Separation: report.residual.p0Separation ?? [],
     sinkScore: report.attention.sinkScore,
@@ -128,8 +128,8 @@ export function toRunLayers(runId: string, report: SinkReport): RunLayer[] {
       runId,
       layer,
       firstTokenAttention: heads.map((row) => Float32Array.from(row)),
-      mlpNorms: mlp ? Float32Array.from(mlp) : null,
-      mlpAtP0: mlp ? mlpAtP0(mlp) : null,
+      mlpNorms: mlp ? toTyped(mlp) : null,
+      mlpAtP0: mlp && mlp[0] !== null ? mlpAtP0(mlp.filter((value): value is number => value !== null)) : null,
     };
   });
 }
@@ -150,7 +150,7 @@ export function joinRunParts(summary: RunSummary, layers: RunLayer[]): SinkRepor
     tokens: summary.tokens,
     residual: {
       depths: summary.depths,
-      norms: summary.norms.map((row) => Array.from(row)),
+      norms: summary.norms.map(fromTyped),
       p0NormRatio: summary.p0NormRatio,
       p0Separation: summary.p0Separation,
     },
@@ -162,11 +162,20 @@ export function joinRunParts(summary: RunSummary, layers: RunLayer[]): SinkRepor
     },
     massiveActivations: summary.massiveActivations,
     mlp: {
-      layers: sorted.filter((layer) => layer.mlpNorms).map((layer) => ({ layer: layer.layer, norms: Array.from(layer.mlpNorms!) })),
+      layers: sorted.filter((layer) => layer.mlpNorms).map((layer) => ({ layer: layer.layer, norms: fromTyped(layer.mlpNorms!) })),
     },
     circuit: summary.circuit,
     warnings: summary.warnings,
   };
+}
+
+/** Norms travel as float32 arrays: a position the graph does not compute (null in the report) is NaN there. */
+function toTyped(row: (number | null)[]): Float32Array {
+  return Float32Array.from(row, (value) => value ?? NaN);
+}
+
+function fromTyped(row: Float32Array): (number | null)[] {
+  return Array.from(row, (value) => (Number.isNaN(value) ? null : value));
 }
 
 /** One head's [T][T] slice of [heads][T][T] (a view, no copy), or the mean over heads (-1). */

@@ -84,7 +84,7 @@ suite('Sink Lens in the extension host', () => {
     assert.match(markdown, new RegExp(`Token ${index}\\b`));
     assert.match(markdown, new RegExp(`id \`${tokens[index].id}\``));
     assert.match(markdown, /Norm by depth/);
-    const norm = result.report.residual.norms[0][index];
+    const norm = result.report.residual.norms[0][index]!;
     assert.ok(markdown.includes(norm.toPrecision(3)), `the card shows the depth-0 norm ${norm.toPrecision(3)}`);
     assert.match(markdown, /command:sinkLens\.revealToken/);
   });

@@ -26,11 +26,14 @@ export interface NormSeries {
   max: number[];
 }
 
-/** P0 vs the rest at each depth, from norms[depth][position]. */
+/** P0 vs the rest at each depth, from norms[depth][position]; NaN (a position the graph does not compute) is left out, and a NaN point is a gap in the chart. */
 export function normSeries(depths: number[], norms: ArrayLike<number>[]): NormSeries {
   const series: NormSeries = { depths, p0: [], median: [], min: [], max: [] };
   for (const row of norms) {
-    const rest = Array.from(row).slice(1).sort((a, b) => a - b);
+    const rest = Array.from(row)
+      .slice(1)
+      .filter((norm) => !Number.isNaN(norm))
+      .sort((a, b) => a - b);
     series.p0.push(row[0]);
     series.median.push(rest.length ? (rest.length % 2 ? rest[(rest.length - 1) / 2] : (rest[rest.length / 2 - 1] + rest[rest.length / 2]) / 2) : NaN);
     series.min.push(rest.length ? rest[0] : NaN);

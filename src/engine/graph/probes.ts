@@ -11,8 +11,10 @@
 import { UnsupportedGraphError } from '../errors';
 import { DataType, OnnxModel } from '../onnx/proto';
 import type { GraphEdits, NewValueInfo, NodeEdit } from '../onnx/encode';
+import { atAllPositions } from './allPositions';
 import { operatorOutputCheck, recomputeAttention } from './attentionRecompute';
 import { widenBfloat16Boundary } from './bfloat16Boundary';
+import { widenFloat16Inputs } from './float16Inputs';
 import { computeBfloat16InFloat32 } from './bfloat16Compute';
 import type { DecoderLayout } from './decoderLayout';
 import { EditBuilder, int, ints } from './editBuilder';
@@ -77,9 +79,15 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
   const sequenceAxis = edits.int64([1]);
   const batchAxis = edits.int64([0]);
 
+  // A depth the graph computes at only some positions is probed at all of them, NaN where absent.
+  const everyPosition = (tensor: string, depthIndex: number) => {
+    const selection = layout.residualPositions[depthIndex];
+    return selection ? { tensor: atAllPositions(edits, tensor, typeOf(tensor), selection, layout.idsInput), type: DataType.Float as number } : { tensor, type: typeOf(tensor) };
+  };
+
   const depthProbes = (depthIndex: number): ProbeTensor[] => {
-    const residual = layout.residuals[depthIndex];
-    const asFloat = edits.toFloat(residual, typeOf(residual));
+    const { tensor: residual, type: residualType } = everyPosition(layout.residuals[depthIndex], depthIndex);
+    const asFloat = edits.toFloat(residual, residualType);
     const keptNorm = edits.lastAxisNorm(asFloat, DataType.Float, undefined, true);
     const norm = edits.node('Reshape', [keptNorm, edits.int64([0, -1])], undefined, probeOutputs.norm(depthIndex));
     edits.output(norm, ['batch', 'tokens']);
@@ -87,7 +95,7 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
     const unitP0 = edits.node('Transpose', [edits.node('Slice', [unit, zeroStart, edits.int64([1]), sequenceAxis])], { perm: ints([0, 2, 1]) });
     const p0Cosine = edits.node('Reshape', [edits.node('MatMul', [unit, unitP0]), edits.int64([0, -1])], undefined, probeOutputs.p0Cosine(depthIndex));
     edits.output(p0Cosine, ['batch', 'tokens']);
-    const hidden = edits.floatOutput('Slice', [residual, zeroStart, prefixLength, sequenceAxis], undefined, typeOf(residual), probeOutputs.hidden(depthIndex));
+    const hidden = edits.floatOutput('Slice', [residual, zeroStart, prefixLength, sequenceAxis], undefined, residualType, probeOutputs.hidden(depthIndex));
     edits.output(hidden, ['batch', 'prefix', 'hidden']);
     return [
       { name: norm, dynamicAxis: 1 },
@@ -135,10 +143,10 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
     probes.push({ name: attention, dynamicAxis: 2 });
 
     if (layer.mlpActivation !== null) {
-      const mlpType = typeOf(layer.mlpActivation);
-      const mlpNorm = edits.lastAxisNorm(layer.mlpActivation, mlpType, probeOutputs.mlpNorm(l));
+      const { tensor: mlpActivation, type: mlpType } = everyPosition(layer.mlpActivation, 2 * l + 1);
+      const mlpNorm = edits.lastAxisNorm(mlpActivation, mlpType, probeOutputs.mlpNorm(l));
       edits.output(mlpNorm, ['batch', 'tokens']);
-      const mlpHidden = edits.floatOutput('Slice', [layer.mlpActivation, zeroStart, prefixLength, sequenceAxis], undefined, mlpType, probeOutputs.mlpHidden(l));
+      const mlpHidden = edits.floatOutput('Slice', [mlpActivation, zeroStart, prefixLength, sequenceAxis], undefined, mlpType, probeOutputs.mlpHidden(l));
       edits.output(mlpHidden, ['batch', 'prefix', 'intermediate']);
       probes.push({ name: mlpNorm, dynamicAxis: 1 }, { name: mlpHidden, dynamicAxis: 1 });
     }
@@ -170,6 +178,7 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
   const maps = edits.node('Concat', mapSlices, { axis: int(0) }, probeOutputs.attentionMap);
   edits.output(maps, ['selected', 'heads', 'tokens', 'tokens']);
   const redeclared = options.bfloat16InFloat32 ? computeBfloat16InFloat32(edits, layout.graph, nodeEdits) : widenBfloat16Boundary(edits, layout.graph, nodeEdits);
+  widenFloat16Inputs(edits, layout.graph, nodeEdits, redeclared);
 
   const inputs: NewValueInfo[] = [
     { name: prefixLength, elemType: DataType.Int64, shape: [1] },
@@ -180,18 +189,19 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
 }
 
 /**
- * Multiplies each head's slice of the merged attention output (the output projection's input,
- * [B, T, H·hd]) by its head-mask entry, so that one session serves every ablation and a whole sweep
- * can run as one batch.
+ * Multiplies each head's slice of the merged attention output ([B, T, H·hd], which the output
+ * projection reads directly or through a Reshape to [B·T, H·hd]) by its head-mask entry, so that
+ * one session serves every ablation and a whole sweep can run as one batch. The masked tensor
+ * replaces the merged heads in the node that reads them (decoderLayout proves their rank).
  */
 function maskHeads(edits: EditBuilder, nodeEdits: Map<number, NodeEdit>, layer: DecoderLayout['layers'][number], l: number, probabilities: string, tensorType: number): void {
-  const { tensor, projection } = layer.attentionOutput;
+  const { tensor, reader } = layer.attentionOutput;
   const heads = edits.node('Gather', [edits.node('Shape', [probabilities]), edits.int64([1])], { axis: int(0) });
   const split = edits.node('Reshape', [tensor, edits.node('Concat', [edits.int64([0, 0]), heads, edits.int64([-1])], { axis: int(0) })]);
   let mask = edits.node('Reshape', [edits.node('Gather', [PROBE_INPUTS.headMask, edits.int64([l], [])], { axis: int(1) }), edits.int64([0, 1, -1, 1])]);
   if (tensorType !== DataType.Float) mask = edits.node('Cast', [mask], { to: int(tensorType) });
   const masked = edits.node('Reshape', [edits.node('Mul', [split, mask]), edits.int64([0, 0, -1])]);
-  const edit = nodeEdits.get(projection.index) ?? {};
-  edit.inputs = (edit.inputs ?? projection.inputs).map((input) => (input === tensor ? masked : input));
-  nodeEdits.set(projection.index, edit);
+  const edit = nodeEdits.get(reader.index) ?? {};
+  edit.inputs = (edit.inputs ?? reader.inputs).map((input) => (input === tensor ? masked : input));
+  nodeEdits.set(reader.index, edit);
 }

@@ -18,7 +18,7 @@ export interface ModelInspection {
   name: string;
   architecture: string;
   layers: number;
-  /** null when neither a config nor a fused operator says (known after the first run). */
+  /** From the graph (the probabilities' head axis, a fused operator's attribute), else the config; null when neither says (known after the first run). */
   heads: number | null;
   kvHeads: number | null;
   hiddenSize: number | null;
@@ -50,15 +50,16 @@ export function inspectModel(path: string): ModelInspection {
     const { model, layout, elemType } = probedStructure(source, basename(files.onnx));
     const declared = readDeclaredConfig(files, model.metadata);
     const fused = layout.layers.map((layer) => layer.attention).find((attention) => attention.kind === 'fused');
-    const fusedHeads = fused?.kind === 'fused' ? Number(fused.node.attributes.get('num_heads')?.i ?? fused.node.attributes.get('q_num_heads')?.i ?? 0) || null : null;
-    const fusedKv = fused?.kind === 'fused' ? Number(fused.node.attributes.get('kv_num_heads')?.i ?? 0) || fusedHeads : null;
+    // The graph's own head count first (as the analyzer takes it), then the config's.
+    const heads = layout.heads ?? declared.heads;
+    const fusedKv = fused?.kind === 'fused' ? Number(fused.node.attributes.get('kv_num_heads')?.i ?? 0) || heads : null;
     const dataSize = [...externalDataLocations(model.graph)].reduce((sum, location) => sum + statSync(join(files.folder, location)).size, 0);
     return {
       path,
       name: basename(files.folder),
       architecture: declared.architecture ?? (layout.learnedPositions ? 'gpt2' : 'llama'),
       layers: layout.layers.length,
-      heads: declared.heads ?? fusedHeads,
+      heads,
       kvHeads: declared.kvHeads ?? fusedKv,
       hiddenSize: layout.embeddingTable?.dims[1] ?? declared.hiddenSize,
       vocabSize: layout.embeddingTable?.dims[0] ?? declared.vocabSize,

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { SinkLensError } from '../errors';
+import { oneLine, SinkLensError } from '../errors';
 import type { Device, ExecutionProvider } from '../../protocol/report';
 import { explainSessionFailure } from './missingKernel';
 import { onnxruntimeBinaryFolder } from './onnxruntimeFiles';
@@ -31,7 +31,8 @@ export function cudaProviderInstalled(): boolean {
  * `modelPath` (a bfloat16 model computed in float32 there); called only then.
  */
 export async function createSession(modelPath: string, device: Device, cpuModelPath?: () => string): Promise<OpenedSession> {
-  const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
+  // onnxruntime would also print each failure to stderr itself; Sink Lens reports it, whole, in one line (SINK_LENS_DEBUG keeps its log).
+  const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', logSeverityLevel: process.env.SINK_LENS_DEBUG ? 2 : 4 };
   let fallbackReason: string | null = null;
   if (device !== 'cpu') {
     if (!cudaProviderInstalled()) {
@@ -41,7 +42,7 @@ export async function createSession(modelPath: string, device: Device, cpuModelP
         const session = await createWith(modelPath, { ...options, executionProviders: ['cuda', 'cpu'] });
         return { session, executionProvider: 'cuda', fallbackReason: null };
       } catch (error) {
-        fallbackReason = `CUDA could not start: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
+        fallbackReason = `CUDA could not start: ${oneLine(error instanceof Error ? error.message : String(error))}`;
       }
     }
   }
@@ -53,7 +54,7 @@ async function createWith(modelPath: string, options: ort.InferenceSession.Sessi
   try {
     return await ort.InferenceSession.create(modelPath, options);
   } catch (error) {
-    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    const reason = oneLine(error instanceof Error ? error.message : String(error));
     const provider = String(options.executionProviders?.[0] ?? 'cpu');
     const explained = explainSessionFailure(reason, modelPath, provider, onnxruntimeVersion);
     if (explained) throw explained;
