@@ -16,6 +16,7 @@ import { ReportPanelController } from './panels/report/reportPanelController';
 import { TracePanelController } from './panels/trace/tracePanelController';
 import { EditorTracker } from './prompts/promptUnderCursor';
 import { RunService } from './runs/runService';
+import { readSettings } from './settings/settings';
 import { RunStore } from './storage/runStore';
 import { TraceStore } from './storage/traceStore';
 import { TraceService } from './traces/traceService';
@@ -50,7 +51,7 @@ export function createSinkLens(context: vscode.ExtensionContext): SinkLens {
   const { extensionUri } = context;
   // Runs and traces are kept in the workspace's storage; per-checkpoint trace results globally.
   const storageFolder = (context.storageUri ?? context.globalStorageUri).fsPath;
-  const runStore = new RunStore(storageFolder);
+  const runStore = new RunStore(storageFolder, () => readSettings().storedRunsMaxBytes);
   const traceStore = new TraceStore(storageFolder);
   const client = own(new AnalysisClient(vscode.Uri.joinPath(extensionUri, 'dist', 'worker.js').fsPath, (line) => log.info(line)));
   const tree = own(new RunsTreeProvider(runStore));

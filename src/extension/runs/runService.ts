@@ -140,6 +140,17 @@ export class RunService extends Disposable {
     this.parts.onDidStore();
   }
 
+  /** Applies the stored runs' limits now (the size setting changed). */
+  async pruneStoredRuns(): Promise<void> {
+    this.droppedStoredRuns(await this.parts.store.prune());
+    this.parts.onDidStore();
+  }
+
+  private droppedStoredRuns(ids: string[]): void {
+    for (const id of ids) this.live.forget(id);
+    if (ids.length) this.parts.log.info(`deleted the ${ids.length} oldest stored run(s) to stay within sinkLens.storedRuns.maxMegabytes: ${ids.join(', ')}`);
+  }
+
   /** One head's (or the head mean's) attention map of a run's layer, computed in the worker. */
   async attentionMap(runId: string, layer: number, head: number): Promise<AttentionMapPayload> {
     const live = await this.live.get(runId);
@@ -272,12 +283,13 @@ export class RunService extends Disposable {
       uniformBaseline: report.attention.uniformBaseline,
     };
     try {
-      await this.parts.store.add(record, {
+      const dropped = await this.parts.store.add(record, {
         report,
         received,
         offsets: target?.offsets ?? null,
         sourceText: target ? target.document.getText().slice(target.start, target.end) : null,
       });
+      this.droppedStoredRuns(dropped);
     } catch (error) {
       this.parts.log.error(`could not store run ${request.runId}: ${String(error)}`);
     }
