@@ -7,6 +7,7 @@
 import type { AttentionMapPayload } from '../../src/protocol/runParts';
 import { button, h } from '../kit/dom';
 import { formatNumber } from '../kit/format';
+import { recordTiming } from '../kit/timings';
 import { Heatmap } from './heatmap';
 import type { RunView } from './runView';
 
@@ -80,12 +81,17 @@ export class AttentionMapSection {
     const runId = run.summary.runId;
     this.placeholder.hidden = true;
     this.status.textContent = `Computing layer ${layer}'s attention map…`;
+    const started = performance.now();
     this.requests.fetch(runId, layer, head).then(
       (map) => {
         if (asked !== this.asked || this.run()?.summary.runId !== runId || map.runId !== runId) return;
+        const arrived = performance.now();
         this.heatmap.setMap({ layer: map.layer, head: map.head, tokens: map.tokens, data: map.data });
         this.heatmap.focusToken(this.focusedToken());
         this.status.textContent = this.label(map.layer, map.head);
+        // Drawing the map it got, and the whole wait from the click (the host's extra pass included).
+        recordTiming('heatmapDraw', arrived);
+        recordTiming('heatmapAsked', started);
       },
       (error: Error) => {
         if (asked === this.asked) this.status.textContent = `Could not compute the map: ${error.message}`;

@@ -10,6 +10,7 @@ import { displayToken } from '../../src/protocol/tokenText';
 import { h } from '../kit/dom';
 import { formatNumber } from '../kit/format';
 import { blend, colorRamp, readTheme } from '../kit/theme';
+import { recordTiming } from '../kit/timings';
 import { drawAxis, scaleTicks } from './heatmapAxes';
 import { cellAt, maxOf, maxPool, paintAttention, paintPooled } from './heatmapPixels';
 
@@ -98,7 +99,6 @@ export class Heatmap {
       return;
     }
     const { data: matrix, tokens } = this.map;
-    this.max = maxOf(matrix);
     const theme = readTheme();
     const lut = colorRamp(theme.background, theme.accent);
     // Future keys (masked by causality) in a quiet tint of the background, whatever the theme.
@@ -111,8 +111,12 @@ export class Heatmap {
     offscreen.height = size;
     const context = offscreen.getContext('2d')!;
     const image = context.createImageData(size, size);
+    // The largest weight a query gives a key it can see: from the pooled map when there is one (a
+    // few hundred thousand cells, not T x T), whose blocks keep each block's largest value.
+    const pooled = size === tokens ? matrix : maxPool(matrix, tokens, size);
+    this.max = maxOf(pooled);
     if (size === tokens) paintAttention(matrix, tokens, lut, masked, image.data, this.max);
-    else paintPooled(maxPool(matrix, tokens, size), size, lut, masked, image.data, this.max);
+    else paintPooled(pooled, size, lut, masked, image.data, this.max);
     this.pooled = size < tokens ? Math.ceil(tokens / size) : 1;
     context.putImageData(image, 0, 0);
     this.offscreen = offscreen;
@@ -218,6 +222,7 @@ export class Heatmap {
     if (!cell) return;
     this.cursor = cell;
     this.showReadout();
+    recordTiming('heatmapHover', event.timeStamp);
   }
 
   private onKey(event: KeyboardEvent): void {
@@ -248,12 +253,14 @@ export class Heatmap {
     const value = key > query ? null : this.map.data[query * tokens + key];
     const headLabel = this.map.head >= 0 ? `head ${this.map.head}` : 'mean of heads';
     const text = (index: number) => JSON.stringify(displayToken(this.tokenTexts[index] ?? ''));
+    // The canvas first: it reads styles and sizes, which the text change below would make the
+    // browser lay out again (a forced layout of the whole page on every pointer move).
+    this.drawOverlay();
     this.readout.textContent =
       value === null
         ? `Query ${query} ${text(query)} cannot see key ${key} ${text(key)} (a later position; causal mask).`
         : `Layer ${this.map.layer}, ${headLabel}: query ${query} ${text(query)} → key ${key} ${text(key)}: ${formatNumber(value, 4)}` +
           (this.pooled > 1 ? ` (colours show the largest value of each ${this.pooled} x ${this.pooled} block)` : '');
-    this.drawOverlay();
   }
 
   toPng(): string | null {

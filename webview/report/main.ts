@@ -21,6 +21,7 @@ import {
 } from '../../src/protocol/channels/report';
 import { connectToHost } from '../kit/messageClient';
 import { onThemeChange } from '../kit/theme';
+import { recordTiming } from '../kit/timings';
 import { focusedView, NOTHING_SHOWN, nextShown, runState, shownRunId, viewStateFor, type RunMessage, type Shown } from './reportState';
 import { RunPage, type RunPageHost } from './runPage';
 import { statusPage } from './statusPage';
@@ -55,16 +56,21 @@ function keepView(next: ReportWebviewState | null): void {
 
 /** A message about runs: the state moves on; a new run (or phase) gets a new page, the same run more of its parts. */
 function apply(message: RunMessage): void {
+  const received = performance.now();
   const transition = nextShown(shown, message);
   if (!transition) return;
   shown = transition.shown;
   document.body.dataset.runState = runState(shown);
   if (!transition.replaced) {
-    if (shown.kind === 'run') page?.update(shown.run);
-    else if (shown.kind === 'starting') render();
+    if (shown.kind === 'run') {
+      page?.update(shown.run);
+      recordTiming(message.type === 'runEnd' ? 'runEndPaint' : 'updatePaint', received);
+    } else if (shown.kind === 'starting') render();
     return;
   }
   render();
+  // The first paint of a run: its page built from the summary, drawn.
+  if (shown.kind === 'run') recordTiming('firstPaint', received);
 }
 
 function render(): void {
@@ -105,3 +111,6 @@ onThemeChange(() => page?.rethemed());
 
 document.body.dataset.runState = runState(shown);
 host.notify('ready', { state: view?.runId ? view : null });
+// The charts format their ticks with Intl.NumberFormat, whose first use loads the locale data
+// (~60 ms): done while the panel waits for its run, not when the run's first paint is due.
+requestIdleCallback(() => new Intl.NumberFormat().format(1.5));

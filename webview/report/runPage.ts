@@ -49,8 +49,6 @@ export class RunPage {
   private readonly ablation: AblationControls;
   private readonly mlp: MlpSection;
   private readonly map: AttentionMapSection;
-  /** Which of the MLP chart's parts it was last drawn with. */
-  private mlpParts = '';
 
   constructor(
     run: RunView,
@@ -101,10 +99,7 @@ export class RunPage {
     const received = meanReceived(run);
     this.tokenStrip.render(run.summary.tokens, received, this.view.focusedToken);
     this.renderTokenDetails();
-    // The MLP chart draws layers 0 and 1 only: rebuilt when one of them (or the end) arrives, not per layer.
-    const mlpParts = `${run.layers.has(0)}:${run.layers.has(1)}:${run.done}`;
-    if (mlpParts !== this.mlpParts) this.mlp.update(run);
-    this.mlpParts = mlpParts;
+    this.mlp.update(run);
     this.ablation.showSelection(this.sinkGrid.selectedHeads());
   }
 
