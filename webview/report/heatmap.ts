@@ -45,6 +45,8 @@ export class Heatmap {
   private max = 1;
   /** Tokens per pixel side when the map was pooled, else 1. */
   private pooled = 1;
+  /** The element's width at the last resize observation (0: hidden or not yet observed). */
+  private observedWidth = 0;
 
   constructor() {
     this.canvas = h('canvas', {
@@ -66,7 +68,12 @@ export class Heatmap {
     this.canvas.addEventListener('mousemove', (event) => this.onPointer(event));
     this.canvas.addEventListener('mouseleave', () => this.drawOverlay());
     this.canvas.addEventListener('keydown', (event) => this.onKey(event));
-    new ResizeObserver(() => this.draw()).observe(this.element);
+    new ResizeObserver((entries) => {
+      // The width as observed (padding included, as clientWidth has it): reading it forces no layout.
+      const box = entries[0]?.contentRect;
+      this.observedWidth = box ? box.width + box.left * 2 : 0;
+      this.draw();
+    }).observe(this.element);
   }
 
   setTokens(texts: string[]): void {
@@ -158,7 +165,7 @@ export class Heatmap {
   }
 
   private size(): number {
-    const width = (this.element.clientWidth || 600) - ROW_LABELS_PX;
+    const width = (this.observedWidth || this.element.clientWidth || 600) - ROW_LABELS_PX;
     return Math.max(160, Math.min(width, 720));
   }
 
