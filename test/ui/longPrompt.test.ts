@@ -39,6 +39,7 @@ test('2048 tokens in the real panel: a virtualised strip that reaches every toke
     await view.locator('body[data-run-state="done"]').waitFor({ state: 'attached', timeout: 300_000 });
     const timings: Record<string, number | number[]> = { tokens: TOKENS };
     timings.firstPaintMs = await timing(view, 'first-paint');
+    timings.firstPaintScriptMs = await timing(view, 'first-paint-script');
     timings.runEndPaintMs = await timing(view, 'run-end-paint');
 
     // Virtualised: a few rows of buttons, not 2048; the first tokens are there, the last are not yet.
@@ -74,6 +75,7 @@ test('2048 tokens in the real panel: a virtualised strip that reaches every toke
     await view.getByTestId('sink-cell-0-0').click();
     await view.getByTestId('map-status').filter({ hasText: 'Layer 0, head 0' }).waitFor({ timeout: 120_000 });
     timings.heatmapDrawMs = await timing(view, 'heatmap-draw');
+    timings.heatmapScriptMs = await timing(view, 'heatmap-script');
     timings.heatmapAskedMs = await timing(view, 'heatmap-asked');
     const canvas = view.locator('.heatmap-canvas');
     const box = await canvas.boundingBox();

@@ -7,7 +7,7 @@
 import type { AttentionMapPayload } from '../../src/protocol/runParts';
 import { button, h } from '../kit/dom';
 import { formatNumber } from '../kit/format';
-import { recordTiming } from '../kit/timings';
+import { recordNow, recordTiming } from '../kit/timings';
 import { Heatmap } from './heatmap';
 import type { RunView } from './runView';
 
@@ -89,7 +89,9 @@ export class AttentionMapSection {
         this.heatmap.setMap({ layer: map.layer, head: map.head, tokens: map.tokens, data: map.data });
         this.heatmap.focusToken(this.focusedToken());
         this.status.textContent = this.label(map.layer, map.head);
-        // Drawing the map it got, and the whole wait from the click (the host's extra pass included).
+        // Drawing the map it got (the script's part, and to the painted frame), and the whole wait
+        // from the click (the host's extra pass included).
+        recordNow('heatmapScript', arrived);
         recordTiming('heatmapDraw', arrived);
         recordTiming('heatmapAsked', started);
       },

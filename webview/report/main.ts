@@ -21,7 +21,7 @@ import {
 } from '../../src/protocol/channels/report';
 import { connectToHost } from '../kit/messageClient';
 import { onThemeChange } from '../kit/theme';
-import { recordTiming } from '../kit/timings';
+import { recordNow, recordTiming } from '../kit/timings';
 import { focusedView, NOTHING_SHOWN, nextShown, runState, shownRunId, viewStateFor, type RunMessage, type Shown } from './reportState';
 import { RunPage, type RunPageHost } from './runPage';
 import { statusPage } from './statusPage';
@@ -69,8 +69,11 @@ function apply(message: RunMessage): void {
     return;
   }
   render();
-  // The first paint of a run: its page built from the summary, drawn.
-  if (shown.kind === 'run') recordTiming('firstPaint', received);
+  // The first paint of a run: its page built from the summary (the script's part), drawn.
+  if (shown.kind === 'run') {
+    recordNow('firstPaintScript', received);
+    recordTiming('firstPaint', received);
+  }
 }
 
 function render(): void {
