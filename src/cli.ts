@@ -5,6 +5,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Analyzer, bundledModelPath } from './engine/analyzer';
+import { isModelIn } from './engine/model/modelFiles';
 import { EXIT_CODES, SinkLensError, asSinkLensError } from './engine/errors';
 import type { SinkReport } from './protocol/report';
 import { formatSummary } from './cli/summaryText';
@@ -50,6 +51,11 @@ Usage:
 Exit codes: 0 ok, 1 a --fail-if condition held, 2 bad arguments, 3 model or graph problem,
 4 runtime failure, 130 interrupted.`;
 
+/** Whether --model names the bundled demo model (or is absent: the demo model is the default). */
+function isDemoModel(model: string | undefined): boolean {
+  return model === undefined || isModelIn(model, bundledModelPath());
+}
+
 /** Analyses the prompt; with `html`, also renders the report page (which needs the open model for its maps). */
 async function analyze(command: AnalyzeCommand, html?: string): Promise<SinkReport> {
   const analyzer = await Analyzer.open(command.model ?? bundledModelPath(), { device: command.device });
@@ -62,7 +68,7 @@ async function analyze(command: AnalyzeCommand, html?: string): Promise<SinkRepo
       truncate: command.truncate,
     };
     const report = await analyzer.analyze(command.input, options);
-    if (html) writeText(html, await renderReportHtml(analyzer, command.input, options, report));
+    if (html) writeText(html, await renderReportHtml(analyzer, command.input, options, report, { demoModel: isDemoModel(command.model) }));
     return report;
   } finally {
     await analyzer.dispose();
@@ -97,7 +103,7 @@ async function main(argv: string[]): Promise<number> {
       writeJson(parsed.out, report);
       process.stdout.write(`wrote ${parsed.out}\n`);
     } else if (!parsed.html) {
-      process.stdout.write(`${formatSummary(report)}\n`);
+      process.stdout.write(`${formatSummary(report, { demoModel: isDemoModel(parsed.model) })}\n`);
     }
     return 0;
   }
@@ -127,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
     if (!sample) throw new SinkLensError('model', 'no-samples', `${join(model, 'samples.txt')} has no sample prompt`);
     const html = resolve('sink-lens-demo', 'report.html');
     const report = await analyze({ ...parseAnalyzeArgs(['--prompt', sample]), model }, html);
-    process.stdout.write(`${formatSummary(report)}\n\n`);
+    process.stdout.write(`${formatSummary(report, { demoModel: true })}\n\n`);
     const out = resolve('sink-lens-demo', 'report.json');
     writeJson(out, report);
     process.stdout.write(`Report written to ${out}\nThe same report with its charts: ${html} (open it in a browser)\n`);

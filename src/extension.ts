@@ -38,6 +38,7 @@ const COMMANDS: Record<string, CommandFactory> = {
   'sinkLens.showTrace': traceCommands.showTrace,
   'sinkLens.deleteTrace': traceCommands.deleteTrace,
   'sinkLens.selectModel': modelCommands.selectModel,
+  'sinkLens.openDemoPrompts': modelCommands.openDemoPrompts,
   'sinkLens.installCudaProvider': modelCommands.installCudaProvider,
 };
 
@@ -55,6 +56,8 @@ export function activate(context: vscode.ExtensionContext): SinkLensApi {
     vscode.window.onDidChangeActiveTextEditor((editor) => void lens.decorationRestorer.restore(editor)),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration(`${SECTION}.modelPath`)) lens.statusBar.setModel(modelDisplayName(lens.runs.modelPath()));
+      // A lower limit for the stored runs applies now, not only at the next run.
+      if (event.affectsConfiguration(`${SECTION}.storedRuns.maxMegabytes`)) void lens.runs.pruneStoredRuns();
     }),
   );
   void lens.decorationRestorer.restore(vscode.window.activeTextEditor);

@@ -1,5 +1,6 @@
 /** Terminal summaries of the multi-run analyses. */
-import type { AblationDocument, AblationVariant, BatchDocument, BosComparison, SubstitutionDocument } from '../protocol/analyses';
+import { keepsSinkReason, type AblationDocument, type AblationVariant, type BatchDocument, type BosComparison, type SubstitutionDocument } from '../protocol/analyses';
+import { DEFAULT_EPSILON } from '../protocol/measures';
 
 const num = (value: number | null | undefined, digits = 2) => (value == null ? '  -  ' : value.toFixed(digits));
 const pct = (value: number | null | undefined) => (value == null ? 'n/a' : `${(value * 100).toFixed(1)} %`);
@@ -44,10 +45,15 @@ export function formatAblation(doc: AblationDocument): string {
 }
 
 export function formatSubstitution(doc: SubstitutionDocument): string {
-  const lines = ['First-token substitution: does the sink follow position 0 or the token there?', '  variant                 token         sink strength  sinkRate[0:]'];
-  for (const variant of doc.variants) {
-    lines.push(`  ${variant.label.padEnd(22)} ${JSON.stringify(variant.firstTokenText).slice(0, 12).padEnd(13)} ${num(variant.sinkStrength).padStart(13)}  ${pct(variant.sinkRate.all).padStart(11)}`);
+  const lines = ['First-token substitution: does the sink follow position 0 or the token there?', '  variant                 token         sink strength  sinkRate[0:]  keeps the sink?'];
+  const [original] = doc.variants;
+  const epsilon = original?.sinkRate.epsilon ?? DEFAULT_EPSILON;
+  for (const [index, variant] of doc.variants.entries()) {
+    const rule = keepsSinkReason(variant.sinkStrength, original.sinkStrength, epsilon, doc.uniformBaseline);
+    const keeps = index === 0 ? '(reference)' : `${rule.keeps ? 'yes' : 'no'}: ${rule.reason}`;
+    lines.push(`  ${variant.label.padEnd(22)} ${JSON.stringify(variant.firstTokenText).slice(0, 12).padEnd(13)} ${num(variant.sinkStrength).padStart(13)}  ${pct(variant.sinkRate.all).padStart(11)}  ${keeps}`);
   }
+  lines.push('  (keeps the sink? compares sink strength, the mean attention to position 0 over layers >= 1, not the sink rate)');
   lines.push('', `Finding: ${doc.finding}. ${doc.explanation}`);
   return lines.join('\n');
 }

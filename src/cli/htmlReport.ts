@@ -62,7 +62,8 @@ function asset(name: string): string {
 /** Inline scripts must not close their own <script> element. */
 const scriptSafe = (code: string) => code.replace(/<\/(script)/gi, '<\\/$1');
 
-export async function renderReportHtml(analyzer: Analyzer, input: PromptInput, options: AnalyzeOptions, report: SinkReport): Promise<string> {
+/** `demoModel`: the report is of the bundled demo model (the page then explains a run without a sink, as the CLI does). */
+export async function renderReportHtml(analyzer: Analyzer, input: PromptInput, options: AnalyzeOptions, report: SinkReport, { demoModel = false }: { demoModel?: boolean } = {}): Promise<string> {
   const { layers, heads } = analyzer.model;
   const T = report.tokens.length;
   let maps: string[] | null = null;
@@ -73,7 +74,7 @@ export async function renderReportHtml(analyzer: Analyzer, input: PromptInput, o
       maps.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64'));
     }
   }
-  return htmlPage(`Sink Lens · ${report.model.path}`, { report, maps }, 'webview.css', ['static-host.js', 'webview.js']);
+  return htmlPage(`Sink Lens · ${report.model.path}`, { report, maps, demoModel }, 'webview.css', ['static-host.js', 'webview.js']);
 }
 
 export function renderTraceHtml(trace: TraceDocument, folder: string): string {

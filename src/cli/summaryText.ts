@@ -2,6 +2,7 @@
 import { parallelBlocks } from '../protocol/depths';
 import { median } from '../protocol/measures';
 import type { SinkReport } from '../protocol/report';
+import { demoModelNote } from '../protocol/demoModel';
 import { describeVerdict } from '../protocol/verdict';
 
 const SHADES = ' ▁▂▃▄▅▆▇█';
@@ -11,7 +12,8 @@ function bar(value: number, max: number): string {
   return SHADES[Math.max(0, Math.min(SHADES.length - 1, level))];
 }
 
-export function formatSummary(report: SinkReport): string {
+/** `demoModel`: the report is of the bundled demo model, which gets a note when it shows no sink. */
+export function formatSummary(report: SinkReport, { demoModel = false }: { demoModel?: boolean } = {}): string {
   const { model, runtime, residual, attention } = report;
   const lines: string[] = [];
   const device = runtime.executionProvider.toUpperCase() + (runtime.fallbackReason ? ` (${runtime.fallbackReason})` : '');
@@ -56,7 +58,10 @@ export function formatSummary(report: SinkReport): string {
 
   const verdict = describeVerdict(report);
   lines.push(`Verdict: ${verdict.headline}`);
+  if (verdict.why) lines.push(`  ${verdict.why}`);
   for (const detail of verdict.details) lines.push(`  - ${detail}`);
+  const note = demoModelNote(demoModel, report.circuit);
+  if (note) lines.push('', note);
   for (const warning of report.warnings) lines.push(`  ! ${warning.message}`);
   return lines.join('\n');
 }

@@ -16,6 +16,7 @@ import { ReportPanelController } from './panels/report/reportPanelController';
 import { TracePanelController } from './panels/trace/tracePanelController';
 import { EditorTracker } from './prompts/promptUnderCursor';
 import { RunService } from './runs/runService';
+import { readSettings } from './settings/settings';
 import { RunStore } from './storage/runStore';
 import { TraceStore } from './storage/traceStore';
 import { TraceService } from './traces/traceService';
@@ -50,7 +51,7 @@ export function createSinkLens(context: vscode.ExtensionContext): SinkLens {
   const { extensionUri } = context;
   // Runs and traces are kept in the workspace's storage; per-checkpoint trace results globally.
   const storageFolder = (context.storageUri ?? context.globalStorageUri).fsPath;
-  const runStore = new RunStore(storageFolder);
+  const runStore = new RunStore(storageFolder, () => readSettings().storedRunsMaxBytes);
   const traceStore = new TraceStore(storageFolder);
   const client = own(new AnalysisClient(vscode.Uri.joinPath(extensionUri, 'dist', 'worker.js').fsPath, (line) => log.info(line)));
   const tree = own(new RunsTreeProvider(runStore));
@@ -60,7 +61,7 @@ export function createSinkLens(context: vscode.ExtensionContext): SinkLens {
   const notices = new ErrorNotices(log);
   const editors = own(new EditorTracker());
   const refresh = () => tree.refresh();
-  const runs = own(new RunService({ extensionPath: extensionUri.fsPath, client, store: runStore, statusBar, decorations, notices, log, onDidStore: refresh }));
+  const runs = own(new RunService({ extensionPath: extensionUri.fsPath, client, store: runStore, statusBar, decorations, notices, log, editors, onDidStore: refresh }));
   const reportPanel = own(new ReportPanelController(extensionUri, runs, runStore, log));
   const analysesPanel = own(new AnalysesPanelController(extensionUri, log));
   const analyses = new AnalysesService({ client, store: runStore, panel: analysesPanel, editors, notices, log, modelPath: () => runs.modelPath() });

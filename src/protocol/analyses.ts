@@ -106,7 +106,26 @@ export function hasSink(strength: number, epsilon: number, uniformBaseline: numb
 
 /** docs/BATCH.md: a replacement keeps the sink when its strength is at least half the original's and it has a sink. */
 export function keepsSink(strength: number, originalStrength: number, epsilon: number, uniformBaseline: number): boolean {
-  return strength >= 0.5 * originalStrength && hasSink(strength, epsilon, uniformBaseline);
+  return keepsSinkReason(strength, originalStrength, epsilon, uniformBaseline).keeps;
+}
+
+/**
+ * keepsSink with the reason in words: each of the rule's three conditions that failed, with the
+ * numbers it compared ("sink strength fell below half of the original's (0.390 < 0.5 × 0.851 =
+ * 0.426)"), or, when it keeps the sink, that all three held. The panel's table and the CLI show it.
+ */
+export function keepsSinkReason(strength: number, originalStrength: number, epsilon: number, uniformBaseline: number): { keeps: boolean; reason: string } {
+  // Three places throughout, as the panel's table shows strengths, so that each comparison reads true as printed.
+  const s = strength.toFixed(3);
+  const half = `0.5 × ${originalStrength.toFixed(3)} = ${(0.5 * originalStrength).toFixed(3)}`;
+  const twice = `2 × ${uniformBaseline.toFixed(3)} = ${(2 * uniformBaseline).toFixed(3)}`;
+  const failed = [
+    strength < 0.5 * originalStrength ? `sink strength fell below half of the original's (${s} < ${half})` : null,
+    strength > epsilon ? null : `sink strength is not above ε (${s} ≤ ${epsilon})`,
+    strength > 2 * uniformBaseline ? null : `sink strength is not above twice the uniform share (${s} ≤ ${twice})`,
+  ].filter((reason): reason is string => reason !== null);
+  if (failed.length > 0) return { keeps: false, reason: failed.join('; ') };
+  return { keeps: true, reason: `sink strength ${s} is at least half of the original's (${half}), above ε (${epsilon}) and above twice the uniform share (${twice})` };
 }
 
 // ---- with and without BOS ----------------------------------------------------------------------

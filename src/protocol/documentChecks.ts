@@ -12,6 +12,7 @@ import { REPORT_SCHEMA, type CircuitVerdict, type MassiveActivation, type ModelS
 import type { AttentionMapPayload, RunLayer, RunReceived, RunSummary } from './runParts';
 import { TRACE_SCHEMA, type CheckpointSource, type TraceCheckpoint, type TraceDocument } from './trace';
 import type { ErrorPayload } from './errors';
+import type { VerdictText } from './verdict';
 
 const index = integer();
 
@@ -96,6 +97,12 @@ export const sinkReport: Check<SinkReport> = documentObject({
 
 // ---- a run's streamed parts --------------------------------------------------------------------
 
+/** The verdict in words; `why` is absent from summaries made before it existed (read as none). */
+const verdictText: Check<VerdictText> = (value, at) => {
+  const text = documentObject({ headline: string(), why: optional(nullable(string())), details: array(string()) })(value, at);
+  return { ...text, why: text.why ?? null };
+};
+
 export const runSummary: Check<RunSummary> = documentObject({
   runId: string(200),
   model: modelSummary,
@@ -110,7 +117,7 @@ export const runSummary: Check<RunSummary> = documentObject({
   uniformBaseline: number,
   sinkRate,
   circuit: circuitVerdict,
-  verdict: documentObject({ headline: string(), details: array(string()) }),
+  verdict: verdictText,
   massiveActivations: array(massiveActivation),
   warnings: array(warning),
   extras: plainObject,

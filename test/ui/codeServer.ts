@@ -27,6 +27,16 @@ export function missingPrerequisite(): string | null {
   return null;
 }
 
+export const DEMO_MODEL = join(REPO, 'models', 'sinklet');
+
+/** Why a UI test of the bundled demo model cannot run here, or null when it can. */
+export function demoModelMissing(): string | null {
+  return missingPrerequisite() ?? (existsSync(join(DEMO_MODEL, 'model.onnx')) ? null : `no demo model at ${DEMO_MODEL}`);
+}
+
+/** User settings of the UI tests that run the demo model: on the CPU, dark theme, nothing beside the editor and the panels. */
+export const DEMO_SETTINGS = { 'workbench.colorTheme': 'Default Dark Modern', 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'sinkLens.device': 'cpu', 'sinkLens.modelPath': '' };
+
 /** The bundled demo model when it has been trained, otherwise the shared stories260k model. */
 export function modelForTests(): string | null {
   const bundled = join(REPO, 'models', 'sinklet', 'model.onnx');

@@ -1,7 +1,8 @@
 /**
  * `sink-lens analyze --html`: the exported page, opened from disk in Chromium, shows the same
  * report as the panel (verdict, sink rate, heat map from the embedded maps) with no network, no
- * console errors and no CSP violations. Screenshots in light and dark. The trace page's CSV export
+ * console errors and no CSP violations, and no button that does nothing there (no Re-run or Select
+ * Model…, no Show in editor; it says why; Report JSON downloads the report). Screenshots in light and dark. The trace page's CSV export
  * downloads the same file as `sink-lens trace --csv`. On a mixture-of-experts fixture, the MLP view
  * says which layer has no MLP activation, and "Ablate Selected Heads" (which needs the model) gives
  * a CLI line that runs.
@@ -81,6 +82,17 @@ describe('HTML report export', { skip: missing ?? false }, () => {
         await tab.getByTestId('verdict-headline').waitFor();
         assert.equal(await tab.getByTestId('verdict-headline').textContent(), describeVerdict(report).headline);
         assert.match((await tab.getByTestId('sink-rate').textContent())!, new RegExp(`Sink rate: ${(report.attention.sinkRate.all * 100).toFixed(1)} %`));
+        // No button that does nothing here: none to rerun or pick a model, and the page says why.
+        assert.equal(await tab.getByTestId('rerun').count(), 0);
+        assert.equal(await tab.getByTestId('select-model').count(), 0);
+        assert.match((await tab.getByTestId('host-note').textContent())!, /^An exported page: it shows this run only/);
+        assert.match((await tab.getByTestId('ablation-host-note').textContent())!, /no model to rerun: Ablate Selected Heads gives the sink-lens command line/);
+        await tab.getByTestId('token-3').click();
+        await tab.getByTestId('token-details').filter({ hasText: 'Token 3' }).waitFor();
+        assert.equal(await tab.getByTestId('token-details').locator('vscode-button').count(), 0, 'no "Show in editor" without an editor');
+        // Report JSON works: a download of the report itself.
+        const [download] = await Promise.all([tab.waitForEvent('download'), tab.getByTestId('export-json').click()]);
+        assert.deepEqual(JSON.parse(readFileSync((await download.path())!, 'utf8')), report);
         await tab.getByTestId('show-map').click();
         await tab.getByTestId('map-status').filter({ hasText: /^Layer 0, mean of heads/ }).waitFor();
         mkdirSync(RESULTS, { recursive: true });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { SinkReport } from '../../src/protocol/report';
-import { RunStore, type RunRecord } from '../../src/extension/storage/runStore';
+import { RunStore, type RunRecord, type StoredRun } from '../../src/extension/storage/runStore';
 import type { TraceDocument } from '../../src/protocol/trace';
 import { TraceStore, traceIdFor, type TraceRecord } from '../../src/extension/storage/traceStore';
 
@@ -26,25 +26,89 @@ function record(id: string): RunRecord {
   };
 }
 
+/** A run of `tokens` tokens on 4 layers × 4 heads, with float32 values as the engine gives them and nulls where a norm is absent. */
+function storedRun(tokens: number, seed: number): StoredRun {
+  const values = (count: number, offset: number) => Array.from({ length: count }, (_, i) => Math.fround(Math.abs(Math.sin(seed * 1000 + offset + i))));
+  const report = {
+    schema: 'sink-lens/report@1',
+    tokens: Array.from({ length: tokens }, (_, i) => ({ id: i, text: `t${i}`, start: i, end: i + 1, special: i === 0 })),
+    residual: { depths: [0, 0.5, 1], norms: [values(tokens, 1), [null, ...values(tokens - 1, 2)], values(tokens, 3)], p0NormRatio: [1.5, null, 2 / 3] },
+    attention: { firstTokenAttention: Array.from({ length: 4 }, (_, l) => Array.from({ length: 4 }, (_, h) => values(tokens, 10 + l * 4 + h))), uniformBaseline: 1 / 3 },
+  } as unknown as SinkReport;
+  return { report, received: [values(tokens, 40), null, values(tokens, 41), values(tokens, 42)], offsets: [0, 5, 9], sourceText: 'hello' };
+}
+
+/** Runs `body` on a new temporary folder, removed afterwards. */
+async function inStoreFolder(body: (folder: string) => Promise<void>): Promise<void> {
+  const folder = mkdtempSync(join(tmpdir(), 'sink-lens-store-'));
+  try {
+    await body(folder);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
 describe('RunStore', () => {
   it('adds, lists newest first, loads, survives a new instance, deletes; leaves no temporary files', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'sink-lens-store-'));
-    try {
-      const store = new RunStore(folder);
-      const report = { schema: 'sink-lens/report@1' } as unknown as SinkReport;
-      await store.add(record('a1'), { report, received: [[1, 0]], offsets: [0, 5] });
-      await store.add(record('b2'), { report, received: [null], offsets: null });
-      assert.deepEqual((await store.list()).map((run) => run.id), ['b2', 'a1']);
-      const reopened = new RunStore(folder);
-      assert.deepEqual((await reopened.list()).map((run) => run.id), ['b2', 'a1']);
-      assert.deepEqual((await reopened.load('a1'))?.received, [[1, 0]]);
-      await reopened.delete('a1');
-      assert.deepEqual((await new RunStore(folder).list()).map((run) => run.id), ['b2']);
-      assert.equal(await reopened.load('a1'), undefined);
-      assert.deepEqual(readdirSync(folder).filter((name) => name.endsWith('.tmp')), []);
-    } finally {
-      rmSync(folder, { recursive: true, force: true });
-    }
+    await inStoreFolder(async (folder) => {
+    const store = new RunStore(folder);
+    const report = { schema: 'sink-lens/report@1' } as unknown as SinkReport;
+    await store.add(record('a1'), { report, received: [[1, 0]], offsets: [0, 5] });
+    await store.add(record('b2'), { report, received: [null], offsets: null });
+    assert.deepEqual((await store.list()).map((run) => run.id), ['b2', 'a1']);
+    const reopened = new RunStore(folder);
+    assert.deepEqual((await reopened.list()).map((run) => run.id), ['b2', 'a1']);
+    assert.deepEqual((await reopened.load('a1'))?.received, [[1, 0]]);
+    await reopened.delete('a1');
+    assert.deepEqual((await new RunStore(folder).list()).map((run) => run.id), ['b2']);
+    assert.equal(await reopened.load('a1'), undefined);
+    assert.deepEqual(readdirSync(folder).filter((name) => name.endsWith('.tmp')), []);
+    });
+  });
+
+  it('round-trips a stored run through its binary file exactly, a fraction of its JSON size', async () => {
+    await inStoreFolder(async (folder) => {
+    const run = storedRun(512, 7);
+    await new RunStore(folder).add(record('r1'), run);
+    assert.deepEqual(await new RunStore(folder).load('r1'), JSON.parse(JSON.stringify(run)));
+    const bytes = statSync(join(folder, 'run-r1.slrun')).size;
+    assert.ok(bytes < Buffer.byteLength(JSON.stringify(run)) / 3, `${bytes} bytes against ${Buffer.byteLength(JSON.stringify(run))} of JSON`);
+    });
+  });
+
+  it('keeps the stored runs within the size limit, dropping the oldest first and always keeping the newest', async () => {
+    await inStoreFolder(async (folder) => {
+    let limit = Infinity;
+    const store = new RunStore(folder, () => limit);
+    for (const id of ['r1', 'r2', 'r3']) assert.deepEqual(await store.add(record(id), storedRun(256, id.length)), []);
+    const size = statSync(join(folder, 'run-r1.slrun')).size;
+    limit = size * 2.5;
+    assert.deepEqual(await store.add(record('r4'), storedRun(256, 4)), ['r2', 'r1']);
+    assert.deepEqual((await new RunStore(folder).list()).map((run) => run.id), ['r4', 'r3']);
+    assert.deepEqual(readdirSync(folder).filter((name) => name.startsWith('run-')).sort(), ['run-r3.slrun', 'run-r4.slrun']);
+    assert.equal(await store.load('r1'), undefined);
+    // A lower limit applies when asked (the setting changed); a run larger than the limit alone stays.
+    limit = 1;
+    assert.deepEqual(await store.prune(), ['r3']);
+    assert.deepEqual((await store.list()).map((run) => run.id), ['r4']);
+    assert.ok(await store.load('r4'));
+    });
+  });
+
+  it('opens a run stored as JSON by an earlier version, counts it in the limit and removes it with its run', async () => {
+    await inStoreFolder(async (folder) => {
+    const old = storedRun(64, 9);
+    writeFileSync(join(folder, 'runs.json'), JSON.stringify({ version: 1, runs: [record('old')] }));
+    writeFileSync(join(folder, 'run-old.json'), JSON.stringify(old));
+    const oldBytes = statSync(join(folder, 'run-old.json')).size;
+    let limit = Infinity;
+    const store = new RunStore(folder, () => limit);
+    assert.deepEqual(await store.load('old'), JSON.parse(JSON.stringify(old)));
+    await store.add(record('new'), storedRun(64, 10));
+    limit = oldBytes + statSync(join(folder, 'run-new.slrun')).size - 1;
+    assert.deepEqual(await store.prune(), ['old']);
+    assert.deepEqual(readdirSync(folder).filter((name) => name.startsWith('run-')), ['run-new.slrun']);
+    });
   });
 
   it('rejects run ids that could escape the folder', async () => {

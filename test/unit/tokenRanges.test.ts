@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { layoutAfterEdits, layoutTokens, meanReceived, shadeLevel, sparkline } from '../../src/extension/decorations/tokenRanges';
+import { hoverTarget, layoutAfterEdits, layoutTokens, meanReceived, shadeLevel, sparkline } from '../../src/extension/decorations/tokenRanges';
 
 const identity = (start: number, length: number) => Array.from({ length: length + 1 }, (_, i) => start + i);
 
@@ -75,5 +75,26 @@ describe('shading and sparklines', () => {
 
   it('meanReceived averages the layers that have arrived', () => {
     assert.deepEqual(Array.from(meanReceived([Float32Array.of(1, 0), undefined, Float32Array.of(0, 1)], 2)), [0.5, 0.5]);
+  });
+});
+
+describe('hoverTarget: one card per position', () => {
+  // Prompt "a😀b" at offset 10: BOS (virtual), "a", four byte tokens of the emoji, "b".
+  const tokens = [{ start: 0, end: 0 }, { start: 0, end: 1 }, { start: 1, end: 3 }, { start: 1, end: 3 }, { start: 1, end: 3 }, { start: 1, end: 3 }, { start: 3, end: 4 }];
+  const layout = layoutTokens(tokens, identity(10, 4));
+
+  it('the first character is its own token, with BOS only mentioned, never a second card', () => {
+    assert.deepEqual(hoverTarget(layout, 10), { tokens: [1], before: [0], range: { start: 10, end: 11 } });
+  });
+
+  it('tokens that share a range are one card', () => {
+    assert.deepEqual(hoverTarget(layout, 11), { tokens: [2, 3, 4, 5], before: [], range: { start: 11, end: 13 } });
+    assert.deepEqual(hoverTarget(layout, 12), hoverTarget(layout, 11));
+  });
+
+  it("BOS's own card where its label is drawn (VS Code asks for the character before it), nothing outside the prompt", () => {
+    assert.deepEqual(hoverTarget(layout, 9), { tokens: [0], before: [], range: null });
+    assert.equal(hoverTarget(layout, 8), null);
+    assert.equal(hoverTarget(layout, 14), null);
   });
 });

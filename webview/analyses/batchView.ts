@@ -5,7 +5,7 @@
  * Figures 4-5).
  */
 import type { BatchDocument } from '../../src/protocol/analyses';
-import type { ModelSummary } from '../../src/protocol/report';
+import type { MassiveActivation, ModelSummary } from '../../src/protocol/report';
 import { card, chartBox, explain, numberCell, shadeCell } from '../kit/cards';
 import { h } from '../kit/dom';
 import { formatNumber, isNumber, maxOf, percent, times } from '../kit/format';
@@ -19,12 +19,21 @@ export interface DepthChoice {
   choose(depth: number): void;
 }
 
+/**
+ * The per-row median a MassiveActivation may carry beside `median` (the whole layer's, Sun et al.'s
+ * reference) once the engine reports both; undefined before.
+ */
+function rowMedianOf(entry: MassiveActivation): number | undefined {
+  const value = (entry as MassiveActivation & { rowMedian?: unknown }).rowMedian;
+  return typeof value === 'number' ? value : undefined;
+}
+
 export function batchView(doc: BatchDocument, model: ModelSummary, choice: DepthChoice): (HTMLElement | string)[] {
   const theme = readTheme();
   const prompts = h(
     'table',
-    { class: 'data-table', 'data-testid': 'batch-prompts' },
-    h('thead', {}, h('tr', {}, ...['prompt', 'source', 'tokens', 'sinkRate[0:]', 'sinkRate[2:]', 'max P0 ratio'].map((label) => h('th', { scope: 'col' }, label)))),
+    { class: 'data-table batch-table', 'data-testid': 'batch-prompts' },
+    h('thead', {}, h('tr', {}, ...['prompt', 'source', 'tokens', 'sinkRate [0:]', 'sinkRate [2:]', 'max P0 ratio'].map((label) => h('th', { scope: 'col' }, label)))),
     h(
       'tbody',
       {},
@@ -32,8 +41,9 @@ export function batchView(doc: BatchDocument, model: ModelSummary, choice: Depth
         h(
           'tr',
           {},
-          h('td', { class: 'prompt-text', title: prompt.text ?? '' }, (prompt.text ?? '').slice(0, 60) + ((prompt.text ?? '').length > 60 ? '…' : '')),
-          h('td', {}, prompt.source),
+          // The prompt's column takes the width the numbers leave (shortened with …, whole in its title).
+          h('td', { class: 'prompt-text', title: prompt.text ?? '' }, prompt.text ?? ''),
+          h('td', { class: 'source', title: prompt.source }, prompt.source.replace(/^.*[\\/]/, '')),
           numberCell(undefined, prompt.tokens, String(prompt.tokens)),
           numberCell(`batch-rate-${index}`, prompt.sinkRate.all, percent(prompt.sinkRate.all)),
           numberCell(undefined, prompt.sinkRate.fromLayer2, percent(prompt.sinkRate.fromLayer2)),
@@ -115,7 +125,11 @@ export function batchView(doc: BatchDocument, model: ModelSummary, choice: Depth
   const massiveCard = card(
     'Mean P0 hidden state: top dims',
     'batch-massive',
-    h('p', { class: 'hint' }, "The dims of largest magnitude in position 0's hidden state averaged over the prompts. Massive: |value| > 100 and at least 1000× the median magnitude (Sun et al.)."),
+    h(
+      'p',
+      { class: 'hint' },
+      "The dims of largest magnitude in position 0's hidden state averaged over the prompts. Massive: |value| > 100 and at least 1000× the median |h| over the whole layer output, all positions and dims (Sun et al.).",
+    ),
     h('label', { for: 'depth-select', class: 'slider-label' }, 'Depth: '),
     select,
     entry
@@ -123,7 +137,9 @@ export function batchView(doc: BatchDocument, model: ModelSummary, choice: Depth
           'p',
           { 'data-testid': 'massive-status', 'data-massive': String(entry.massive) },
           entry.massive ? h('strong', { class: 'massive' }, 'massive activation ') : 'not massive ',
-          `at depth ${entry.depth}: median |value| ${formatNumber(entry.median, 3)}. `,
+          `at depth ${entry.depth}: median |h| over the whole layer ${formatNumber(entry.median, 3)}`,
+          isNumber(rowMedianOf(entry)) ? ` (median |h| of this row ${formatNumber(rowMedianOf(entry), 3)})` : '',
+          '. ',
           doc.firstMassiveDepth === null ? 'No depth has a massive dim.' : `First massive depth: ${doc.firstMassiveDepth}.`,
         )
       : null,

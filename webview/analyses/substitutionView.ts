@@ -1,9 +1,9 @@
 /**
  * First-token substitution: does the sink follow position 0 or the token there? The variants'
- * strengths and sink rates, whether each keeps the sink (the engine's rule, src/protocol/analyses.ts)
- * and the engine's finding, with the mean attention to position 0 per layer for each first token.
+ * strengths and sink rates, whether each keeps the sink and which of the rule's conditions decided it
+ * (the engine's rule, src/protocol/analyses.ts), and the engine's finding, with the mean attention to position 0 per layer for each first token.
  */
-import { keepsSink, type SubstitutionDocument } from '../../src/protocol/analyses';
+import { keepsSinkReason, type SubstitutionDocument } from '../../src/protocol/analyses';
 import { DEFAULT_EPSILON } from '../../src/protocol/measures';
 import type { ModelSummary } from '../../src/protocol/report';
 import { displayToken } from '../../src/protocol/tokenText';
@@ -20,27 +20,46 @@ export function substitutionView(doc: SubstitutionDocument, model: ModelSummary)
   const original = doc.variants[0];
   // The engine's rule (src/protocol/analyses.ts), with the ε the variants were measured with.
   const epsilon = original.sinkRate.epsilon ?? DEFAULT_EPSILON;
-  const keeps = (strength: number) => keepsSink(strength, original.sinkStrength, epsilon, doc.uniformBaseline);
+  const rule = (strength: number) => keepsSinkReason(strength, original.sinkStrength, epsilon, doc.uniformBaseline);
+  // Five columns that fit a 620 px panel: the token and its id go under the variant's name, the
+  // rule's reason wraps under its answer.
   const table = h(
     'table',
-    { class: 'data-table', 'data-testid': 'sub-table' },
-    h('thead', {}, h('tr', {}, ...['variant', 'token at position 0', 'id', 'sink strength', 'sinkRate[0:]', 'sinkRate[2:]', 'keeps the sink?'].map((label) => h('th', { scope: 'col' }, label)))),
+    { class: 'data-table sub-table', 'data-testid': 'sub-table' },
+    h(
+      'thead',
+      {},
+      h('tr', {}, ...['variant: token at position 0', 'sink strength', 'sinkRate [0:]', 'sinkRate [2:]', 'keeps the sink?'].map((label) => h('th', { scope: 'col' }, label))),
+    ),
     h(
       'tbody',
       {},
-      ...doc.variants.map((variant, index) =>
-        h(
+      ...doc.variants.map((variant, index) => {
+        const decided = rule(variant.sinkStrength);
+        return h(
           'tr',
           { 'data-testid': `sub-row-${index}` },
-          h('th', { scope: 'row' }, variant.label),
-          h('td', { class: 'first-token', 'data-testid': `sub-token-${index}` }, displayToken(variant.firstTokenText)),
-          numberCell(undefined, variant.firstTokenId, String(variant.firstTokenId)),
+          h(
+            'th',
+            { scope: 'row' },
+            variant.label,
+            h('br'),
+            h('span', { class: 'first-token', 'data-testid': `sub-token-${index}` }, displayToken(variant.firstTokenText)),
+            h('span', { class: 'token-id' }, ` · id ${variant.firstTokenId}`),
+          ),
           numberCell(`sub-strength-${index}`, variant.sinkStrength, variant.sinkStrength.toFixed(3)),
           numberCell(`sub-rate-${index}`, variant.sinkRate.all, percent(variant.sinkRate.all)),
           numberCell(`sub-rate2-${index}`, variant.sinkRate.fromLayer2, percent(variant.sinkRate.fromLayer2)),
-          h('td', {}, index === 0 ? '(reference)' : keeps(variant.sinkStrength) ? 'yes' : 'no'),
-        ),
-      ),
+          index === 0
+            ? h('td', { class: 'keeps' }, '(reference)')
+            : h(
+                'td',
+                { class: 'keeps', 'data-testid': `sub-keeps-${index}`, 'data-keeps': String(decided.keeps) },
+                h('strong', {}, decided.keeps ? 'yes' : 'no'),
+                h('span', { class: 'reason', 'data-testid': `sub-reason-${index}` }, ` — ${decided.reason}`),
+              ),
+        );
+      }),
     ),
   );
   const findings: Record<SubstitutionDocument['finding'], string> = {
@@ -65,13 +84,13 @@ export function substitutionView(doc: SubstitutionDocument, model: ModelSummary)
       h(
         'p',
         { class: 'hint' },
-        `A replacement keeps the sink when its strength is at least half the original's (${(0.5 * original.sinkStrength).toFixed(3)}), above ε (${epsilon}) and above twice the uniform share (2 × ${doc.uniformBaseline.toFixed(3)}).`,
+        `A replacement keeps the sink when its strength is at least half the original's (${(0.5 * original.sinkStrength).toFixed(3)}), above ε (${epsilon}) and above twice the uniform share (2 × ${doc.uniformBaseline.toFixed(3)}). It compares strength, not the sink rate: a variant can keep as many heads above ε as the original and still lose more than half of the strength.`,
       ),
     ),
     h(
       'div',
       { class: 'two-columns' },
-      card('Variants', 'sub-variants', table),
+      card('Variants', 'sub-variants', h('div', { class: 'table-scroll' }, table)),
       card(
         'Mean attention to position 0 per layer',
         'sub-layers',

@@ -24,6 +24,8 @@ export class AblationControls {
     private readonly runDone: () => boolean,
     /** Asks the host to rerun the prompt without these heads; rejects with why it did not. */
     private readonly ablate: (heads: HeadRef[]) => Promise<unknown>,
+    /** What the button does where the host cannot rerun the model (an exported page); null in VS Code. */
+    private readonly hostNote: string | null = null,
   ) {}
 
   element(): HTMLElement {
@@ -35,6 +37,7 @@ export class AblationControls {
         { class: 'hint' },
         'Heads to ablate: click a head to select it alone, Ctrl/Cmd-click (or Space on a focused cell) to add or remove one; Escape clears. The prompt is then rerun with their output set to zero and compared with this run in the Sink Analyses panel.',
       ),
+      this.hostNote ? h('p', { class: 'hint host-note', 'data-testid': 'ablation-host-note' }, this.hostNote) : null,
       this.selectionLine,
       buttonRow(this.ablateButton, this.clearButton),
       this.status,
@@ -48,13 +51,6 @@ export class AblationControls {
     this.selectionLine.dataset.label = heads.length ? headLabel(heads) : '';
     this.ablateButton.toggleAttribute('disabled', heads.length === 0 || !this.runDone() || this.pending !== null);
     this.clearButton.toggleAttribute('disabled', heads.length === 0);
-  }
-
-  /** A new run: a finished ablation's line belongs to the run it was started from. */
-  newRun(): void {
-    if (this.pending) return;
-    this.status.textContent = '';
-    delete this.status.dataset.state;
   }
 
   private ablateSelected(): void {

@@ -1,11 +1,13 @@
 /**
  * The attention map of one layer's head (or the head mean): the layer and head pickers, the status
- * line and the heat map. A map is asked of the host when the user opens one; a reply that comes
- * after the user asked for another (or for another run) is dropped.
+ * line, what the card will show before a map is asked for, and the heat map. A map is asked of the
+ * host when the user opens one; a reply that comes after the user asked for another (or after the
+ * page went, for another run) is dropped.
  */
 import type { AttentionMapPayload } from '../../src/protocol/runParts';
 import { button, h } from '../kit/dom';
 import { formatNumber } from '../kit/format';
+import { recordNow, recordTiming } from '../kit/timings';
 import { Heatmap } from './heatmap';
 import type { RunView } from './runView';
 
@@ -22,6 +24,14 @@ export interface MapRequests {
 export class AttentionMapSection {
   readonly heatmap = new Heatmap();
   readonly status = h('p', { class: 'map-status', 'data-testid': 'map-status' });
+  /** What the card will show, until a map is asked for (never an empty box). */
+  readonly placeholder = h(
+    'p',
+    { class: 'map-placeholder', 'data-testid': 'map-placeholder' },
+    'No map yet. Choose a layer and a head (or the mean of heads) and press Show map, or click a cell of the sink grid. ',
+    'The map shows, for each query token (a row, ↓), how its attention is spread over the keys it can see (the columns, →), with the tokens labelled and a colour scale: ',
+    'a bright first column is attention to position 0, the sink.',
+  );
   private readonly layerSelect = document.createElement('vscode-single-select') as Select;
   private readonly headSelect = document.createElement('vscode-single-select') as Select;
   /** Counts the maps asked for: only the latest one's reply is shown. */
@@ -69,13 +79,21 @@ export class AttentionMapSection {
     }
     const asked = ++this.asked;
     const runId = run.summary.runId;
+    this.placeholder.hidden = true;
     this.status.textContent = `Computing layer ${layer}'s attention map…`;
+    const started = performance.now();
     this.requests.fetch(runId, layer, head).then(
       (map) => {
         if (asked !== this.asked || this.run()?.summary.runId !== runId || map.runId !== runId) return;
+        const arrived = performance.now();
         this.heatmap.setMap({ layer: map.layer, head: map.head, tokens: map.tokens, data: map.data });
         this.heatmap.focusToken(this.focusedToken());
         this.status.textContent = this.label(map.layer, map.head);
+        // Drawing the map it got (the script's part, and to the painted frame), and the whole wait
+        // from the click (the host's extra pass included).
+        recordNow('heatmapScript', arrived);
+        recordTiming('heatmapDraw', arrived);
+        recordTiming('heatmapAsked', started);
       },
       (error: Error) => {
         if (asked === this.asked) this.status.textContent = `Could not compute the map: ${error.message}`;
@@ -83,10 +101,9 @@ export class AttentionMapSection {
     );
   }
 
-  /** A new run: the map shown (if any) was the previous run's; a reply still on its way is dropped. */
-  clear(): void {
+  /** The page goes (another run): a reply still on its way is dropped. */
+  dispose(): void {
     this.asked++;
-    this.heatmap.setMap(null);
   }
 
   private setPickers(layer: number, head: number): void {

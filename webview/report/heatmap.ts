@@ -1,16 +1,24 @@
 /**
- * The attention heat map of one layer (one head or the head mean). Pixels are painted once into an
- * offscreen canvas at T x T and scaled onto the visible one; hovering reads the value from the
- * indices, never from pixels, so a 2048 x 2048 map stays responsive.
+ * The attention heat map of one layer (one head or the head mean), with what a reader needs to read
+ * it without hovering: "query ↓" and "key →" on its axes, token labels beside the rows and above the
+ * columns (every token when a row is tall enough, else every few: heatmapAxes.ts), and a colour
+ * scale with values. Pixels are painted once into an offscreen canvas at T x T and scaled onto the
+ * visible one; hovering reads the value from the indices, never from pixels, so a 2048 x 2048 map
+ * stays responsive. Nothing is shown until a map is set (the section says what it will show).
  */
 import { displayToken } from '../../src/protocol/tokenText';
 import { h } from '../kit/dom';
 import { formatNumber } from '../kit/format';
 import { blend, colorRamp, readTheme } from '../kit/theme';
+import { recordTiming } from '../kit/timings';
+import { drawAxis, scaleTicks } from './heatmapAxes';
 import { cellAt, maxOf, maxPool, paintAttention, paintPooled } from './heatmapPixels';
 
 /** Largest offscreen bitmap side; bigger maps are max-pooled down to it. */
 const MAX_PIXELS = 2048;
+/** Width of the row labels beside the map, in CSS pixels (styles.css sizes the grid to it). */
+const ROW_LABELS_PX = 112;
+const READOUT_HINT = 'Hover over the map (or focus it and use the arrow keys) to read a value.';
 
 export interface HeatmapData {
   layer: number;
@@ -25,6 +33,10 @@ export class Heatmap {
   readonly element: HTMLElement;
   readonly canvas: HTMLCanvasElement;
   private readonly readout: HTMLElement;
+  private readonly rowLabels = h('canvas', { class: 'heatmap-rows', 'aria-hidden': 'true' });
+  private readonly columnLabels = h('canvas', { class: 'heatmap-columns', 'aria-hidden': 'true' });
+  private readonly ramp = h('canvas', { class: 'scale-ramp', width: 256, height: 1, 'aria-hidden': 'true' });
+  private readonly scale = h('div', { class: 'heatmap-scale', 'data-testid': 'heatmap-scale' });
   private offscreen: HTMLCanvasElement | null = null;
   private map: HeatmapData | null = null;
   private cursor: { query: number; key: number } | null = null;
@@ -33,6 +45,8 @@ export class Heatmap {
   private max = 1;
   /** Tokens per pixel side when the map was pooled, else 1. */
   private pooled = 1;
+  /** The element's width at the last resize observation (0: hidden or not yet observed). */
+  private observedWidth = 0;
 
   constructor() {
     this.canvas = h('canvas', {
@@ -41,21 +55,37 @@ export class Heatmap {
       role: 'img',
       'aria-label': 'Attention heat map: rows are queries, columns are keys. Arrow keys move (Shift: by 10), Page Up/Down by a tenth, Home to key 0, End to the diagonal.',
     });
-    this.readout = h('p', { class: 'readout', 'aria-live': 'polite', 'data-testid': 'heatmap-readout' }, 'Hover over the map (or focus it and use the arrow keys) to read a value.');
-    this.element = h('div', { class: 'heatmap' }, this.canvas, this.readout);
+    this.readout = h('p', { class: 'readout', 'aria-live': 'polite', 'data-testid': 'heatmap-readout' }, READOUT_HINT);
+    const frame = h(
+      'div',
+      { class: 'heatmap-frame' },
+      h('div', { class: 'axis-corner', 'data-testid': 'heatmap-axes' }, h('span', {}, 'key →'), h('span', {}, 'query ↓')),
+      this.columnLabels,
+      this.rowLabels,
+      this.canvas,
+    );
+    this.element = h('div', { class: 'heatmap', hidden: true }, frame, this.scale, this.readout);
     this.canvas.addEventListener('mousemove', (event) => this.onPointer(event));
     this.canvas.addEventListener('mouseleave', () => this.drawOverlay());
     this.canvas.addEventListener('keydown', (event) => this.onKey(event));
-    new ResizeObserver(() => this.draw()).observe(this.element);
+    new ResizeObserver((entries) => {
+      // The width as observed (padding included, as clientWidth has it): reading it forces no layout.
+      const box = entries[0]?.contentRect;
+      this.observedWidth = box ? box.width + box.left * 2 : 0;
+      this.draw();
+    }).observe(this.element);
   }
 
   setTokens(texts: string[]): void {
     this.tokenTexts = texts;
   }
 
+  /** Shows this map (null: none); whatever was read off the previous one goes with it. */
   setMap(map: HeatmapData | null): void {
     this.map = map;
     this.cursor = null;
+    this.readout.textContent = READOUT_HINT;
+    this.element.hidden = map === null;
     this.rebuild();
   }
 
@@ -76,7 +106,6 @@ export class Heatmap {
       return;
     }
     const { data: matrix, tokens } = this.map;
-    this.max = maxOf(matrix);
     const theme = readTheme();
     const lut = colorRamp(theme.background, theme.accent);
     // Future keys (masked by causality) in a quiet tint of the background, whatever the theme.
@@ -89,12 +118,46 @@ export class Heatmap {
     offscreen.height = size;
     const context = offscreen.getContext('2d')!;
     const image = context.createImageData(size, size);
+    // The largest weight a query gives a key it can see: from the pooled map when there is one (a
+    // few hundred thousand cells, not T x T), whose blocks keep each block's largest value.
+    const pooled = size === tokens ? matrix : maxPool(matrix, tokens, size);
+    this.max = maxOf(pooled);
     if (size === tokens) paintAttention(matrix, tokens, lut, masked, image.data, this.max);
-    else paintPooled(maxPool(matrix, tokens, size), size, lut, masked, image.data, this.max);
+    else paintPooled(pooled, size, lut, masked, image.data, this.max);
     this.pooled = size < tokens ? Math.ceil(tokens / size) : 1;
     context.putImageData(image, 0, 0);
     this.offscreen = offscreen;
+    this.drawScale(lut, masked);
     this.draw();
+  }
+
+  /** The colour scale: the ramp as painted, its values, the masked colour, and what pooling does. */
+  private drawScale(lut: Uint8ClampedArray, masked: [number, number, number]): void {
+    const context = this.ramp.getContext('2d');
+    if (context) {
+      const row = context.createImageData(256, 1);
+      row.data.set(lut);
+      context.putImageData(row, 0, 0);
+    }
+    const ticks = h('div', { class: 'scale-ticks' });
+    for (const tick of scaleTicks(this.max)) {
+      const label = h('span', { class: 'scale-tick' }, tick.text);
+      label.style.setProperty('left', `${(tick.at * 100).toFixed(1)}%`);
+      ticks.append(label);
+    }
+    const maskedSwatch = h('span', { class: 'swatch' });
+    maskedSwatch.style.setProperty('background', `rgb(${masked.join(', ')})`);
+    this.scale.replaceChildren(
+      h('span', { class: 'scale-title' }, 'attention probability'),
+      h('div', { class: 'scale-bar' }, this.ramp, ticks),
+      h(
+        'span',
+        { class: 'scale-note' },
+        maskedSwatch,
+        ` a later key (masked) · colours on a square-root scale up to this map's largest value, ${formatNumber(this.max, 4)}`,
+        this.pooled > 1 ? ` · each pixel shows the largest value of its ${this.pooled} × ${this.pooled} block` : '',
+      ),
+    );
   }
 
   private backingSize(): number {
@@ -102,7 +165,7 @@ export class Heatmap {
   }
 
   private size(): number {
-    const width = this.element.clientWidth || 480;
+    const width = (this.observedWidth || this.element.clientWidth || 600) - ROW_LABELS_PX;
     return Math.max(160, Math.min(width, 720));
   }
 
@@ -117,8 +180,19 @@ export class Heatmap {
         return;
       }
     }
-    this.canvas.classList.toggle('empty', !this.offscreen);
     this.drawOverlay();
+  }
+
+  /** The token labels beside the rows and above the columns; the cursor's query and key, and the focused token, stand out. */
+  private drawAxes(): void {
+    if (!this.map || this.element.hidden) return;
+    const theme = readTheme();
+    const marked = (index: number | undefined) => new Set([index, this.focusedToken].filter((entry): entry is number => entry !== undefined && entry !== null));
+    const texts = Array.from({ length: this.map.tokens }, (_, index) => this.tokenTexts[index] ?? '');
+    const style = { color: theme.muted, highlight: theme.foreground, font: `11px ${getComputedStyle(document.body).getPropertyValue('--vscode-editor-font-family') || 'monospace'}` };
+    const length = this.canvas.clientWidth - this.canvas.clientLeft * 2;
+    drawAxis(this.rowLabels, 'rows', texts, length, style, marked(this.cursor?.query));
+    drawAxis(this.columnLabels, 'columns', texts, length, style, marked(this.cursor?.key));
   }
 
   private drawOverlay(): void {
@@ -142,6 +216,7 @@ export class Heatmap {
       context.strokeStyle = theme.focus;
       context.strokeRect(this.cursor.key * cell, this.cursor.query * cell, Math.max(cell, 2), Math.max(cell, 2));
     }
+    this.drawAxes();
   }
 
   private onPointer(event: MouseEvent): void {
@@ -154,6 +229,7 @@ export class Heatmap {
     if (!cell) return;
     this.cursor = cell;
     this.showReadout();
+    recordTiming('heatmapHover', event.timeStamp);
   }
 
   private onKey(event: KeyboardEvent): void {
@@ -184,12 +260,14 @@ export class Heatmap {
     const value = key > query ? null : this.map.data[query * tokens + key];
     const headLabel = this.map.head >= 0 ? `head ${this.map.head}` : 'mean of heads';
     const text = (index: number) => JSON.stringify(displayToken(this.tokenTexts[index] ?? ''));
+    // The canvas first: it reads styles and sizes, which the text change below would make the
+    // browser lay out again (a forced layout of the whole page on every pointer move).
+    this.drawOverlay();
     this.readout.textContent =
       value === null
         ? `Query ${query} ${text(query)} cannot see key ${key} ${text(key)} (a later position; causal mask).`
         : `Layer ${this.map.layer}, ${headLabel}: query ${query} ${text(query)} → key ${key} ${text(key)}: ${formatNumber(value, 4)}` +
           (this.pooled > 1 ? ` (colours show the largest value of each ${this.pooled} x ${this.pooled} block)` : '');
-    this.drawOverlay();
   }
 
   toPng(): string | null {

@@ -15,10 +15,17 @@ export class MlpSection {
 
   constructor(private readonly exports: { png(): void; csv(): void }) {}
 
+  /** What the section was last drawn from: the layers it waited for that had arrived, and whether it waits no more. */
+  private drawnFrom = '';
+
+  /** Draws what arrived of layers 0 and 1; a later layer or the run's end with both there changes nothing, and redraws nothing (a chart of 2 × T bars). */
   update(run: RunView): void {
     const { summary, layers } = run;
     const wanted = [0, 1].filter((layer) => layer < summary.model.layers);
     const arrived = wanted.filter((layer) => layers.has(layer));
+    const from = `${arrived.join(',')}:${run.done || arrived.length === wanted.length}`;
+    if (from === this.drawnFrom) return;
+    this.drawnFrom = from;
     if (arrived.length < wanted.length && !run.done) {
       this.chart.set(null);
       this.body.replaceChildren(h('p', { class: 'hint' }, 'Waiting for layers 0 and 1…'));

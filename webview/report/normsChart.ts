@@ -67,7 +67,18 @@ export class NormsChart extends ThemedChart<NormSeries, 'line'> {
       options: {
         ...chartOptions(theme, axis, 'L2 norm of the hidden state'),
         plugins: {
-          legend: { labels: { color: theme.foreground, filter: (item) => item.text !== 'other positions: min' } },
+          legend: {
+            labels: {
+              color: theme.foreground,
+              filter: (item) => item.text !== 'other positions: min',
+              // Each entry drawn as its series is: the range as a filled box, the lines as lines (the median dashed).
+              usePointStyle: true,
+              pointStyleWidth: 28,
+              boxHeight: 8,
+              generateLabels: (chart) =>
+                Chart.defaults.plugins.legend.labels.generateLabels(chart).map((item) => (item.datasetIndex === 0 ? { ...item, pointStyle: 'rect' as const } : { ...item, pointStyle: 'line' as const, lineWidth: 2 })),
+            },
+          },
           tooltip: { filter: (item) => item.dataset.label !== 'other positions: min' },
         },
       },

@@ -15,6 +15,8 @@ interface EmbeddedRun {
   report: SinkReport;
   /** Per layer, base64 of a Float32Array [heads][T][T]; null when too large to embed. */
   maps: string[] | null;
+  /** Whether the report is of the bundled demo model (absent in pages exported before it was said). */
+  demoModel?: boolean;
 }
 
 const embedded = embeddedData<EmbeddedRun>();
@@ -50,6 +52,20 @@ webview
   })
   .listen({
     ready: () => {
+      // No model, settings or editor here: the page offers only what it can do, and says why.
+      webview.notify('abilities', {
+        models: false,
+        editor: false,
+        reason: 'An exported page: it shows this run only. To rerun it or try another model, open the prompt in VS Code with Sink Lens, or use the sink-lens CLI.',
+      });
+      const { prompt, tokens: reportTokens, model } = embedded.report;
+      webview.notify('runStarted', {
+        runId,
+        prompt: prompt.text ?? `[${reportTokens.map((token) => token.id).join(', ')}]`,
+        source: prompt.source,
+        modelPath: model.path,
+        demoModel: embedded.demoModel ?? false,
+      });
       webview.notify('runBegin', toRunSummary(runId, embedded.report));
       for (const layer of toRunLayers(runId, embedded.report)) webview.notify('runLayer', layer);
       maps?.forEach((data, layer) => webview.notify('runReceived', { runId, layer, received: attentionReceived(data, heads, tokens) }));

@@ -3,7 +3,7 @@ import type { TraceCheckpoint } from '../../src/protocol/trace';
 import { stat } from '../kit/cards';
 import { h } from '../kit/dom';
 import { formatNumber, percent } from '../kit/format';
-import { maxRatio } from './steps';
+import { concentrationText, maxRatio } from './steps';
 
 export function checkpointDetails(checkpoint: TraceCheckpoint, index: number, count: number): HTMLElement[] {
   const verdictLayer = (value: number | null, none: string) => (value === null ? none : String(value));
@@ -29,7 +29,7 @@ export function checkpointDetails(checkpoint: TraceCheckpoint, index: number, co
         'First depth where the P0 norm ratio rises clearly above the other positions.',
       ),
       stat('sinkOnsetLayer', 'stat-onset-layer', verdictLayer(checkpoint.sinkOnsetLayer, 'no sink head'), checkpoint.sinkOnsetLayer, 'First layer with a sink head.'),
-      stat('concentration', 'stat-concentration', formatNumber(checkpoint.concentration, 2), checkpoint.concentration, "Share of the P0 norm ratio's log growth reached by depth 2 (ANALYSES.md)."),
+      stat('concentration', 'stat-concentration', concentrationText(checkpoint.concentration).text, checkpoint.concentration, concentrationText(checkpoint.concentration).title),
       stat('max P0 ratio', 'stat-max-ratio', `${formatNumber(maxRatio(checkpoint), 2)}×`, maxRatio(checkpoint)),
       stat('loss', 'stat-loss', `${formatNumber(checkpoint.loss, 3)} nats`, checkpoint.loss, 'Mean next-token cross-entropy on the probe prompts.'),
     ),

@@ -2,7 +2,7 @@
 import type { TraceCheckpoint } from '../../src/protocol/trace';
 import { h } from '../kit/dom';
 import { formatNumber, percent } from '../kit/format';
-import { maxRatio } from './steps';
+import { concentrationText, maxRatio } from './steps';
 
 export function checkpointTable(checkpoints: TraceCheckpoint[], onSelect: (index: number) => void): HTMLElement {
   return h(
@@ -19,7 +19,7 @@ export function checkpointTable(checkpoints: TraceCheckpoint[], onSelect: (index
           h('th', { scope: 'row' }, String(checkpoint.step)),
           h('td', {}, percent(checkpoint.sinkRate.all)),
           h('td', {}, percent(checkpoint.sinkRate.fromLayer2)),
-          h('td', {}, formatNumber(checkpoint.concentration, 2)),
+          h('td', { title: concentrationText(checkpoint.concentration).title }, concentrationText(checkpoint.concentration).text),
           h('td', {}, `${formatNumber(maxRatio(checkpoint), 2)}×`),
           h('td', {}, formatNumber(checkpoint.loss, 3)),
         );

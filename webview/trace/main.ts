@@ -20,6 +20,7 @@ import { checkpointDetails } from './checkpointDetails';
 import { checkpointTable, markSelectedRow } from './checkpointTable';
 import { DepthStepHeatmap } from './depthStepHeatmap';
 import { MetricsChart } from './metricsChart';
+import { NO_GROWTH } from './steps';
 import { RatioCurve } from './ratioCurve';
 
 const { host, getState, setState: keepState } = connectToHost<TraceWebviewSide, TraceHostSide, TraceWebviewState>({ webview: traceWebviewChecks, host: traceHostChecks });
@@ -131,6 +132,9 @@ function render(): void {
       'Sink metrics against the training step',
       'trace-metrics',
       h('div', { class: 'chart-box trace-chart' }, metricsChart.canvas),
+      checkpoints.some((checkpoint) => checkpoint.concentration === null)
+        ? h('p', { class: 'hint', 'data-testid': 'concentration-legend' }, `Concentration has no point (— in the table) at a step with ${NO_GROWTH}.`)
+        : null,
       buttonRow(pngButton('export-metrics-png', 'Save this chart as a PNG image', () => 'metrics', () => metricsChart.toPng())),
     ),
     h('div', { class: 'trace-columns' },

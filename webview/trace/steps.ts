@@ -1,6 +1,6 @@
-/** How the trace panel reads a checkpoint: its largest P0 norm ratio, its step as a label, and where step 0 goes on a log axis. */
+/** How the trace panel reads a checkpoint: its largest P0 norm ratio, its concentration, its step as a label, and where step 0 goes on a log axis. */
 import type { TraceCheckpoint } from '../../src/protocol/trace';
-import { maxOf } from '../kit/format';
+import { formatNumber, isNumber, maxOf } from '../kit/format';
 
 export const maxRatio = (checkpoint: TraceCheckpoint): number | null => maxOf(checkpoint.p0NormRatio);
 
@@ -10,4 +10,12 @@ export const stepLabel = (step: number) => (step >= 1000 && step % 100 === 0 ? `
 export function zeroPosition(checkpoints: TraceCheckpoint[]): number {
   const firstPositive = checkpoints.find((checkpoint) => checkpoint.step > 0)?.step ?? 2;
   return firstPositive / 2;
+}
+
+/** Why a checkpoint has no concentration (docs/ANALYSES.md): a share of growth where there is none is undefined. */
+export const NO_GROWTH = "no growth to share: P0's norm never reaches 2× the others' median (no formation depth), or its ratio does not rise above depth 0's";
+
+/** Concentration as the panel writes it: "—" where it is null, with why in its title. */
+export function concentrationText(value: number | null): { text: string; title: string } {
+  return isNumber(value) ? { text: formatNumber(value, 2), title: "Share of the P0 norm ratio's log growth reached by depth 2 (docs/ANALYSES.md)." } : { text: '—', title: `No concentration: ${NO_GROWTH}.` };
 }

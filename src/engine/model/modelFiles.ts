@@ -37,6 +37,12 @@ export interface ModelFiles extends Omit<ModelSource, 'onnx' | 'hub'> {
 
 const PREFERRED_ONNX = ['model.onnx', 'decoder_model.onnx', 'decoder.onnx', 'model_quantized.onnx'];
 
+/** Whether a model path (a folder, or an .onnx file in it) names the model in `folder`; a hub id never does. */
+export function isModelIn(modelPath: string, folder: string): boolean {
+  const absolute = resolve(modelPath);
+  return (/\.onnx$/i.test(absolute) ? dirname(absolute) : absolute) === resolve(folder);
+}
+
 /** `sharedTokenizer`: a tokenizer.json to use when the model's folder has none (checkpoints of one run). */
 export function locateModelFiles(givenPath: string, sharedTokenizer?: string): ModelFiles {
   const { onnx, hub, ...files } = resolveModelSource(givenPath, sharedTokenizer);

@@ -113,7 +113,8 @@ export class AnalysesService {
     };
     const title = `${TITLES[kind]}${kind === 'sweepLayer' ? ` of layer ${extra.layer}` : kind === 'ablateHeads' ? ` of ${headLabel(extra.heads ?? [])}` : ''}`;
     const count = `${prompts.length} prompt${prompts.length === 1 ? '' : 's'}`;
-    panel.running(kind, title);
+    const id = `analysis-${Date.now()}-${this.nextId++}`;
+    panel.running({ id, kind, title, origin: set.origin, prompts: prompts.length, modelPath });
     let result: MultiAnalysisResult;
     try {
       result = await withCancellableProgress(`Sink Lens: ${title} on ${modelDisplayName(modelPath)}`, (report, signal) => {
@@ -129,12 +130,12 @@ export class AnalysesService {
         );
       });
     } catch (error) {
-      panel.failed(error);
+      panel.failed(id, error);
       notices.show(error);
       return undefined;
     }
     const view: AnalysisView = {
-      id: `analysis-${Date.now()}-${this.nextId++}`,
+      id,
       title,
       origin: set.origin,
       prompts: prompts.map((prompt) => (prompt.kind === 'text' ? prompt.text : prompt.ids.join(' '))),

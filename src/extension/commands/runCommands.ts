@@ -13,9 +13,9 @@ export const analyzePrompt: CommandFactory =
     runs.analyzePromptUnderCursor(argument);
 
 export const analyzeTokenIds: CommandFactory =
-  ({ runs, decorations }) =>
+  ({ runs, decorations, editors }) =>
   (argument?: unknown) =>
-    analyzeIds(runs, decorations, argument);
+    analyzeIds(runs, decorations, editors, argument);
 
 export const rerun: CommandFactory =
   ({ runs, treeView }) =>

@@ -6,15 +6,16 @@
  */
 import * as vscode from 'vscode';
 import type { TokenDecorations } from '../decorations/tokenDecorations';
-import { sourceLabel } from '../prompts/promptUnderCursor';
+import { sourceLabel, type EditorTracker } from '../prompts/promptUnderCursor';
 import { findTokenIds, parseTokenIds } from '../prompts/tokenIds';
 import type { AnalyzeResult, RunService } from '../runs/runService';
 
 /** `argument` may carry the ids (`{ ids: [1, 17, 5] }`, e.g. from a keybinding's args); a menu's Uri is ignored. */
-export async function analyzeTokenIds(runs: RunService, decorations: TokenDecorations, argument?: unknown): Promise<AnalyzeResult | undefined> {
+export async function analyzeTokenIds(runs: RunService, decorations: TokenDecorations, editors: EditorTracker, argument?: unknown): Promise<AnalyzeResult | undefined> {
   const given = idsArgument(argument);
   if (given) return runs.analyzeIds(given, 'token ids');
-  const editor = vscode.window.activeTextEditor;
+  // Run from a focused panel, it means the editor last used.
+  const editor = editors.activeOrLast();
   if (editor) {
     const { document, selection } = editor;
     const span = findTokenIds(

@@ -7,7 +7,8 @@ import * as vscode from 'vscode';
 import { Disposable } from '../dispose';
 import type { RunSummary } from '../../protocol/runParts';
 import { displayToken as visibleToken } from '../../protocol/tokenText';
-import { layoutAfterEdits, layoutTokens, meanReceived, shadeLevel, sparkline, type TokenLayout } from './tokenRanges';
+import { layerMeans, p0Role } from '../../protocol/verdict';
+import { hoverTarget, layoutAfterEdits, layoutTokens, meanReceived, shadeLevel, sparkline, type TokenLayout } from './tokenRanges';
 
 const LEVELS = 5;
 
@@ -175,47 +176,51 @@ export class TokenDecorations extends Disposable {
     this.render(key);
   }
 
+  /** One card per position (tokenRanges.ts hoverTarget): never one stacked on another. */
   private hover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
     const prompt = this.prompts.get(document.uri.toString());
     if (!prompt) return undefined;
-    const offset = document.offsetAt(position);
-    const group = prompt.layout.groups.find((entry) => offset >= entry.start && offset < entry.end);
-    const virtual = prompt.layout.virtual.filter((entry) => entry.at === offset || (group && entry.at === group.start));
-    const indices = [...virtual.flatMap((entry) => entry.tokens), ...(group?.tokens ?? [])];
-    if (indices.length === 0) return undefined;
+    const target = hoverTarget(prompt.layout, document.offsetAt(position));
+    if (!target) return undefined;
     const card = new vscode.MarkdownString(undefined, true);
     card.isTrusted = { enabledCommands: ['sinkLens.revealToken'] };
     card.supportThemeIcons = true;
-    indices.forEach((index, position) => {
-      if (position > 0) card.appendMarkdown('\n\n---\n\n');
-      this.appendTokenCard(card, prompt, index);
-    });
-    const range = group ? new vscode.Range(document.positionAt(group.start), document.positionAt(group.end)) : undefined;
+    this.appendTokenCard(card, prompt, target.tokens);
+    for (const index of target.before) {
+      const token = prompt.summary.tokens[index];
+      card.appendMarkdown(`\n\nBefore it, with no source text: token ${index}${index === 0 ? ` (${p0Role(prompt.summary.circuit)})` : ''} · id \`${token.id}\` · `);
+      card.appendText(`"${visibleToken(token.text)}"`);
+    }
+    const range = target.range ? new vscode.Range(document.positionAt(target.range.start), document.positionAt(target.range.end)) : undefined;
     return new vscode.Hover(card, range);
   }
 
-  private appendTokenCard(card: vscode.MarkdownString, prompt: DecoratedPrompt, index: number): void {
+  /** The card of the tokens at one place: one token, or the tokens that share one source text (each with its numbers). */
+  private appendTokenCard(card: vscode.MarkdownString, prompt: DecoratedPrompt, indices: number[]): void {
     const { summary } = prompt;
-    const token = summary.tokens[index];
-    card.appendMarkdown(`**Token ${index}**${index === 0 ? ' (P0, where the sink forms)' : ''} · id \`${token.id}\` · `);
-    card.appendText(`"${visibleToken(token.text)}"`);
-    if (token.end <= token.start) card.appendMarkdown(' · _no source text_');
-    const norms = summary.norms.map((row) => row[index]);
-    card.appendMarkdown('\n\nNorm by depth ');
-    card.appendText(`${sparkline(norms)}  ${formatNumber(norms[0])} → ${formatNumber(norms.at(-1)!)} (depths ${summary.depths[0]}…${summary.depths.at(-1)})`);
-    const received = prompt.received.map((layer) => (layer ? layer[index] : NaN));
-    if (received.some((value) => Number.isFinite(value))) {
-      card.appendMarkdown('\n\nAttention received per layer ');
-      card.appendText(`${sparkline(received)}  ${received.map((value, layer) => `L${layer} ${Number.isFinite(value) ? value.toFixed(3) : '…'}`).join(' · ')}`);
-    } else {
-      card.appendMarkdown('\n\nAttention received: _computing…_');
+    const several = indices.length > 1;
+    if (several) card.appendMarkdown(`**Tokens ${indices[0]}–${indices.at(-1)}** share this text`);
+    for (const index of indices) {
+      const token = summary.tokens[index];
+      card.appendMarkdown(several ? `\n\n**${index}** · id \`${token.id}\` · ` : `**Token ${index}**${index === 0 ? ` (${p0Role(summary.circuit)})` : ''} · id \`${token.id}\` · `);
+      card.appendText(`"${visibleToken(token.text)}"`);
+      if (token.end <= token.start) card.appendMarkdown(' · _no source text_');
+      const norms = summary.norms.map((row) => row[index]);
+      card.appendMarkdown('\n\nNorm by depth ');
+      card.appendText(`${sparkline(norms)}  ${formatNumber(norms[0])} → ${formatNumber(norms.at(-1)!)} (depths ${summary.depths[0]}…${summary.depths.at(-1)})`);
+      const received = prompt.received.map((layer) => (layer ? layer[index] : NaN));
+      if (received.some((value) => Number.isFinite(value))) {
+        card.appendMarkdown('\n\nAttention received per layer ');
+        card.appendText(`${sparkline(received)}  ${received.map((value, layer) => `L${layer} ${Number.isFinite(value) ? value.toFixed(3) : '…'}`).join(' · ')}`);
+      } else {
+        card.appendMarkdown('\n\nAttention received: _computing…_');
+      }
+      if (index === 0) {
+        card.appendMarkdown('\n\nMean sinkScore per layer ');
+        card.appendText(layerMeans(summary.sinkScore).map((value) => value.toFixed(3)).join(' '));
+      }
     }
-    if (index === 0) {
-      const layerMeans = summary.sinkScore.map((heads) => heads.reduce((a, b) => a + b, 0) / heads.length);
-      card.appendMarkdown('\n\nMean sinkScore per layer ');
-      card.appendText(layerMeans.map((value) => value.toFixed(3)).join(' '));
-    }
-    const args = encodeURIComponent(JSON.stringify([{ runId: prompt.runId, token: index }]));
+    const args = encodeURIComponent(JSON.stringify([{ runId: prompt.runId, token: indices[0] }]));
     card.appendMarkdown(`\n\n[$(graph) Open in Sink Report](command:sinkLens.revealToken?${args} "Show this token in the Sink Lens panel")`);
   }
 }

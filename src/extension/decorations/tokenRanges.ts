@@ -122,3 +122,22 @@ export function meanReceived(received: readonly (ArrayLike<number> | undefined)[
   if (count > 0) for (let t = 0; t < tokens; t++) mean[t] /= count;
   return mean;
 }
+
+/**
+ * What ONE hover card at a document offset is about: the tokens whose source text is there (all of
+ * them when they share it: the byte tokens of one emoji), with the tokens that have no source text
+ * and stand just before them (BOS) mentioned in the same card; or, where no token's text is, the
+ * tokens with no source text drawn there. VS Code asks for the character before a label drawn in
+ * front of the text when the pointer is on that label, so a virtual token answers for the offset
+ * just before its anchor too. Null: no token here.
+ */
+export function hoverTarget(layout: TokenLayout, offset: number): { tokens: number[]; before: number[]; range: { start: number; end: number } | null } | null {
+  const group = layout.groups.find((entry) => offset >= entry.start && offset < entry.end);
+  if (group) {
+    const before = layout.virtual.filter((entry) => entry.at === group.start).flatMap((entry) => entry.tokens);
+    return { tokens: group.tokens, before, range: { start: group.start, end: group.end } };
+  }
+  const virtual = layout.virtual.filter((entry) => entry.at === offset || entry.at === offset + 1);
+  if (virtual.length === 0) return null;
+  return { tokens: virtual.flatMap((entry) => entry.tokens), before: [], range: null };
+}

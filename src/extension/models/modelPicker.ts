@@ -1,23 +1,32 @@
 /**
- * "Select Model…": the bundled demo model, recent choices, models found in the workspace, decoder
- * checkpoints in the local Hugging Face hub cache, or a file/folder from disk. The choice is inspected (graph structure only, no session) and summarised
- * before its first run, so an unusable model is reported at once.
+ * "Select Model…": the bundled demo model, the models used before (chosen here, or named by a stored
+ * run: a run started from a setting or another machine's settings counts too), models found in the
+ * workspace, decoder checkpoints in the local Hugging Face hub cache, or a file/folder from disk.
+ * The choice is inspected (graph structure only, no session) and summarised before its first run,
+ * so an unusable model is reported at once.
  */
 import * as vscode from 'vscode';
 import { asSinkLensError } from '../../protocol/errors';
 import { listHubCheckpoints } from '../../engine/hf/hubCache';
 import { findModelFolders, inspectModel, ModelInspection } from '../../engine/model/inspectModel';
-import { bundledModelPath, modelDisplayName } from './modelPaths';
+import { isModelIn } from '../../engine/model/modelFiles';
+import { bundledModelPath, modelDisplayName, modelExists } from './modelPaths';
 import { SECTION } from '../settings/settings';
 
 const RECENT_KEY = 'sinkLens.recentModels';
 
-export async function pickModel(context: vscode.ExtensionContext): Promise<string | undefined> {
-  const recent = recentModels(context);
+/** `runModels`: the model of each stored run, newest first (repeats allowed: they are counted). */
+export async function pickModel(context: vscode.ExtensionContext, runModels: readonly string[] = []): Promise<string | undefined> {
+  const bundled = bundledModelPath(context.extensionPath);
+  const runs = new Map<string, number>();
+  for (const path of runModels) runs.set(path, (runs.get(path) ?? 0) + 1);
+  // Models still where they were: a deleted folder is not offered.
+  const recent = [...new Set([...recentModels(context), ...runs.keys()])].filter((path) => !isModelIn(path, bundled) && modelExists(path));
+  const usedIn = (path: string) => (runs.has(path) ? `used before: ${runs.get(path)} stored run${runs.get(path) === 1 ? '' : 's'}` : 'used before');
   type Item = vscode.QuickPickItem & { value: string | 'browse' };
   const items: Item[] = [
-    { label: '$(package) sinklet', description: 'bundled demo model', detail: bundledModelPath(context.extensionPath), value: '' },
-    ...recent.map((path) => ({ label: `$(history) ${modelDisplayName(path)}`, description: 'recent', detail: path, value: path })),
+    { label: '$(package) sinklet', description: 'bundled demo model', detail: bundled, value: '' },
+    ...recent.map((path) => ({ label: `$(history) ${modelDisplayName(path)}`, description: usedIn(path), detail: path, value: path })),
     ...workspaceModels()
       .filter((path) => !recent.includes(path))
       .map((path) => ({ label: `$(file-binary) ${modelDisplayName(path)}`, description: 'in the workspace', detail: path, value: path })),
@@ -41,7 +50,7 @@ export async function pickModel(context: vscode.ExtensionContext): Promise<strin
   if (path && !(await confirmInspection(path))) return undefined;
   // User settings: a workspace cannot point a trusted user at a model (modelPath is restricted).
   await vscode.workspace.getConfiguration(SECTION).update('modelPath', path, vscode.ConfigurationTarget.Global);
-  if (path) await context.globalState.update(RECENT_KEY, [path, ...recent.filter((entry) => entry !== path)].slice(0, 8));
+  if (path) await context.globalState.update(RECENT_KEY, [path, ...recentModels(context).filter((entry) => entry !== path)].slice(0, 8));
   return path;
 }
 

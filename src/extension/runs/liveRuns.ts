@@ -35,6 +35,11 @@ export class LiveRuns {
     return live;
   }
 
+  /** The run if the host holds it now (streaming, or loaded before); the store is not read. */
+  peek(runId: string): LiveRun | undefined {
+    return this.runs.get(runId);
+  }
+
   forget(runId: string): void {
     this.runs.delete(runId);
   }

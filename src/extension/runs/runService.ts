@@ -17,7 +17,7 @@ import type { ErrorNotices } from '../notices/errorNotices';
 import { withCancellableProgress } from '../notices/progress';
 import { askLongPrompt, presetChoice, tooLong, type LongPromptChoice } from '../prompts/longPrompt';
 import type { PromptSpan } from '../prompts/promptSpan';
-import { promptUnderCursor } from '../prompts/promptUnderCursor';
+import { promptUnderCursor, type EditorTracker } from '../prompts/promptUnderCursor';
 import { readSettings } from '../settings/settings';
 import { newRunId } from '../storage/runIds';
 import type { RunRecord, RunStore } from '../storage/runStore';
@@ -32,9 +32,10 @@ export interface AnalyzeResult {
   prompt: { kind: PromptSpan['kind']; start: number; end: number; text: string };
 }
 
-/** What the report panel follows: a run starting, each part as it arrives, its end or failure. */
+/** What the report panel follows: a run starting (what was asked), how it gets on, each part as it arrives, its end or failure. */
 export type RunEvent =
-  | { kind: 'started'; runId: string }
+  | { kind: 'started'; request: RunRequest }
+  | { kind: 'progress'; runId: string; message: string }
   | { kind: 'summary'; summary: RunSummary }
   | { kind: 'layer'; layer: RunLayer }
   | { kind: 'received'; received: RunReceived }
@@ -67,6 +68,8 @@ export interface RunServiceParts {
   decorations: TokenDecorations;
   notices: ErrorNotices;
   log: vscode.LogOutputChannel;
+  /** The editor a command means, also when a panel has the focus. */
+  editors: EditorTracker;
   /** Called after a run is stored or deleted (the explorer refreshes). */
   onDidStore(): void;
 }
@@ -93,7 +96,8 @@ export class RunService extends Disposable {
    * tests); any other argument (a menu's Uri) is ignored.
    */
   analyzePromptUnderCursor(argument?: unknown): Promise<AnalyzeResult | undefined> {
-    const editor = vscode.window.activeTextEditor;
+    // Run from a focused panel (the Sink Report beside the prompt), it means the editor last used.
+    const editor = this.parts.editors.activeOrLast();
     const found = promptUnderCursor(editor);
     if (!editor || !found) return Promise.resolve(undefined);
     const { document, span, source } = found;
@@ -136,6 +140,17 @@ export class RunService extends Disposable {
     this.parts.onDidStore();
   }
 
+  /** Applies the stored runs' limits now (the size setting changed). */
+  async pruneStoredRuns(): Promise<void> {
+    this.droppedStoredRuns(await this.parts.store.prune());
+    this.parts.onDidStore();
+  }
+
+  private droppedStoredRuns(ids: string[]): void {
+    for (const id of ids) this.live.forget(id);
+    if (ids.length) this.parts.log.info(`deleted the ${ids.length} oldest stored run(s) to stay within sinkLens.storedRuns.maxMegabytes: ${ids.join(', ')}`);
+  }
+
   /** One head's (or the head mean's) attention map of a run's layer, computed in the worker. */
   async attentionMap(runId: string, layer: number, head: number): Promise<AttentionMapPayload> {
     const live = await this.live.get(runId);
@@ -145,14 +160,10 @@ export class RunService extends Disposable {
   }
 
   private async run(text: string, source: string, target: PromptTarget | undefined, overrides: RunOverrides = {}): Promise<AnalyzeResult | undefined> {
-    const { statusBar, notices, log } = this.parts;
+    const { statusBar, log } = this.parts;
     const settings = readSettings();
     const modelPath = overrides.modelPath ?? this.modelPath();
     statusBar.setModel(modelDisplayName(modelPath));
-    if (!modelExists(modelPath)) {
-      notices.show(new SinkLensError('model', 'model-missing', `no model at ${modelPath}: choose a model.onnx (or its folder)`));
-      return undefined;
-    }
     const runId = newRunId();
     const request: RunRequest = {
       runId,
@@ -166,7 +177,8 @@ export class RunService extends Disposable {
       },
     };
     const live = this.live.start(request);
-    this.events.fire({ kind: 'started', runId });
+    this.events.fire({ kind: 'started', request });
+    if (!modelExists(modelPath)) return this.fail(runId, new SinkLensError('model', 'model-missing', `no model at ${modelPath}: choose a model.onnx (or its folder)`));
     statusBar.setBusy(true);
     try {
       await withCancellableProgress(`Sink Lens: analysing ${modelDisplayName(modelPath)}`, (report, signal) => this.stream(live, target, report, signal));
@@ -179,12 +191,12 @@ export class RunService extends Disposable {
         const choice = overrides.longPrompt ?? (await askLongPrompt(long));
         if (choice === 'truncate') return this.run(text, source, target, { ...overrides, truncate: true });
         if (choice === 'analyzeAll') return this.run(text, source, target, { ...overrides, maxTokens: long.tokens });
+        // Declined: the panel, which shows this run starting, says it was not analysed.
+        this.events.fire({ kind: 'failed', runId, error: toErrorPayload(new SinkLensError('cancelled', 'not-analysed', `not analysed: the prompt has ${long.tokens} tokens, more than sinkLens.maxTokens (${long.limit})`)) });
         return undefined;
       }
       // Also when the run failed or was cancelled before its first part reached the panel.
-      this.events.fire({ kind: 'failed', runId, error: toErrorPayload(error) });
-      notices.show(error);
-      return undefined;
+      return this.fail(runId, error);
     } finally {
       statusBar.setBusy(false);
     }
@@ -193,11 +205,24 @@ export class RunService extends Disposable {
     return this.keep(live, text, target);
   }
 
+  /** A run that ended without a report: the panel (which shows it starting or streaming) and a notification say why. */
+  private fail(runId: string, error: unknown): undefined {
+    this.live.forget(runId);
+    this.events.fire({ kind: 'failed', runId, error: toErrorPayload(error) });
+    this.parts.notices.show(error);
+    return undefined;
+  }
+
   /** The worker's stream into the LiveRun, the panel (through the events), the decorations and the progress. */
-  private async stream(live: LiveRun, target: PromptTarget | undefined, report: (message: string, increment?: number) => void, signal: AbortSignal): Promise<void> {
+  private async stream(live: LiveRun, target: PromptTarget | undefined, notify: (message: string, increment?: number) => void, signal: AbortSignal): Promise<void> {
     const { statusBar, decorations, log } = this.parts;
     const { runId, model } = live.request;
     const settings = readSettings();
+    // The progress notification's words also go to the panel while it shows the run starting.
+    const report = (message: string, increment?: number) => {
+      notify(message, increment);
+      this.events.fire({ kind: 'progress', runId, message });
+    };
     report('loading the model…');
     let layersTotal = 0;
     await this.parts.client.request(
@@ -258,12 +283,13 @@ export class RunService extends Disposable {
       uniformBaseline: report.attention.uniformBaseline,
     };
     try {
-      await this.parts.store.add(record, {
+      const dropped = await this.parts.store.add(record, {
         report,
         received,
         offsets: target?.offsets ?? null,
         sourceText: target ? target.document.getText().slice(target.start, target.end) : null,
       });
+      this.droppedStoredRuns(dropped);
     } catch (error) {
       this.parts.log.error(`could not store run ${request.runId}: ${String(error)}`);
     }

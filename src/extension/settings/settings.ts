@@ -16,6 +16,8 @@ export interface SinkLensSettings {
   decorationsEnabled: boolean;
   /** -1 = mean over layers. */
   decorationLayer: number;
+  /** The most bytes the stored runs may take together. */
+  storedRunsMaxBytes: number;
 }
 
 export function readSettings(): SinkLensSettings {
@@ -32,5 +34,6 @@ export function readSettings(): SinkLensSettings {
     addBos: config.get<boolean>('addBos', true),
     decorationsEnabled: config.get<boolean>('decorations.enabled', true),
     decorationLayer: config.get<number>('decorations.layer', -1),
+    storedRunsMaxBytes: Math.max(1, config.get<number>('storedRuns.maxMegabytes', 200)) * 1_000_000,
   };
 }

@@ -1,4 +1,5 @@
 /** The run records and stored reports behind the explorer, the panel and the decorations. */
+import { packDocument, unpackDocument } from './packedDocument';
 import { RecordStore } from './recordStore';
 import type { SinkReport } from '../../protocol/report';
 import type { PromptInput, RunOptions } from '../../protocol/inputs';
@@ -32,13 +33,21 @@ export interface StoredRun {
   sourceText?: string | null;
 }
 
-/** Runs persisted in the workspace's storage folder: runs.json and one run-<id>.json per run. */
+/**
+ * Runs persisted in the workspace's storage folder: runs.json and one run-<id>.slrun per run, its
+ * number arrays in binary (packedDocument.ts). Runs stored as run-<id>.json by earlier versions
+ * still open. At most 50 runs and, when `maxBytes` gives a limit, that many bytes of run files:
+ * the oldest runs are dropped first, the newest is always kept.
+ */
 export class RunStore extends RecordStore<RunRecord, StoredRun> {
-  constructor(folder: string) {
+  constructor(folder: string, maxBytes?: () => number) {
     super({
       folder,
       indexFile: 'runs.json',
-      documentFile: (id) => `run-${id}.json`,
+      documentFile: (id) => `run-${id}.slrun`,
+      formerDocumentFiles: (id) => [`run-${id}.json`],
+      format: { encode: packDocument, decode: (content) => unpackDocument(content) as StoredRun },
+      maxBytes,
       validId: /^[\w-]+$/,
       maxRecords: 50,
       parseIndex: (parsed) => {

@@ -4,10 +4,14 @@
  * substitution), one view per kind. The webview keeps the shown analysis in its own state, so a
  * restored panel needs nothing from the host; it tells the host only which analysis it shows.
  *
+ * The panel shows ONE analysis: the one running (what was asked), its result, or why it ended
+ * without one (cancelled, failed). Each `running` replaces what the panel shows; an `analysis` or
+ * `analysisError` is about the analysis of its id only.
+ *
  * Events to the host:     ready, stateChanged
  * Events to the webview:  running, analysis, analysisError
  */
-import { boolean, literal, nullable, object, string, array, type Check } from '../checks';
+import { boolean, integer, literal, nullable, object, string, array, type Check } from '../checks';
 import { errorPayload } from '../documentChecks';
 import type { ErrorPayload } from '../errors';
 import type { Side, SideChecks } from '../rpc';
@@ -34,6 +38,17 @@ export interface AnalysesWebviewState {
   depth: number | null;
 }
 
+/** An analysis that has started: what was asked, shown while it runs and kept when it is cancelled or fails. */
+export interface RunningAnalysis {
+  /** The id its result (an AnalysisView) will have. */
+  id: string;
+  kind: MultiAnalysisKind;
+  title: string;
+  origin: string;
+  prompts: number;
+  modelPath: string;
+}
+
 export interface AnalysesHostSide extends Side {
   requests: Record<never, never>;
   events: {
@@ -46,9 +61,9 @@ export interface AnalysesHostSide extends Side {
 export interface AnalysesWebviewSide extends Side {
   requests: Record<never, never>;
   events: {
-    running: { kind: MultiAnalysisKind; title: string };
+    running: RunningAnalysis;
     analysis: AnalysisView;
-    analysisError: { error: ErrorPayload };
+    analysisError: { id: string; error: ErrorPayload };
   };
 }
 
@@ -73,7 +88,14 @@ export const analysesWebviewChecks: SideChecks<AnalysesWebviewSide> = {
   results: {},
   progress: {},
   events: {
-    running: object({ kind: literal('compareBos', 'batch', 'sweepLayer', 'ablateHeads', 'substitute'), title: string(1000) }),
+    running: object({
+      id: string(200),
+      kind: literal('compareBos', 'batch', 'sweepLayer', 'ablateHeads', 'substitute'),
+      title: string(1000),
+      origin: string(10_000),
+      prompts: integer(0),
+      modelPath: string(10_000),
+    }),
     analysis: object({
       id: string(200),
       title: string(1000),
@@ -83,6 +105,6 @@ export const analysesWebviewChecks: SideChecks<AnalysesWebviewSide> = {
       addBos: boolean,
       result: multiAnalysisResult,
     }),
-    analysisError: object({ error: errorPayload }),
+    analysisError: object({ id: string(200), error: errorPayload }),
   },
 };

@@ -3,21 +3,29 @@
  * worker or the disk (an attention map, an ablation, an export) and tells the host what it shows;
  * the host streams runs to it as events. A run streams in parts so the panel paints early:
  *
- *   runBegin (RunSummary) → runLayer × layers → runReceived × layers → runEnd   (or runError)
+ *   runStarted (what was asked) → runProgress … → runBegin (RunSummary) → runLayer × layers →
+ *   runReceived × layers → runEnd   (or runError, at any point after runStarted)
+ *
+ * Each runStarted or runBegin of another run replaces what the panel shows: nothing derived from
+ * the previous run stays. A replay of a stored run is its runStarted followed by its parts.
  *
  * Requests:  attentionMap → AttentionMapPayload · ablateHeads → null · export → ExportResult
  * Events to the host:     ready, stateChanged, revealToken, command
- * Events to the webview:  runBegin, runLayer, runReceived, runEnd, runError, focus
+ * Events to the webview:  abilities, runStarted, runProgress, runBegin, runLayer, runReceived,
+ *                         runEnd, runError, focus
  */
 import type { HeadRef } from '../analyses';
-import { boolean, integer, literal, never, none, nullable, object, optional, type Check } from '../checks';
+import { boolean, integer, literal, never, none, nullable, object, optional, string, type Check } from '../checks';
 import { attentionMapPayload, errorPayload, runLayer, runReceived, runSummary } from '../documentChecks';
 import type { ErrorPayload } from '../errors';
 import type { Side, SideChecks } from '../rpc';
 import type { AttentionMapPayload, RunLayer, RunReceived, RunSummary } from '../runParts';
 import { exportRequest, exportResult, heads, index, readyState, runId, type ExportRequest, type ExportResult } from './webviewChecks';
 
-/** What the webview keeps with getState/setState and what the serializer restores from. */
+/**
+ * What the webview keeps with getState/setState and what the serializer restores from: the view of
+ * ONE run (its id first). A kept state whose runId is not the run shown is dropped, never applied.
+ */
 export interface ReportWebviewState {
   runId: string | null;
   layer: number;
@@ -30,7 +38,33 @@ export interface ReportWebviewState {
   selectedHeads?: HeadRef[];
 }
 
-export type ReportCommand = 'selectModel' | 'openSettings' | 'rerun';
+export type ReportCommand = 'selectModel' | 'openSettings' | 'rerun' | 'openDemoPrompts';
+
+/** What the user asked for: shown while the run starts, and kept with a run that was cancelled or failed. */
+export interface RunAsked {
+  runId: string;
+  /** The prompt's text (at most a few hundred characters) or its ids. */
+  prompt: string;
+  /** Where it came from (`file.py:12`, "token ids"). */
+  source: string;
+  /** The model's path or hub id. */
+  modelPath: string;
+  /** Whether that is the bundled demo model (whose sink needs its own task language). */
+  demoModel: boolean;
+}
+
+/**
+ * What the page's host can do besides showing a run. VS Code can do all of it; an exported HTML
+ * page has no model to rerun, no settings and no editor, and says so instead of offering buttons.
+ */
+export interface ReportHostAbilities {
+  /** Re-run, Select Model…, Ablate Selected Heads (which reruns the model). */
+  models: boolean;
+  /** Show in editor, Open demo prompts. */
+  editor: boolean;
+  /** Why the missing ones are missing, shown where they would be. */
+  reason: string | null;
+}
 
 /** What the host answers and hears from the Sink Report webview. */
 export interface ReportHostSide extends Side {
@@ -52,6 +86,10 @@ export interface ReportHostSide extends Side {
 export interface ReportWebviewSide extends Side {
   requests: Record<never, never>;
   events: {
+    abilities: ReportHostAbilities;
+    runStarted: RunAsked;
+    /** How a started run is getting on ("loading the model…"), until its summary arrives. */
+    runProgress: { runId: string; message: string };
     runBegin: RunSummary;
     runLayer: RunLayer;
     runReceived: RunReceived;
@@ -92,7 +130,7 @@ export const reportHostChecks: SideChecks<ReportHostSide> = {
     ready: object({ state: readyState(reportWebviewState) }),
     stateChanged: object({ state: reportWebviewState }),
     revealToken: object({ runId, token: index }),
-    command: object({ command: literal('selectModel', 'openSettings', 'rerun') }),
+    command: object({ command: literal('selectModel', 'openSettings', 'rerun', 'openDemoPrompts') }),
   },
 };
 
@@ -101,6 +139,9 @@ export const reportWebviewChecks: SideChecks<ReportWebviewSide> = {
   results: {},
   progress: {},
   events: {
+    abilities: object({ models: boolean, editor: boolean, reason: nullable(string(2000)) }),
+    runStarted: object({ runId, prompt: string(10_000), source: string(10_000), modelPath: string(10_000), demoModel: boolean }),
+    runProgress: object({ runId, message: string(2000) }),
     runBegin: runSummary,
     runLayer,
     runReceived,

@@ -65,6 +65,10 @@ export class AnalysesPanel extends WebviewPanel<AnalysesHostSide, AnalysesWebvie
       this.panel.title = `Sink Analyses: ${view.title}`;
     }
     if (type === 'running') this.panel.title = `Sink Analyses: ${(body as AnalysesWebviewSide['events']['running']).title}…`;
+    if (type === 'analysisError') {
+      const { category } = (body as AnalysesWebviewSide['events']['analysisError']).error;
+      this.panel.title = this.panel.title.replace(/…$/, '') + (category === 'cancelled' ? ' (cancelled)' : ' (failed)');
+    }
     super.notify(type, body);
   }
 }

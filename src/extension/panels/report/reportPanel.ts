@@ -7,13 +7,13 @@
  */
 import * as vscode from 'vscode';
 import { reportHostChecks, reportWebviewChecks, type ReportHostSide, type ReportWebviewSide, type ReportWebviewState } from '../../../protocol/channels/report';
-import type { EventHandlers, EventType, RequestHandlers } from '../../../protocol/rpc';
+import type { EventType } from '../../../protocol/rpc';
 import { createWebviewPanel, reviveWebviewPanel, WebviewPanel } from '../webviewPanel';
 
 export const REPORT_PANEL_VIEW_TYPE = 'sinkLens.report';
 
 export class ReportPanel extends WebviewPanel<ReportHostSide, ReportWebviewSide> {
-  /** The run the webview shows (from its state, or the last one sent). */
+  /** The run the panel shows (from the state it was restored with, or the last one sent). */
   runId: string | null;
 
   static create(extensionUri: vscode.Uri, log: vscode.LogOutputChannel): ReportPanel {
@@ -42,22 +42,9 @@ export class ReportPanel extends WebviewPanel<ReportHostSide, ReportWebviewSide>
     this.runId = state?.runId ?? null;
   }
 
-  override handle(requests: RequestHandlers<ReportHostSide>, events: EventHandlers<ReportHostSide>): void {
-    super.handle(requests, {
-      ...events,
-      ready: (body) => {
-        if (body.state?.runId) this.runId = body.state.runId;
-        events.ready(body);
-      },
-      stateChanged: (body) => {
-        this.runId = body.state.runId;
-        events.stateChanged(body);
-      },
-    });
-  }
-
   override notify<K extends EventType<ReportWebviewSide>>(type: K, body: ReportWebviewSide['events'][K]): void {
-    if (type === 'runBegin') this.runId = (body as ReportWebviewSide['events']['runBegin']).runId;
+    // The host decides which run the panel shows (reportPanelController.ts); the webview only draws it.
+    if (type === 'runStarted' || type === 'runBegin') this.runId = (body as { runId: string }).runId;
     super.notify(type, body);
   }
 }

@@ -1,16 +1,20 @@
 /**
  * The Sink Report panel's side of the host: keeps the one report panel (made on demand, adopted
- * when VS Code restores it), streams into it the run it shows as the run service reports its parts,
- * replays a stored run into it, and answers what its webview asks on the report channel (an
+ * when VS Code restores it) and decides what it shows: the run the user asked for last (starting,
+ * streaming, done, cancelled or failed), or the stored run they chose. Its webview draws that and
+ * only that; whenever it says it is ready (new, restored after a reload, or shown again after being
+ * hidden) it gets the run again from here, so a view kept in the webview can never bring back a run
+ * that is no longer the panel's. Also answers what the webview asks on the report channel (an
  * attention map, an ablation, an export) and tells (the token in the editor, the toolbar's commands).
  */
 import * as vscode from 'vscode';
 import type { MultiAnalysisResult } from '../../../protocol/channels/worker';
-import { reportWebviewState, type ReportWebviewState } from '../../../protocol/channels/report';
+import { reportWebviewState, type ReportWebviewState, type RunAsked } from '../../../protocol/channels/report';
 import { readyState } from '../../../protocol/channels/webviewChecks';
 import { attempt } from '../../../protocol/checks';
-import { SinkLensError } from '../../../protocol/errors';
+import { SinkLensError, type ErrorPayload } from '../../../protocol/errors';
 import { Disposable } from '../../dispose';
+import { bundledModelPath } from '../../models/modelPaths';
 import type { LiveRun } from '../../runs/liveRuns';
 import { revealTokenInEditor } from '../../runs/revealToken';
 import type { RunEvent, RunService } from '../../runs/runService';
@@ -18,9 +22,21 @@ import type { RunStore } from '../../storage/runStore';
 import { PanelSlot } from '../webviewPanel';
 import { saveExport, webviewExportBytes } from '../webviewExport';
 import { ReportPanel } from './reportPanel';
+import { runAsked } from './runAsked';
+
+/** What the panel shows: a run (starting, streaming or stored), or one that ended without a report. */
+interface PanelRun {
+  runId: string;
+  asked: RunAsked | null;
+  /** Why it ended without a report (cancelled, failed); null while it runs and once it is done. */
+  ended: ErrorPayload | null;
+}
 
 export class ReportPanelController extends Disposable {
   private readonly panel = this._register(new PanelSlot(() => this.connect(ReportPanel.create(this.extensionUri, this.log))));
+  private shown: PanelRun | null = null;
+  /** The run started last: its failure takes the panel even when an earlier run's report is on it. */
+  private lastStarted: string | null = null;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -55,7 +71,11 @@ export class ReportPanelController extends Disposable {
       return;
     }
     const panel = this.panel.ensure();
-    if (panel.runId !== target.runId) this.replay(panel, live);
+    // A new panel (the last one was closed) has nothing yet, even when the run is the one it showed.
+    if (panel.runId !== target.runId || this.shown?.runId !== target.runId || this.shown.ended) {
+      this.show({ runId: target.runId, asked: this.askedOf(live), ended: null });
+      this.replay(panel, live);
+    }
     panel.reveal();
     panel.notify('focus', { runId: target.runId, ...definedOnly({ layer: target.layer, head: target.head, token: target.token }) });
   }
@@ -80,32 +100,69 @@ export class ReportPanelController extends Disposable {
           if (command === 'selectModel') void vscode.commands.executeCommand('sinkLens.selectModel');
           if (command === 'openSettings') void vscode.commands.executeCommand('workbench.action.openSettings', 'sinkLens');
           if (command === 'rerun' && panel.runId) void this.runs.rerun(panel.runId);
+          if (command === 'openDemoPrompts') void vscode.commands.executeCommand('sinkLens.openDemoPrompts');
         },
       },
     );
     return panel;
   }
 
-  /** A webview that is ready again (new, or restored after a reload) gets its run back, focused as it was. */
+  /**
+   * A webview that is ready (new, restored after a reload, or shown again after being hidden) gets
+   * what the panel shows now: the host's run, else (a panel restored after a reload) the run its
+   * kept state names. The webview keeps its view of that run only if it is the same run.
+   */
   private restore(panel: ReportPanel, state: ReportWebviewState | null): void {
-    const runId = state?.runId ?? panel.runId;
+    const runId = this.shown?.runId ?? state?.runId ?? panel.runId;
     this.log.info(`report panel ready${runId ? ` for run ${runId}` : ''}`);
     if (!runId) return;
+    if (this.shown?.ended) {
+      if (this.shown.asked) panel.notify('runStarted', this.shown.asked);
+      panel.notify('runError', { runId: this.shown.runId, error: this.shown.ended });
+      return;
+    }
     void this.runs.live.get(runId).then(
-      (live) => (live ? this.replay(panel, live, state ?? undefined) : this.log.warn(`run ${runId} is no longer stored`)),
+      (live) => {
+        if (!live) return this.log.warn(`run ${runId} is no longer stored`);
+        // Another run may have taken the panel while this one was read from the store.
+        if (this.shown && this.shown.runId !== runId) return;
+        this.show({ runId, asked: this.askedOf(live), ended: null });
+        this.replay(panel, live);
+      },
       (error) => this.log.error(`could not restore run ${runId}: ${String(error)}`),
     );
   }
 
-  /** A run the service streams: a new one takes the panel; its parts go to the panel while it shows that run. */
+  /**
+   * A run the service streams. The run started last takes the panel (showing what was asked) until
+   * its failure, or until an earlier queued run's report arrives (then that takes it, and the later
+   * one takes it back with its own). Parts go to the panel only while it shows their run.
+   */
   private follow(event: RunEvent): void {
     switch (event.kind) {
-      case 'started':
-        this.panel.ensure().reveal();
+      case 'started': {
+        const asked = runAsked(event.request, this.demoModelPath());
+        this.lastStarted = asked.runId;
+        const panel = this.panel.ensure();
+        this.show({ runId: asked.runId, asked, ended: null });
+        panel.reveal();
+        panel.notify('runStarted', asked);
         break;
-      case 'summary':
-        this.panel.open?.notify('runBegin', event.summary);
+      }
+      case 'progress':
+        this.panelFor(event.runId)?.notify('runProgress', { runId: event.runId, message: event.message });
         break;
+      case 'summary': {
+        const { runId } = event.summary;
+        const panel = this.panel.open;
+        if (this.shown?.runId !== runId) {
+          const live = this.runs.live.peek(runId);
+          this.show({ runId, asked: live ? this.askedOf(live) : null, ended: null });
+          if (this.shown?.asked) panel?.notify('runStarted', this.shown.asked);
+        }
+        panel?.notify('runBegin', event.summary);
+        break;
+      }
       case 'layer':
         this.panelFor(event.layer.runId)?.notify('runLayer', event.layer);
         break;
@@ -116,26 +173,44 @@ export class ReportPanelController extends Disposable {
         this.panelFor(event.runId)?.notify('runEnd', { runId: event.runId });
         break;
       case 'failed':
-        // A panel that shows no run yet says so; one that shows another run ignores it (the webview checks).
+        if (this.shown?.runId !== event.runId && this.lastStarted !== event.runId) break;
+        this.show({ runId: event.runId, asked: this.shown?.runId === event.runId ? this.shown.asked : null, ended: event.error });
         this.panel.open?.notify('runError', { runId: event.runId, error: event.error });
         break;
     }
   }
 
-  /** The panel, when it shows this run (a run the user navigated away from keeps streaming into storage only). */
-  private panelFor(runId: string): ReportPanel | undefined {
+  /** What the panel shows from now on; its tab title says when that ended without a report. */
+  private show(run: PanelRun): void {
+    this.shown = run;
     const panel = this.panel.open;
-    return panel?.runId === runId ? panel : undefined;
+    if (!panel) return;
+    panel.runId = run.runId;
+    panel.panel.title = run.ended ? `Sink Report: ${run.ended.category === 'cancelled' ? 'cancelled' : 'failed'}` : 'Sink Report';
   }
 
-  private replay(panel: ReportPanel, live: LiveRun, state?: ReportWebviewState): void {
+  /** The panel, when it shows this run (a run the user navigated away from keeps streaming into storage only). */
+  private panelFor(runId: string): ReportPanel | undefined {
+    return this.shown?.runId === runId && !this.shown.ended ? this.panel.open : undefined;
+  }
+
+  /** A run as it is now: what was asked, then every part that has arrived (the rest follows as it arrives). */
+  private replay(panel: ReportPanel, live: LiveRun): void {
+    panel.notify('runStarted', this.askedOf(live));
     const { summary } = live;
     if (!summary) return;
     panel.notify('runBegin', summary);
     for (const layer of live.layers) panel.notify('runLayer', layer);
     live.received.forEach((received, layer) => received && panel.notify('runReceived', { runId: summary.runId, layer, received }));
     if (live.done) panel.notify('runEnd', { runId: summary.runId });
-    if (state) panel.notify('focus', { runId: summary.runId, layer: state.layer, head: state.head, ...definedOnly({ token: state.focusedToken ?? undefined }) });
+  }
+
+  private askedOf(live: LiveRun): RunAsked {
+    return runAsked(live.request, this.demoModelPath());
+  }
+
+  private demoModelPath(): string {
+    return bundledModelPath(this.extensionUri.fsPath);
   }
 
   /**
