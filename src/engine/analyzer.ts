@@ -10,11 +10,12 @@ import { SinkLensError, throwIfAborted } from './errors';
 import { DEFAULT_EPSILON } from './metrics';
 import { readDeclaredConfig, DeclaredConfig } from './model/modelConfig';
 import { locateModelFiles, ModelFiles } from './model/modelFiles';
-import { prepareModel, PreparedModel } from './model/preparedModel';
-import { checkInputsSupported, ProbeRequest, ProbeResults, runProbes } from './probeRun';
+import { openModel } from './model/openModel';
+import type { ProbedModel } from './model/preparedModel';
+import { ProbeRequest, ProbeResults, runProbes } from './probeRun';
 import type { Device, ExecutionProvider, ModelSummary, ReportToken, ReportWarning, SinkReport } from './report';
 import { buildReport } from './reportBuilder';
-import { createSession, cudaProviderInstalled, onnxruntimeVersion } from './runtime/sessionFactory';
+import { onnxruntimeVersion } from './runtime/sessionFactory';
 import { PromptTokenizer } from './tokenizer';
 
 /** The demo model shipped in the package (models/sinklet), found relative to the bundle or the sources. */
@@ -39,39 +40,27 @@ export class Analyzer {
     readonly model: ModelSummary,
     readonly executionProvider: ExecutionProvider,
     readonly fallbackReason: string | null,
-    private readonly prepared: PreparedModel,
+    private readonly prepared: ProbedModel,
     private readonly session: ort.InferenceSession,
     private readonly tokenizer: PromptTokenizer | null,
     private readonly declared: DeclaredConfig,
     private readonly loadMs: number,
     /** What every report of this model must say (how it was computed). */
     readonly modelWarnings: ReportWarning[],
+    /** Whether opening reused what an earlier open of the same file learnt (model/openCache.ts). */
+    readonly openedFromCache: boolean,
   ) {}
 
   static async open(modelPath: string, options: { device: Device; sharedTokenizer?: string }): Promise<Analyzer> {
     const started = performance.now();
     const files = locateModelFiles(modelPath, options.sharedTokenizer);
-    // The CPU provider has no bfloat16 arithmetic: there, a model that computes in bfloat16 is
-    // computed in float32 (graph/bfloat16Compute.ts). CUDA runs the model's own bfloat16.
-    const surelyCpu = options.device === 'cpu' || !cudaProviderInstalled();
-    const ownCompute = prepareModel(files.onnx, { bfloat16InFloat32: surelyCpu });
-    checkInputsSupported(ownCompute);
-    const declared = readDeclaredConfig(files, ownCompute.model.metadata);
+    const opened = await openModel(files.onnx, options.device);
+    const prepared = opened.probed;
+    const declared = readDeclaredConfig(files, prepared.model.metadata);
     const tokenizer = files.tokenizer ? PromptTokenizer.load(files.tokenizer) : null;
-    const table = ownCompute.layout.embeddingTable;
+    const table = prepared.layout.embeddingTable;
     const vocabSize = table?.dims[0] ?? declared.vocabSize ?? 0;
-    let onCpu = ownCompute;
-    const cpuModelPath = ownCompute.computesInBfloat16 && !ownCompute.bfloat16InFloat32 ? () => (onCpu = prepareModel(files.onnx, { bfloat16InFloat32: true })).probedPath : undefined;
-    const opened = await createSession(ownCompute.probedPath, options.device, cpuModelPath);
-    const prepared = opened.executionProvider === 'cpu' ? onCpu : ownCompute;
-    // A two-token pass validates the graph end to end and tells us the head count when no config does.
-    let warmup: ProbeResults;
-    try {
-      warmup = await runProbes(opened.session, prepared, { rows: [[0, 0]] });
-    } catch (error) {
-      await opened.session.release();
-      throw error;
-    }
+    const { warmup } = opened;
     const bosTokenId = declared.bosTokenId ?? bosFromTokenizer(tokenizer);
     const model: ModelSummary = {
       path: modelPath,
@@ -88,7 +77,7 @@ export class Analyzer {
     };
     const loadMs = performance.now() - started;
     const warnings = prepared.bfloat16InFloat32 ? [bfloat16InFloat32Warning()] : [];
-    return new Analyzer(files, model, opened.executionProvider, opened.fallbackReason, prepared, opened.session, tokenizer, declared, loadMs, warnings);
+    return new Analyzer(files, model, opened.executionProvider, opened.fallbackReason, prepared, opened.session, tokenizer, declared, loadMs, warnings, opened.fromCache);
   }
 
   /** The vocabulary's spelling of a token id. */
@@ -260,7 +249,7 @@ function bosFromTokenizer(tokenizer: PromptTokenizer | null): number | null {
 }
 
 /** With separate q, k, v projections, k's width over q's gives the KV-head share. */
-function inferKvHeads(prepared: PreparedModel, heads: number): number | null {
+function inferKvHeads(prepared: ProbedModel, heads: number): number | null {
   const widths = prepared.layout.layers[0]?.projectionWidths ?? [];
   if (widths.length !== 3) return null;
   const kvHeads = (heads * Math.min(...widths)) / Math.max(...widths);

@@ -2,7 +2,7 @@
 import * as ort from 'onnxruntime-node';
 import { SinkLensError, UnsupportedGraphError } from './errors';
 import { PROBE_INPUTS, probeOutputs } from './graph/probes';
-import type { PreparedModel } from './model/preparedModel';
+import type { ProbedModel } from './model/preparedModel';
 import type { ValueInfo } from './onnx/proto';
 
 export interface ProbeRequest {
@@ -26,8 +26,12 @@ export interface RowProbes {
   hidden: Float32Array[];
   /** [depth][T]: cos(h[d][t], h[d][0]) */
   p0Cosine: Float32Array[];
+  /** [depth]: the lower median of |h[d]| over all positions and dims (Sun et al.'s reference magnitude). */
+  layerMedian: number[];
   /** [layer][head * T + q] */
   firstTokenAttention: Float32Array[];
+  /** [layer][k]: (1/(H·T)) Σ_h Σ_q A[l,h,q,k]. */
+  received: Float32Array[];
   /** [layer][T]; null for a mixture-of-experts layer (no single MLP activation). */
   mlpNorms: (Float32Array | null)[];
   /** [layer][prefix * intermediate]; null as above. */
@@ -80,7 +84,7 @@ function extraFeed(input: ValueInfo, length: number, batch: number): ort.Tensor 
   return null;
 }
 
-export function checkInputsSupported(prepared: PreparedModel): void {
+export function checkInputsSupported(prepared: ProbedModel): void {
   const initializers = prepared.model.graph.initializers;
   for (const input of prepared.model.graph.inputs) {
     if (input.name === prepared.layout.idsInput || initializers.has(input.name) || input.name.startsWith('sinklens_')) continue;
@@ -92,7 +96,7 @@ export function checkInputsSupported(prepared: PreparedModel): void {
   }
 }
 
-export async function runProbes(session: ort.InferenceSession, prepared: PreparedModel, request: ProbeRequest): Promise<ProbeResults> {
+export async function runProbes(session: ort.InferenceSession, prepared: ProbedModel, request: ProbeRequest): Promise<ProbeResults> {
   const { layout, model } = prepared;
   const rows = request.rows;
   const batch = rows.length;
@@ -129,7 +133,9 @@ export async function runProbes(session: ort.InferenceSession, prepared: Prepare
     ...depthNames(probeOutputs.norm),
     ...depthNames(probeOutputs.hidden),
     ...depthNames(probeOutputs.p0Cosine),
+    ...depthNames(probeOutputs.layerMedian),
     ...layerNames(probeOutputs.firstTokenAttention),
+    ...layerNames(probeOutputs.received),
     ...mlpNames(probeOutputs.mlpNorm),
     ...mlpNames(probeOutputs.mlpHidden),
     probeOutputs.attentionMap,
@@ -158,7 +164,9 @@ export async function runProbes(session: ort.InferenceSession, prepared: Prepare
       norms: depthNames(probeOutputs.norm).map((name) => row(name, r)),
       hidden: depthNames(probeOutputs.hidden).map((name) => row(name, r)),
       p0Cosine: depthNames(probeOutputs.p0Cosine).map((name) => row(name, r)),
+      layerMedian: depthNames(probeOutputs.layerMedian).map((name) => data(name)[r]),
       firstTokenAttention: layerNames(probeOutputs.firstTokenAttention).map((name) => row(name, r)),
+      received: layerNames(probeOutputs.received).map((name) => row(name, r)),
       mlpNorms: layerNames(probeOutputs.mlpNorm).map((name, l) => (hasMlp(l) ? row(name, r) : null)),
       mlpHidden: layerNames(probeOutputs.mlpHidden).map((name, l) => (hasMlp(l) ? row(name, r) : null)),
     })),

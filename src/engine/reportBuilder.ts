@@ -17,7 +17,7 @@ export const depthOf = (index: number) => index / 2;
 
 export function buildReport(probes: ProbeResults, context: ReportContext, row = 0): SinkReport {
   const T = probes.tokens;
-  const { norms: rowNorms, hidden, p0Cosine, firstTokenAttention: rowAttention, mlpNorms } = probes.rows[row];
+  const { norms: rowNorms, hidden, p0Cosine, layerMedian, firstTokenAttention: rowAttention, received, mlpNorms } = probes.rows[row];
   const depths = rowNorms.map((_, i) => depthOf(i));
   const norms = rowNorms.map((values) => Array.from(values));
   const ratios = rowNorms.map((values) => p0NormRatio(values));
@@ -27,7 +27,7 @@ export function buildReport(probes: ProbeResults, context: ReportContext, row = 
   const sinkScore = firstTokenAttention.map(sinkScores);
   const baseline = uniformBaseline(T);
   const epsilon = context.epsilon;
-  const massiveActivations = hidden.map((vector, i) => massiveActivation(vector.subarray(0, probes.hiddenSize), depths[i], 0));
+  const massiveActivations = hidden.map((vector, i) => massiveActivation(vector.subarray(0, probes.hiddenSize), depths[i], 0, layerMedian[i]));
   return {
     schema: REPORT_SCHEMA,
     model: context.model,
@@ -37,6 +37,7 @@ export function buildReport(probes: ProbeResults, context: ReportContext, row = 
     residual: { depths, norms, p0NormRatio: ratios, p0Separation: p0Cosine.map((values) => p0Separation(values)) },
     attention: {
       firstTokenAttention,
+      received: received.map((values) => Array.from(values)),
       sinkScore,
       uniformBaseline: baseline,
       sinkRate: { epsilon, all: sinkRate(sinkScore, epsilon, 0) ?? 0, fromLayer2: sinkRate(sinkScore, epsilon, 2) },

@@ -17,13 +17,27 @@ import { buildProbeEdits } from '../graph/probes';
 import { TensorTypes } from '../graph/tensorTypes';
 import { ByteSource, FileSource } from '../onnx/byteSource';
 import { ModelPiece, rewriteModel, writeModel } from '../onnx/encode';
-import { DATA_TYPE_NAMES, DataType, OnnxFormatError, OnnxModel, externalDataLocations, parseModel } from '../onnx/proto';
+import { DATA_TYPE_NAMES, DataType, OnnxFormatError, OnnxModel, ValueInfo, externalDataLocations, parseModel } from '../onnx/proto';
 import { WireFormatError } from '../onnx/wire';
 import type { AttentionPath } from '../report';
 
-export interface PreparedModel {
-  model: OnnxModel;
-  layout: DecoderLayout;
+/**
+ * The parts of a prepared model that running and describing it need. A PreparedModel has them
+ * with the whole parsed graph behind them; a model opened from the cache (model/openCache.ts) has
+ * only these, read back from a file instead of parsed from the model.
+ */
+export interface ProbedModel {
+  model: {
+    graph: { inputs: ValueInfo[]; outputs: ValueInfo[]; initializers: { has(name: string): boolean } };
+    metadata: Map<string, string>;
+  };
+  layout: {
+    idsInput: string;
+    embeddingTable: { dims: number[] } | null;
+    residuals: readonly string[];
+    learnedPositions: boolean;
+    layers: readonly { mlpActivation: string | null; projectionWidths: number[] }[];
+  };
   /** Element type of the residual stream (the embedding table's type). */
   elemType: number;
   dtype: string;
@@ -35,6 +49,11 @@ export interface PreparedModel {
   computesInBfloat16: boolean;
   /** Whether the probed copy computes that bfloat16 arithmetic in float32 instead (graph/bfloat16Compute.ts). */
   bfloat16InFloat32: boolean;
+}
+
+export interface PreparedModel extends ProbedModel {
+  model: OnnxModel;
+  layout: DecoderLayout;
 }
 
 export function defaultCacheFolder(): string {
@@ -136,8 +155,8 @@ function linkOrCopy(from: string, to: string): void {
   }
 }
 
-/** Writes through a temporary name and renames, so a crash never leaves a half-written model to load. */
-function writeAtomically(target: string, write: (temporary: string) => void): void {
+/** Writes through a temporary name and renames, so a crash never leaves a half-written file to load. */
+export function writeAtomically(target: string, write: (temporary: string) => void): void {
   const temporary = `${target}.${process.pid}.tmp`;
   try {
     mkdirSync(dirname(target), { recursive: true });

@@ -1,5 +1,5 @@
 /** `sink-lens/trace@1` (docs/TRACE.md): the sink metrics of one run's checkpoints against the step. */
-import type { CircuitVerdict } from '../report';
+import type { CircuitVerdict, ConcentrationNullReason } from '../report';
 
 export const TRACE_SCHEMA = 'sink-lens/trace@1';
 
@@ -24,6 +24,8 @@ export interface TraceCheckpoint {
   formationDepth: number | null;
   sinkOnsetLayer: number | null;
   concentration: number | null;
+  /** Why concentration is null (docs/ANALYSES.md): 'no-formation' | 'no-depth-2' | 'no-growth'; null when it is a number. */
+  concentrationNullReason: ConcentrationNullReason | null;
   p0NormRatio: (number | null)[];
   loss: number;
   prompts: TracePromptResult[];

@@ -16,6 +16,9 @@ import { mean, meanOrNull } from '../analyses/vectors';
 import type { Checkpoint } from './checkpoints';
 import { TRACE_SCHEMA, TraceCheckpoint, TraceDocument, TracePromptResult } from './traceDocument';
 
+/** Bump when a cached checkpoint's numbers would be computed differently (2: concentration null without growth). */
+const TRACE_MEASURES = 2;
+
 export interface TraceOptions {
   prompts: string[];
   device: Device;
@@ -31,7 +34,8 @@ export interface TraceOptions {
 export async function runTrace(checkpoints: Checkpoint[], options: TraceOptions): Promise<TraceDocument> {
   const epsilon = options.epsilon ?? DEFAULT_EPSILON;
   mkdirSync(options.cacheFolder, { recursive: true });
-  const settings = JSON.stringify({ prompts: options.prompts, epsilon, bos: options.addBos ?? null, device: options.device });
+  // `measures` names what a cached result holds: results of an earlier definition are measured again.
+  const settings = JSON.stringify({ prompts: options.prompts, epsilon, bos: options.addBos ?? null, device: options.device, measures: TRACE_MEASURES });
   const results: TraceCheckpoint[] = [];
   for (const [index, checkpoint] of checkpoints.entries()) {
     throwIfAborted(options.signal);
@@ -88,6 +92,7 @@ async function measureCheckpoint(checkpoint: Checkpoint, hash: string, options: 
       formationDepth: verdict.formationDepth,
       sinkOnsetLayer: verdict.sinkOnsetLayer,
       concentration: verdict.concentration,
+      concentrationNullReason: verdict.concentrationNullReason ?? null,
       p0NormRatio,
       loss: mean(prompts.map((prompt) => prompt.loss)),
       prompts,
