@@ -4,10 +4,11 @@
  * depth, attention to key 0 and the attention each key receives, the first positions' hidden
  * states, and (on request) one layer's full attention map.
  *
+ * Each layer's probes are one subgraph, the body of an If that always runs (graph/probeBody.ts).
  * ORT schedules leaf nodes last, which would keep every layer's [B,H,T,T] map alive until the end
  * of the run. Each block's output is therefore re-routed through a no-op Reshape whose target shape
- * depends (through Shape, times zero) on that block's probes: the probes must run before the next
- * block starts, and each map is freed as early as in a plain forward pass.
+ * depends (through Shape, times zero) on that If: the probes must run before the next block
+ * starts, and each map is freed as early as in a plain forward pass.
  */
 import { UnsupportedGraphError } from '../errors';
 import { DataType, OnnxModel } from '../onnx/proto';
@@ -74,7 +75,7 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
   const typeOf = (tensor: string) => computed(types.of(tensor) ?? elemType);
   const prefixLength = PROBE_INPUTS.prefixLength;
   const mapLayer = PROBE_INPUTS.mapLayer;
-  const runs = alwaysTrue(edits, layout.idsInput);
+  const always = alwaysTrue(edits, layout.idsInput);
 
   const depthProbes = (body: ProbeBody, depthIndex: number): void => {
     const probe = body.edits;
@@ -149,7 +150,7 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
 
     maskHeads(edits, nodeEdits, layer, l, probabilities, typeOf(layer.attentionOutput.tensor));
 
-    const zero = body.emit(runs);
+    const zero = body.emit(always);
     // Everything the next block reads: the stream, and a fused norm's normalised copy of it.
     for (const blockOutput of layout.residualAliases[2 * l + 2]) {
       const consumers = layout.graph.consumersOf(blockOutput);
