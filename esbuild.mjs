@@ -12,9 +12,9 @@ const nodeExternals = ['vscode', 'onnxruntime-node', 'tokenizers'];
 const bundles = [
   { entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', platform: 'node', banner: { js: '#!/usr/bin/env node' } },
   { entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', platform: 'node' },
-  { entryPoints: ['src/worker/analysisWorker.ts'], outfile: 'dist/worker.js', platform: 'node' },
-  { entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife' },
-  { entryPoints: ['webview/styles.css'], outfile: 'dist/webview.css', platform: 'browser' },
+  { entryPoints: ['src/worker.ts'], outfile: 'dist/worker.js', platform: 'node' },
+  { entryPoints: ['webview/report/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife' },
+  { entryPoints: ['webview/report/styles.css'], outfile: 'dist/webview.css', platform: 'browser' },
   { entryPoints: ['webview/trace/main.ts'], outfile: 'dist/trace.js', platform: 'browser', format: 'iife' },
   { entryPoints: ['webview/trace/styles.css'], outfile: 'dist/trace.css', platform: 'browser' },
   { entryPoints: ['webview/analyses/main.ts'], outfile: 'dist/analyses.js', platform: 'browser', format: 'iife' },

@@ -4,7 +4,7 @@
  * Exits 1 when CUDA could not start (and says why).
  */
 import { Analyzer } from '../src/engine/analyzer';
-import type { SinkReport } from '../src/engine/report';
+import type { SinkReport } from '../src/protocol/report';
 
 const QUANTITIES: [string, (report: SinkReport) => unknown][] = [
   ['residual.norms', (r) => r.residual.norms],

@@ -6,19 +6,20 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Analyzer, bundledModelPath } from './engine/analyzer';
 import { EXIT_CODES, SinkLensError, asSinkLensError } from './engine/errors';
-import type { SinkReport } from './engine/report';
-import { formatSummary } from './engine/summaryText';
+import type { SinkReport } from './protocol/report';
+import { formatSummary } from './cli/summaryText';
 import { AnalyzeCommand, parseAnalyzeArgs, parseCommand } from './cli/analyzeArgs';
 import { inspectModel } from './engine/model/inspectModel';
 import { ANALYSIS_COMMANDS } from './cli/analysisCommands';
 import { traceCommand } from './cli/traceCommand';
 import { renderReportHtml } from './cli/htmlReport';
+import { DEFAULT_EPSILON } from './protocol/measures';
 
 const HELP = `sink-lens: where does a language model's attention sink form?
 
 Usage:
   sink-lens analyze [--model PATH] (--prompt TEXT | --prompt-file F | --ids 1,2,3)
-                    [--no-bos] [--bos-id N] [--device auto|cuda|cpu] [--epsilon 0.3]
+                    [--no-bos] [--bos-id N] [--device auto|cuda|cpu] [--epsilon ${DEFAULT_EPSILON}]
                     [--max-tokens N [--truncate]] [--out report.json] [--html report.html]
   sink-lens compare-bos [--model PATH] (--prompt TEXT | --prompt-file F)   with and without BOS
   sink-lens batch       [--model PATH] --prompts FILE [--positions 8]      many prompts: cross-input cosine
@@ -26,13 +27,16 @@ Usage:
   sink-lens substitute  [--model PATH] (--prompt TEXT | --ids …)          replace the first token
   sink-lens trace       --checkpoints DIR|GLOB --prompts FILE [--out trace.json] [--csv trace.csv] [--html trace.html]
                         [--jsonl new.jsonl] [--fail-if "sinkRate.fromLayer2 < 0.5"] [--cache DIR]
-  sink-lens inspect     --model PATH   what the model is (architecture, layers, heads, dtype, attention path)
+  sink-lens inspect     --model PATH   what the model is (architecture, layers, heads, dtype, attention path;
+                                       for a checkpoint: its files and the graph built for it)
   sink-lens demo        analyse the bundled demo model on its first sample prompt
 
   Every command takes --device, --epsilon, --no-bos, --bos-id, --max-tokens and --out FILE (JSON).
   --prompts FILE: one prompt per line, or JSONL with {"text": …} per line (.jsonl).
 
-  --model   a folder with model.onnx (+ tokenizer.json, config.json) or an .onnx file;
+  --model   a folder with model.onnx (+ tokenizer.json, config.json) or an .onnx file; a Hugging
+            Face checkpoint folder (config.json + safetensors); or a hub id org/name[@revision]
+            in the local hub cache (HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub);
             default: the bundled demo model
   --ids     token ids used exactly as given (no BOS is added)
   --out     write the sink-lens/report@1 JSON there instead of printing the summary
@@ -126,6 +130,13 @@ async function main(argv: string[]): Promise<number> {
   }
   throw new SinkLensError('usage', 'unknown-command', `unknown command '${command}'; use analyze or demo`);
 }
+
+// `sink-lens … | head`: the reader may close the pipe before everything is written. That only
+// ends the output early, so it ends the process quietly, whatever the command.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

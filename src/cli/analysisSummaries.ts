@@ -1,8 +1,5 @@
 /** Terminal summaries of the multi-run analyses. */
-import type { AblationDocument, AblationVariant } from '../engine/analyses/headAblation';
-import type { BatchDocument } from '../engine/analyses/batchAnalysis';
-import type { BosComparison } from '../engine/analyses/bosComparison';
-import type { SubstitutionDocument } from '../engine/analyses/firstTokenSubstitution';
+import type { AblationDocument, AblationVariant, BatchDocument, BosComparison, SubstitutionDocument } from '../protocol/analyses';
 
 const num = (value: number | null | undefined, digits = 2) => (value == null ? '  -  ' : value.toFixed(digits));
 const pct = (value: number | null | undefined) => (value == null ? 'n/a' : `${(value * 100).toFixed(1)} %`);

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs, ParseArgsConfig } from 'node:util';
 import type { PromptInput } from '../engine/api';
 import { SinkLensError } from '../engine/errors';
-import type { Device } from '../engine/report';
-import { readPromptsFile } from './promptsFile';
+import type { Device } from '../protocol/report';
+import { readPromptsFile } from '../engine/promptsFile';
 
 export interface CommonOptions {
   model: string | undefined;

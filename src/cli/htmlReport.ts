@@ -5,15 +5,15 @@
  * embedded: the report and, when small enough, every layer's attention maps; or the trace.
  * Nothing is loaded from anywhere; a strict CSP with a nonce says so.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Analyzer } from '../engine/analyzer';
 import type { AnalyzeOptions, PromptInput } from '../engine/api';
 import { SinkLensError } from '../engine/errors';
-import type { SinkReport } from '../engine/report';
-import type { TraceDocument } from '../engine/trace/traceDocument';
-import type { TraceView } from '../shared/traceProtocol';
+import type { SinkReport } from '../protocol/report';
+import type { TraceDocument } from '../protocol/trace';
+import type { TraceView } from '../protocol/channels/trace';
 
 /** Above this many attention probabilities (all layers and heads), maps are left out of the file. */
 const MAX_EMBEDDED_VALUES = 4_000_000;
@@ -77,7 +77,9 @@ export async function renderReportHtml(analyzer: Analyzer, input: PromptInput, o
 }
 
 export function renderTraceHtml(trace: TraceDocument, folder: string): string {
-  const view: TraceView = { traceId: 'export', name: basename(folder), folder, total: trace.checkpoints.length, done: true, trace };
+  // An id shaped as the extension's trace store makes them (hex), which the trace channel checks for.
+  const traceId = createHash('sha256').update(folder).digest('hex').slice(0, 16);
+  const view: TraceView = { traceId, name: basename(folder), folder, total: trace.checkpoints.length, done: true, trace };
   return htmlPage(`Sink Lens trace · ${folder}`, view, 'trace.css', ['static-trace-host.js', 'trace.js']);
 }
 

@@ -7,11 +7,11 @@ import { dirname, join, resolve } from 'node:path';
 import { CONCENTRATION_NULL_REASONS } from '../engine/metrics';
 import { discoverCheckpoints } from '../engine/trace/checkpoints';
 import { parseCondition } from '../engine/trace/traceConditions';
-import { traceCsv } from '../engine/trace/traceDocument';
+import { traceCsv } from '../protocol/trace';
 import { runTrace } from '../engine/trace/traceRunner';
 import { parseCommand, usage } from './analyzeArgs';
 import { renderTraceHtml } from './htmlReport';
-import { readPromptsFile } from './promptsFile';
+import { readPromptsFile } from '../engine/promptsFile';
 
 export const TRACE_CONDITION_EXIT = 1;
 

@@ -7,13 +7,13 @@ import { dirname, join } from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import type { AnalyzeOptions, AttentionMaps, PromptInput } from './api';
 import { SinkLensError, throwIfAborted } from './errors';
-import { DEFAULT_EPSILON } from './metrics';
+import { DEFAULT_EPSILON } from '../protocol/measures';
 import { readDeclaredConfig, DeclaredConfig } from './model/modelConfig';
 import { locateModelFiles, ModelFiles } from './model/modelFiles';
 import { openModel } from './model/openModel';
 import type { ProbedModel } from './model/preparedModel';
 import { ProbeRequest, ProbeResults, runProbes } from './probeRun';
-import type { Device, ExecutionProvider, ModelSummary, ReportToken, ReportWarning, SinkReport } from './report';
+import type { CheckpointSource, Device, ExecutionProvider, ModelSummary, ReportToken, ReportWarning, SinkReport } from '../protocol/report';
 import { buildReport } from './reportBuilder';
 import { onnxruntimeVersion } from './runtime/sessionFactory';
 import { PromptTokenizer } from './tokenizer';
@@ -60,23 +60,25 @@ export class Analyzer {
     const tokenizer = files.tokenizer ? PromptTokenizer.load(files.tokenizer) : null;
     const table = prepared.layout.embeddingTable;
     const vocabSize = table?.dims[0] ?? declared.vocabSize ?? 0;
-    const { warmup } = opened;
-    const bosTokenId = declared.bosTokenId ?? bosFromTokenizer(tokenizer);
+    const { findings } = opened;
+    const bosTokenId = declared.bosTokenId ?? bosFromTokenizer(tokenizer, declared.bosToken);
     const model: ModelSummary = {
       path: modelPath,
       architecture: declared.architecture ?? (prepared.layout.learnedPositions ? 'gpt2' : 'llama'),
       layers: prepared.layout.layers.length,
-      heads: warmup.heads,
-      kvHeads: declared.kvHeads ?? inferKvHeads(prepared, warmup.heads),
-      hiddenSize: table?.dims[1] ?? warmup.hiddenSize,
+      heads: findings.heads,
+      kvHeads: declared.kvHeads ?? inferKvHeads(prepared, findings.heads),
+      hiddenSize: findings.hiddenSize,
       vocabSize,
       attention: prepared.attentionPath,
       bosTokenId,
       dtype: prepared.dtype,
       slidingWindowLayers: declared.slidingWindowLayers,
+      torchDtype: declared.torchDtype,
+      checkpoint: checkpointSource(files),
     };
     const loadMs = performance.now() - started;
-    const warnings = prepared.bfloat16InFloat32 ? [bfloat16InFloat32Warning()] : [];
+    const warnings = [...(files.checkpoint?.warnings ?? []), ...(prepared.bfloat16InFloat32 ? [bfloat16InFloat32Warning()] : []), ...findings.warnings];
     return new Analyzer(files, model, opened.executionProvider, opened.fallbackReason, prepared, opened.session, tokenizer, declared, loadMs, warnings, opened.fromCache);
   }
 
@@ -192,7 +194,7 @@ export class Analyzer {
     } else {
       if (!this.tokenizer) {
         // Each front end adds its own way to pass ids (the CLI's --ids, the extension's command).
-        throw new SinkLensError('model', 'no-tokenizer', `this model folder has no tokenizer.json: ${dirname(this.files.onnx)}; put the model's own tokenizer.json there, or analyse token ids`);
+        throw new SinkLensError('model', 'no-tokenizer', `this model folder has no tokenizer.json: ${this.files.folder}; put the model's own tokenizer.json there, or analyse token ids`);
       }
       if (input.text.length === 0) throw new SinkLensError('usage', 'empty-prompt', 'the prompt is empty; select or write some text to analyse');
       const encoded = await this.tokenizer.encode(input.text);
@@ -239,9 +241,16 @@ function bfloat16InFloat32Warning(): ReportWarning {
   };
 }
 
-function bosFromTokenizer(tokenizer: PromptTokenizer | null): number | null {
+function checkpointSource(files: ModelFiles): CheckpointSource | null {
+  const built = files.checkpoint;
+  if (!built) return null;
+  return { format: 'safetensors', folder: built.folder, hubId: built.hub?.repoId ?? null, revision: built.hub?.revision ?? null, commit: built.hub?.commit ?? null, builtGraph: built.onnx };
+}
+
+/** The id of tokenizer_config.json's bos_token, else of the first usual BOS spelling the vocabulary has. */
+function bosFromTokenizer(tokenizer: PromptTokenizer | null, declaredToken: string | null): number | null {
   if (!tokenizer) return null;
-  for (const candidate of ['<s>', '<|begin_of_text|>', '<bos>', '<|endoftext|>', '<|im_start|>']) {
+  for (const candidate of [...(declaredToken ? [declaredToken] : []), '<s>', '<|begin_of_text|>', '<bos>', '<|endoftext|>', '<|im_start|>']) {
     const id = tokenizer.tokenToId(candidate);
     if (id !== null) return id;
   }

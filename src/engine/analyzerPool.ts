@@ -7,7 +7,8 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Analyzer } from './analyzer';
-import type { Device } from './report';
+import { parseHubId, resolveHubSnapshot } from './hf/hubCache';
+import type { Device } from '../protocol/report';
 
 export class AnalyzerPool {
   private readonly open = new Map<string, Promise<Analyzer>>();
@@ -42,15 +43,24 @@ export class AnalyzerPool {
     await Promise.all(all.map((pending) => pending.then((analyzer) => analyzer.dispose(), () => undefined)));
   }
 
-  /** A changed file (same path, new mtime) gets a new session. */
+  /** A changed file (same path, new mtime), or a hub id whose revision now names another commit, gets a new session. */
   private keyOf(modelPath: string, device: Device): string {
     const absolute = resolve(modelPath);
     let stamp = '';
     try {
       stamp = String(statSync(absolute).mtimeMs);
     } catch {
-      // a missing path fails in Analyzer.open with a clear error
+      stamp = hubCommit(modelPath); // a missing path fails in Analyzer.open with a clear error
     }
     return `${absolute}\0${stamp}\0${device}`;
+  }
+}
+
+function hubCommit(modelPath: string): string {
+  const id = parseHubId(modelPath);
+  try {
+    return id ? resolveHubSnapshot(id).commit : '';
+  } catch {
+    return '';
   }
 }

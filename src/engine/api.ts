@@ -2,18 +2,14 @@
  * The engine's public surface, used by the CLI and by the extension's worker. Plain Node: nothing
  * here may import `vscode`.
  */
-import type { Device, SinkReport } from './report';
-
-export type PromptInput =
-  | { kind: 'text'; text: string; source: string }
-  | { kind: 'ids'; ids: number[]; source: string };
+export type { PromptInput } from '../protocol/inputs';
 
 export interface AnalyzeOptions {
   /** Prepend the model's BOS token (ignored for `ids`, which are used exactly as given). */
   addBos: boolean;
   /** Override the BOS id the model declares. */
   bosId?: number;
-  /** Threshold for sinkRate (default 0.3). */
+  /** Threshold for sinkRate (default DEFAULT_EPSILON, src/protocol/measures.ts). */
   epsilon?: number;
   /** Prompts longer than this many tokens (or the model's context) are refused (0 = no limit)… */
   maxTokens?: number;

@@ -1,8 +1,11 @@
 /**
- * Every failure the engine expects carries a category that maps to the CLI's exit code and to the
- * actions the extension offers. Messages are one line and say what to do next.
+ * Every failure the engine expects is a SinkLensError (src/protocol/errors.ts: the one error shape,
+ * whose category maps to the CLI's exit code and to the actions the extension offers). Messages are
+ * one line and say what to do next. This module adds what only the engine and its CLI need.
  */
-export type ErrorCategory = 'usage' | 'model' | 'runtime' | 'cancelled';
+import { CancelledError, SinkLensError, type ErrorCategory } from '../protocol/errors';
+
+export { asSinkLensError, CancelledError, oneLine, SinkLensError, type ErrorCategory } from '../protocol/errors';
 
 export const EXIT_CODES: Record<ErrorCategory, number> = {
   usage: 2,
@@ -11,36 +14,22 @@ export const EXIT_CODES: Record<ErrorCategory, number> = {
   cancelled: 130,
 };
 
-export class SinkLensError extends Error {
-  constructor(
-    readonly category: ErrorCategory,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SinkLensError';
-  }
-}
-
 export class UnsupportedGraphError extends SinkLensError {
   constructor(detail: string) {
     super('model', 'unsupported-graph', `unsupported graph: ${detail}`);
   }
 }
 
-export class CancelledError extends SinkLensError {
-  constructor() {
-    super('cancelled', 'cancelled', 'the analysis was cancelled');
+/** onnxruntime failed to run the model; `detail` is all of its message, on one line. */
+export class RunFailedError extends SinkLensError {
+  constructor(
+    readonly detail: string,
+    on: string,
+  ) {
+    super('runtime', 'run-failed', `onnxruntime could not run the model on ${on}: ${detail}`);
   }
 }
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new CancelledError();
-}
-
-/** Turns anything thrown into a SinkLensError, keeping ours as they are. */
-export function asSinkLensError(error: unknown, fallback: ErrorCategory = 'runtime'): SinkLensError {
-  if (error instanceof SinkLensError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new SinkLensError(fallback, 'unexpected', message.split('\n')[0]);
 }

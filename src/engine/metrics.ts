@@ -1,27 +1,13 @@
 /**
  * The quantities of docs/ANALYSES.md, as pure functions of probe outputs. Each function's name is
- * the quantity's name there; keep the two in step.
+ * the quantity's name there; keep the two in step. p0NormRatio, median and the thresholds the panels
+ * use too live in src/protocol/measures.ts.
  */
-import type { CircuitVerdict, ConcentrationNullReason, MassiveActivation } from './report';
+import { FORMATION_RATIO } from '../protocol/measures';
+import type { CircuitVerdict, ConcentrationNullReason, MassiveActivation } from '../protocol/report';
 
-export const DEFAULT_EPSILON = 0.3;
-/** p0NormRatio at or above this counts as a formed high-norm P0 state. */
-export const FORMATION_RATIO = 2;
 const MASSIVE_MAGNITUDE = 100;
 const MASSIVE_OVER_MEDIAN = 1000;
-
-/** The midpoint median (the mean of the two middle values for an even count). */
-export function median(values: ArrayLike<number>): number {
-  const sorted = Float64Array.from(values).sort();
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-/** norm[d][0] / median over t >= 1 of norm[d][t]; null below two tokens. */
-export function p0NormRatio(norms: ArrayLike<number>): number | null {
-  if (norms.length < 2) return null;
-  return norms[0] / median(Array.prototype.slice.call(norms, 1));
-}
 
 /** Mean over t >= 1 of cos(h[0], h[t]), from the cosines of every position to P0; null below two tokens. */
 export function p0Separation(cosineToP0: ArrayLike<number>): number | null {

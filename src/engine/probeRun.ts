@@ -1,9 +1,9 @@
 /** One forward pass of the probed model, and its outputs unpacked per depth and per layer. */
 import * as ort from 'onnxruntime-node';
-import { SinkLensError, UnsupportedGraphError } from './errors';
+import { oneLine, RunFailedError, SinkLensError } from './errors';
 import { PROBE_INPUTS, probeOutputs } from './graph/probes';
+import { checkIdsFit, FeedPlan, planFeeds } from './inputFeeds';
 import type { ProbedModel } from './model/preparedModel';
-import type { ValueInfo } from './onnx/proto';
 
 export interface ProbeRequest {
   /** One or more token-id rows of equal length, run as one batch. */
@@ -48,60 +48,53 @@ export interface ProbeResults {
   extra: Record<string, Float32Array>;
 }
 
-const TYPED: Record<number, { type: ort.Tensor.Type; make: (length: number) => ort.Tensor.DataType }> = {
-  1: { type: 'float32', make: (n) => new Float32Array(n) },
-  10: { type: 'float16', make: (n) => new Uint16Array(n) },
-  // The probed copy declares bfloat16 inputs as float32 (graph/bfloat16Boundary.ts): JS has no bfloat16 tensor.
-  16: { type: 'float32', make: (n) => new Float32Array(n) },
-  6: { type: 'int32', make: (n) => new Int32Array(n) },
-  7: { type: 'int64', make: (n) => new BigInt64Array(n) },
-  9: { type: 'bool', make: (n) => new Uint8Array(n) },
-};
+const plans = new WeakMap<ProbedModel, FeedPlan>();
 
-/** A [B, T] integer tensor of the input's declared type, the same row repeated. */
-function integerRows(input: ValueInfo, values: (i: number) => number, length: number, batch: number): ort.Tensor {
-  const size = length * batch;
-  if (input.elemType === 6) return new ort.Tensor('int32', Int32Array.from({ length: size }, (_, i) => values(i % length)), [batch, length]);
-  return new ort.Tensor('int64', BigInt64Array.from({ length: size }, (_, i) => BigInt(values(i % length))), [batch, length]);
-}
-
-/**
- * What a fresh, unpadded prompt feeds each input that decoder exports declare besides the ids: an
- * all-ones attention mask, positions 0…T-1, empty past key/values (every symbolic dimension but the
- * batch is the past length, 0) and `use_cache_branch` false. Null for an input we do not know.
- */
-function extraFeed(input: ValueInfo, length: number, batch: number): ort.Tensor | null {
-  const name = input.name;
-  if (name === 'attention_mask') return integerRows(input, () => 1, length, batch);
-  if (name === 'position_ids') return integerRows(input, (i) => i, length, batch);
-  if (name === 'use_cache_branch') return new ort.Tensor('bool', Uint8Array.of(0), [1]);
-  if (/^past|past_key_values|\.past_/.test(name)) {
-    const typed = TYPED[input.elemType ?? 1];
-    if (!typed || !input.shape) return null;
-    const dims = input.shape.map((dim, axis) => (typeof dim === 'number' ? dim : /batch/i.test(String(dim)) || (axis === 0 && input.shape!.length === 4) ? batch : 0));
-    return new ort.Tensor(typed.type, typed.make(0), dims);
+/** How every input besides the ids is fed (inputFeeds.ts), planned once per prepared model. */
+export function feedPlan(prepared: ProbedModel): FeedPlan {
+  let plan = plans.get(prepared);
+  if (!plan) {
+    plan = planFeeds(prepared.model.graph, prepared.layout.idsInput, prepared.feeds);
+    plans.set(prepared, plan);
   }
-  return null;
+  return plan;
 }
 
+/** Refuses, naming it, an input Sink Lens cannot feed. */
 export function checkInputsSupported(prepared: ProbedModel): void {
-  const initializers = prepared.model.graph.initializers;
-  for (const input of prepared.model.graph.inputs) {
-    if (input.name === prepared.layout.idsInput || initializers.has(input.name) || input.name.startsWith('sinklens_')) continue;
-    if (extraFeed(input, 1, 1) === null) {
-      throw new UnsupportedGraphError(
-        `input '${input.name}' is not one Sink Lens knows how to feed (expected input_ids, attention_mask, position_ids, past key/values, use_cache_branch)`,
-      );
-    }
-  }
+  feedPlan(prepared);
 }
 
+/** A graph that fixes its batch size runs the rows in groups of that size (the last group padded with copies of its first row). */
 export async function runProbes(session: ort.InferenceSession, prepared: ProbedModel, request: ProbeRequest): Promise<ProbeResults> {
+  const groupSize = feedPlan(prepared).fixedBatch;
+  if (groupSize === null || request.rows.length === groupSize) return runBatch(session, prepared, request);
+  const rows: RowProbes[] = [];
+  let first: ProbeResults | null = null;
+  for (let start = 0; start < request.rows.length; start += groupSize) {
+    const group = request.rows.slice(start, start + groupSize);
+    const headMask = request.headMask?.slice(start, start + groupSize);
+    const count = group.length;
+    while (group.length < groupSize) {
+      group.push(group[0]);
+      headMask?.push(headMask[0]);
+    }
+    const results = await runBatch(session, prepared, { ...request, rows: group, headMask });
+    first ??= results;
+    rows.push(...results.rows.slice(0, count));
+  }
+  // The attention map and extra outputs are row 0's, from the first group.
+  return { ...first!, rows };
+}
+
+async function runBatch(session: ort.InferenceSession, prepared: ProbedModel, request: ProbeRequest): Promise<ProbeResults> {
   const { layout, model } = prepared;
   const rows = request.rows;
   const batch = rows.length;
   const T = rows[0].length;
   if (rows.some((row) => row.length !== T)) throw new SinkLensError('usage', 'ragged-batch', 'prompts run together must have the same number of tokens');
+  const plan = feedPlan(prepared);
+  checkIdsFit(plan, layout.idsInput, T);
   const layerCount = layout.layers.length;
   const flatIds = rows.flat();
   const idsType = model.graph.inputs.find((input) => input.name === layout.idsInput)?.elemType === 6 ? 'int32' : 'int64';
@@ -118,11 +111,7 @@ export async function runProbes(session: ort.InferenceSession, prepared: ProbedM
     [PROBE_INPUTS.mapLayer]: new ort.Tensor('int64', BigInt64Array.of(BigInt(request.mapLayer ?? -1)), [1]),
     [PROBE_INPUTS.headMask]: new ort.Tensor('float32', maskData, [batch, layerCount, maskHeads]),
   };
-  for (const input of model.graph.inputs) {
-    if (feeds[input.name] || model.graph.initializers.has(input.name)) continue;
-    const feed = extraFeed(input, T, batch);
-    if (feed) feeds[input.name] = feed;
-  }
+  for (const { input, make } of plan.feeds) feeds[input.name] = make(T, batch);
 
   const depthCount = layout.residuals.length;
   const depthNames = (name: (i: number) => string) => Array.from({ length: depthCount }, (_, i) => name(i));
@@ -145,8 +134,9 @@ export async function runProbes(session: ort.InferenceSession, prepared: ProbedM
   try {
     outputs = await session.run(feeds, fetches);
   } catch (error) {
-    const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
-    throw new SinkLensError('runtime', 'run-failed', `onnxruntime could not run the model on ${batch} x ${T} tokens: ${message}`);
+    // onnxruntime's messages run over several lines ("… for the following indices\n index: 1 Got: 14 Expected: 8"): keep all of it, on one line.
+    const message = oneLine(error instanceof Error ? error.message : String(error));
+    throw new RunFailedError(message, `${batch} x ${T} tokens`);
   }
   const data = (name: string) => asFloat32(outputs[name]);
   /** Row r's share of a [B, …] output. */
@@ -178,7 +168,9 @@ export async function runProbes(session: ort.InferenceSession, prepared: ProbedM
 /** Output data as float32; float16 outputs (a fp16 model's logits) are widened. */
 function asFloat32(tensor: ort.Tensor): Float32Array {
   if (tensor.type !== 'float16') return tensor.data as Float32Array;
-  const halves = tensor.data as Uint16Array;
+  // On Node >= 24 onnxruntime-node hands float16 out as a Float16Array (numbers); before, as the raw bits.
+  if (!(tensor.data instanceof Uint16Array)) return Float32Array.from(tensor.data as ArrayLike<number>);
+  const halves = tensor.data;
   const out = new Float32Array(halves.length);
   for (let i = 0; i < halves.length; i++) {
     const h = halves[i];

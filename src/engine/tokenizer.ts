@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { Tokenizer } from 'tokenizers';
 import { SinkLensError } from './errors';
-import type { ReportToken } from './report';
+import { topLevelMember } from './model/jsonMember';
+import type { ReportToken } from '../protocol/report';
 
 export interface TokenizedPrompt {
   /** The text that was tokenized (lone surrogates replaced, so offsets are well defined). */
@@ -20,21 +21,27 @@ export class PromptTokenizer {
     readonly vocabSize: number,
   ) {}
 
+  /**
+   * The Rust tokenizer reads the file itself; of its JSON only `added_tokens` (which ids are
+   * special) is parsed here. A large vocabulary (Qwen's 151k tokens, 7 MB) parsed into JavaScript
+   * objects and serialised again cost more memory than everything else before the session.
+   */
   static load(path: string): PromptTokenizer {
-    let json: { added_tokens?: { id: number; special?: boolean }[] };
+    let bytes: Uint8Array;
     try {
-      json = JSON.parse(readFileSync(path, 'utf8'));
+      bytes = readFileSync(path);
     } catch (error) {
       throw new SinkLensError('model', 'bad-tokenizer', `tokenizer.json could not be read (${firstLine(error)}); replace it with the model's own tokenizer.json`);
     }
     let tokenizer: Tokenizer;
     try {
-      tokenizer = Tokenizer.fromString(JSON.stringify(json));
+      tokenizer = Tokenizer.fromFile(path);
     } catch (error) {
       throw new SinkLensError('model', 'bad-tokenizer', `tokenizer.json is not a Hugging Face tokenizer (${firstLine(error)}); replace it with the model's own tokenizer.json`);
     }
-    const specialIds = new Set((json.added_tokens ?? []).filter((token) => token.special).map((token) => token.id));
-    return new PromptTokenizer(tokenizer, specialIds, tokenizer.getVocabSize(true));
+    const added = topLevelMember(bytes, 'added_tokens');
+    const specials = Array.isArray(added) ? (added as { id?: unknown; special?: unknown }[]).filter((token) => token?.special === true && typeof token.id === 'number') : [];
+    return new PromptTokenizer(tokenizer, new Set(specials.map((token) => token.id as number)), tokenizer.getVocabSize(true));
   }
 
   tokenToId(token: string): number | null {

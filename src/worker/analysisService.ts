@@ -1,24 +1,19 @@
 /**
- * The worker's logic, independent of how messages travel (child-process IPC in production, a
- * function call in tests). Owns one analyzer per model, runs one request at a time, and streams a
- * run as summary → layers → (optionally) attention received per layer → done.
+ * The worker's logic: the request handlers of the worker channel (src/protocol/channels/worker.ts),
+ * independent of how messages travel (child-process IPC in production, an in-process pair of
+ * endpoints in tests). Owns one analyzer per model, runs one request at a time in the order they
+ * came (a cancelled one waiting for its turn gives it up at once), and streams a run as summary →
+ * layers → (optionally) attention received per layer, then replies.
  */
-import type { AnalyzeOptions, AttentionMaps, PromptInput } from '../engine/api';
-import { asSinkLensError, CancelledError, SinkLensError } from '../engine/errors';
-import type { Device, ExecutionProvider, ModelSummary, SinkReport } from '../engine/report';
-import type {
-  ErrorPayload,
-  FromWorkerMessage,
-  MultiAnalysisRequest,
-  MultiAnalysisResult,
-  ToWorkerMessage,
-  WorkerPrompt,
-  WorkerRunOptions,
-} from '../shared/protocol';
-import type { Checkpoint } from '../engine/trace/checkpoints';
+import type { AnalyzeOptions, AttentionMaps } from '../engine/api';
+import { CancelledError, SinkLensError } from '../engine/errors';
 import type { TraceOptions } from '../engine/trace/traceRunner';
-import type { TraceDocument } from '../engine/trace/traceDocument';
-import { attentionReceived, selectHead, toRunLayers, toRunSummary } from '../shared/reportParts';
+import type { ModelOpened, MultiAnalysisRequest, MultiAnalysisResult, WorkerSide } from '../protocol/channels/worker';
+import type { PromptInput, RunOptions } from '../protocol/inputs';
+import type { Device, ExecutionProvider, ModelSummary, SinkReport } from '../protocol/report';
+import type { RequestContext, RequestHandlers } from '../protocol/rpc';
+import { attentionReceived, selectHead, toRunLayers, toRunSummary } from '../protocol/runParts';
+import type { Checkpoint, TraceDocument } from '../protocol/trace';
 
 /** What the worker needs from the engine's Analyzer (src/engine/analyzer.ts). */
 export interface AnalyzerLike {
@@ -35,7 +30,6 @@ export interface AnalyzerSource {
   get(modelPath: string, device: Device): Promise<AnalyzerLike>;
   disposeAll(): Promise<void>;
 }
-export type Send = (message: FromWorkerMessage) => void;
 
 /** The engine's runTrace (src/engine/trace/traceRunner.ts): opens and releases one checkpoint at a time. */
 export type TraceRunner = (checkpoints: Checkpoint[], options: TraceOptions) => Promise<TraceDocument>;
@@ -51,162 +45,134 @@ export type MultiAnalysisRunner = (
   onProgress: (done: number, total: number) => void,
 ) => Promise<MultiAnalysisResult>;
 
-type Job = Extract<ToWorkerMessage, { type: 'analyze' | 'attentionMap' | 'trace' | 'multiAnalysis' }>;
+type Params<K extends keyof WorkerSide['requests']> = WorkerSide['requests'][K]['params'];
+type Context<K extends keyof WorkerSide['requests']> = RequestContext<WorkerSide['requests'][K]['progress']>;
 
 export class AnalysisService {
-  private readonly queue: Job[] = [];
-  private readonly controllers = new Map<number, AbortController>();
-  private running = false;
+  /** Settles when every request accepted so far is finished: the next one waits for it. */
+  private turn: Promise<void> = Promise.resolve();
+  private readonly running = new Set<AbortController>();
   /** The last layer's full maps: switching heads in the panel then costs no forward pass. */
   private lastMaps: { key: string; maps: AttentionMaps } | null = null;
 
   constructor(
     private readonly analyzers: AnalyzerSource,
-    private readonly send: Send,
     private readonly traceRunner?: TraceRunner,
     private readonly multiRunner?: MultiAnalysisRunner,
   ) {}
 
-  handle(message: ToWorkerMessage): void {
-    if (message.type === 'cancel') {
-      this.cancel(message.requestId);
-      return;
-    }
-    this.controllers.set(message.requestId, new AbortController());
-    this.queue.push(message);
-    void this.drain();
+  /** The worker channel's request handlers. */
+  handlers(): RequestHandlers<WorkerSide> {
+    return {
+      analyze: (params, context) => this.inTurn(context, (inTurn) => this.analyze(params, inTurn)),
+      attentionMap: (params, context) => this.inTurn(context, (inTurn) => this.attentionMap(params, inTurn)),
+      trace: (params, context) => this.inTurn(context, (inTurn) => this.trace(params, inTurn)),
+      multiAnalysis: (params, context) => this.inTurn(context, (inTurn) => this.multiAnalysis(params, inTurn)),
+    };
   }
 
   async dispose(): Promise<void> {
-    for (const controller of this.controllers.values()) controller.abort();
+    for (const controller of this.running) controller.abort();
     this.lastMaps = null;
     await this.analyzers.disposeAll();
   }
 
-  private cancel(requestId: number): void {
-    const controller = this.controllers.get(requestId);
-    if (!controller) return;
-    controller.abort();
-    const queued = this.queue.findIndex((job) => job.requestId === requestId);
-    if (queued >= 0) {
-      this.queue.splice(queued, 1);
-      this.controllers.delete(requestId);
-      this.send({ type: 'error', inReplyTo: requestId, error: toPayload(new CancelledError()) });
-    }
-  }
-
-  private async drain(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      for (let job = this.queue.shift(); job; job = this.queue.shift()) {
-        const signal = this.controllers.get(job.requestId)!.signal;
-        try {
-          if (job.type === 'analyze') await this.analyze(job, signal);
-          else if (job.type === 'trace') await this.trace(job, signal);
-          else if (job.type === 'multiAnalysis') await this.multiAnalysis(job, signal);
-          else await this.attentionMap(job, signal);
-          this.send({ type: 'done', inReplyTo: job.requestId });
-        } catch (error) {
-          const reported = signal.aborted ? new CancelledError() : error;
-          this.send({ type: 'error', inReplyTo: job.requestId, error: toPayload(reported) });
-        } finally {
-          this.controllers.delete(job.requestId);
-        }
+  /**
+   * Runs `job` after every earlier request; cancelled while it waits, it fails at once and keeps no
+   * one waiting. The job's signal is aborted by the requester's cancel and by dispose().
+   */
+  private inTurn<C extends RequestContext<unknown>, T>(context: C, job: (context: C) => Promise<T>): Promise<T> {
+    const { signal } = context;
+    const previous = this.turn;
+    let finished!: () => void;
+    const done = new Promise<void>((resolve) => (finished = resolve));
+    this.turn = previous.then(() => done);
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    this.running.add(controller);
+    const cancelled = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(new CancelledError()), { once: true }));
+    cancelled.catch(() => undefined);
+    return (async () => {
+      try {
+        await Promise.race([previous, cancelled]);
+        return await job({ ...context, signal: controller.signal });
+      } finally {
+        signal.removeEventListener('abort', stop);
+        this.running.delete(controller);
+        finished();
       }
-    } finally {
-      this.running = false;
-    }
+    })();
   }
 
   /**
    * A checkpoint trace. The open analyzers are released first, so that memory holds one model at
    * a time (runTrace itself releases each checkpoint's session before opening the next).
    */
-  private async trace(job: Extract<Job, { type: 'trace' }>, signal: AbortSignal): Promise<void> {
+  private async trace({ checkpoints, options }: Params<'trace'>, context: Context<'trace'>): Promise<TraceDocument> {
     if (!this.traceRunner) throw new SinkLensError('runtime', 'no-trace', 'this worker cannot run traces');
     this.lastMaps = null;
     await this.analyzers.disposeAll();
-    const trace = await this.traceRunner(job.checkpoints, {
-      ...job.options,
-      signal,
-      onCheckpoint: (checkpoint, index, total, cached) =>
-        this.send({ type: 'traceCheckpoint', inReplyTo: job.requestId, checkpoint, index, total, cached }),
+    return this.traceRunner(checkpoints, {
+      ...options,
+      signal: context.signal,
+      onCheckpoint: (checkpoint, index, total, cached) => context.progress({ type: 'traceCheckpoint', checkpoint, index, total, cached }),
     });
-    this.send({ type: 'traceResult', inReplyTo: job.requestId, trace });
   }
 
-  private async multiAnalysis(job: Extract<Job, { type: 'multiAnalysis' }>, signal: AbortSignal): Promise<void> {
+  private async multiAnalysis({ model, request }: Params<'multiAnalysis'>, context: Context<'multiAnalysis'>): Promise<MultiAnalysisResult> {
     if (!this.multiRunner) throw new SinkLensError('runtime', 'no-multi', 'this worker cannot run multi-prompt analyses');
-    const analyzer = await this.analyzerFor(job);
-    const result = await this.multiRunner(analyzer, job.request, signal, (done, total) =>
-      this.send({ type: 'multiProgress', inReplyTo: job.requestId, done, total }),
-    );
-    if (signal.aborted) throw new CancelledError();
-    this.send({ type: 'multiResult', inReplyTo: job.requestId, result });
+    const analyzer = await this.analyzerFor(model.modelPath, model.device, context.progress);
+    const result = await this.multiRunner(analyzer, request, context.signal, (done, total) => context.progress({ type: 'multiProgress', done, total }));
+    if (context.signal.aborted) throw new CancelledError();
+    return result;
   }
 
-  private async analyzerFor(job: Extract<Job, { type: 'analyze' | 'attentionMap' | 'multiAnalysis' }>): Promise<AnalyzerLike> {
+  private async analyzerFor(modelPath: string, device: Device, progress: (opened: ModelOpened) => void): Promise<AnalyzerLike> {
     // The pool opens each model once per device and forgets one that failed to open, so a
     // fixed model file is tried again next time.
-    const opened = await this.analyzers.get(job.model.modelPath, job.model.device);
-    this.send({
-      type: 'modelOpened',
-      inReplyTo: job.requestId,
-      model: opened.model,
-      executionProvider: opened.executionProvider,
-      fallbackReason: opened.fallbackReason,
-    });
+    const opened = await this.analyzers.get(modelPath, device);
+    progress({ type: 'modelOpened', model: opened.model, executionProvider: opened.executionProvider, fallbackReason: opened.fallbackReason });
     return opened;
   }
 
-  private async analyze(job: Extract<Job, { type: 'analyze' }>, signal: AbortSignal): Promise<void> {
-    const analyzer = await this.analyzerFor(job);
-    const input = toPromptInput(job.prompt);
-    const options = toAnalyzeOptions(job.options, signal);
-    const report = await analyzer.analyze(input, options);
-    this.send({ type: 'runSummary', inReplyTo: job.requestId, summary: toRunSummary(job.runId, report) });
-    for (const layer of toRunLayers(job.runId, report)) {
+  private async analyze(params: Params<'analyze'>, context: Context<'analyze'>): Promise<null> {
+    const { signal } = context;
+    const analyzer = await this.analyzerFor(params.model.modelPath, params.model.device, context.progress);
+    const options = toAnalyzeOptions(params.options, signal);
+    const report = await analyzer.analyze(params.prompt, options);
+    context.progress({ type: 'runSummary', summary: toRunSummary(params.runId, report) });
+    for (const layer of toRunLayers(params.runId, report)) {
       await yieldToMessages(signal);
-      this.send({ type: 'runLayer', inReplyTo: job.requestId, layer });
+      context.progress({ type: 'runLayer', layer });
     }
-    if (!job.withReceived) return;
+    if (!params.withReceived) return null;
     const tokens = report.tokens.length;
     for (let layer = 0; layer < report.model.layers; layer++) {
       await yieldToMessages(signal);
-      const maps = await analyzer.attentionMaps(input, layer, options);
-      const received = attentionReceived(maps.data, maps.heads, tokens);
-      this.send({ type: 'runReceived', inReplyTo: job.requestId, received: { runId: job.runId, layer, received } });
+      const maps = await analyzer.attentionMaps(params.prompt, layer, options);
+      context.progress({ type: 'runReceived', received: { runId: params.runId, layer, received: attentionReceived(maps.data, maps.heads, tokens) } });
     }
+    return null;
   }
 
-  private async attentionMap(job: Extract<Job, { type: 'attentionMap' }>, signal: AbortSignal): Promise<void> {
-    const key = JSON.stringify([job.model, job.prompt, job.options.addBos, job.layer]);
+  private async attentionMap(params: Params<'attentionMap'>, context: Context<'attentionMap'>) {
+    const key = JSON.stringify([params.model, params.prompt, params.options.addBos, params.layer]);
     let maps = this.lastMaps?.key === key ? this.lastMaps.maps : undefined;
     if (!maps) {
       this.lastMaps = null; // free the previous layer before computing the next
-      const analyzer = await this.analyzerFor(job);
-      maps = await analyzer.attentionMaps(toPromptInput(job.prompt), job.layer, toAnalyzeOptions(job.options, signal));
+      const analyzer = await this.analyzerFor(params.model.modelPath, params.model.device, context.progress);
+      maps = await analyzer.attentionMaps(params.prompt, params.layer, toAnalyzeOptions(params.options, context.signal));
       this.lastMaps = { key, maps };
     }
-    const head = job.head >= 0 && job.head < maps.heads ? job.head : -1;
+    const head = params.head >= 0 && params.head < maps.heads ? params.head : -1;
     // slice() so the message owns a compact buffer, not a view into all heads.
     const data = selectHead(maps.data, maps.heads, maps.tokens, head).slice();
-    this.send({
-      type: 'attentionMap',
-      inReplyTo: job.requestId,
-      map: { runId: job.runId, layer: maps.layer, head, heads: maps.heads, tokens: maps.tokens, data },
-    });
+    return { runId: params.runId, layer: maps.layer, head, heads: maps.heads, tokens: maps.tokens, data };
   }
 }
 
-function toPromptInput(prompt: WorkerPrompt): PromptInput {
-  return prompt.kind === 'text'
-    ? { kind: 'text', text: prompt.text, source: prompt.source }
-    : { kind: 'ids', ids: prompt.ids, source: prompt.source };
-}
-
-function toAnalyzeOptions(options: WorkerRunOptions, signal: AbortSignal): AnalyzeOptions {
+function toAnalyzeOptions(options: RunOptions, signal: AbortSignal): AnalyzeOptions {
   return { addBos: options.addBos, epsilon: options.epsilon, maxTokens: options.maxTokens, truncate: options.truncate, signal };
 }
 
@@ -214,9 +180,4 @@ function toAnalyzeOptions(options: WorkerRunOptions, signal: AbortSignal): Analy
 async function yieldToMessages(signal: AbortSignal): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve));
   if (signal.aborted) throw new CancelledError();
-}
-
-export function toPayload(error: unknown): ErrorPayload {
-  const known = asSinkLensError(error);
-  return { category: known.category, code: known.code, message: known.message };
 }

@@ -2,14 +2,14 @@
  * The multi-run analyses of the paper in the worker: one 'multiAnalysis' request runs one engine
  * function (src/engine/analyses) on the pooled analyzer and answers with its JSON document.
  */
-import type { AnalyzeOptions, PromptInput } from '../engine/api';
+import type { AnalyzeOptions } from '../engine/api';
 import type { Analyzer } from '../engine/analyzer';
 import { analyzeBatch } from '../engine/analyses/batchAnalysis';
 import { compareBos } from '../engine/analyses/bosComparison';
 import { substituteFirstToken } from '../engine/analyses/firstTokenSubstitution';
 import { ablateHeads, checkHeads, sweepLayer } from '../engine/analyses/headAblation';
 import { SinkLensError } from '../engine/errors';
-import type { MultiAnalysisRequest, MultiAnalysisResult, WorkerPrompt } from '../shared/protocol';
+import type { MultiAnalysisRequest, MultiAnalysisResult } from '../protocol/channels/worker';
 
 export async function runMultiAnalysis(
   analyzer: Analyzer,
@@ -17,7 +17,7 @@ export async function runMultiAnalysis(
   signal: AbortSignal,
   onProgress: (done: number, total: number) => void,
 ): Promise<MultiAnalysisResult> {
-  const inputs = request.prompts.map(toInput);
+  const inputs = request.prompts;
   if (inputs.length === 0) throw new SinkLensError('usage', 'no-prompts', 'no prompts to analyse');
   const { addBos, epsilon, maxTokens, truncate } = request.options;
   const options: AnalyzeOptions = { addBos, epsilon, maxTokens, truncate, signal };
@@ -43,8 +43,4 @@ export async function runMultiAnalysis(
     case 'batch':
       return { kind: 'batch', model, document: await analyzeBatch(analyzer, inputs, { ...options, positions: request.positions, onProgress }) };
   }
-}
-
-function toInput(prompt: WorkerPrompt): PromptInput {
-  return prompt.kind === 'text' ? { kind: 'text', text: prompt.text, source: prompt.source } : { kind: 'ids', ids: prompt.ids, source: prompt.source };
 }

@@ -30,7 +30,7 @@ import { prepareModel } from '../../src/engine/model/preparedModel';
 import { FileSource } from '../../src/engine/onnx/byteSource';
 import { DataType, OnnxModel, parseModel } from '../../src/engine/onnx/proto';
 import { runProbes } from '../../src/engine/probeRun';
-import type { SinkReport } from '../../src/engine/report';
+import type { SinkReport } from '../../src/protocol/report';
 import { explainSessionFailure } from '../../src/engine/runtime/missingKernel';
 import { cudaProviderInstalled } from '../../src/engine/runtime/sessionFactory';
 import { assertClose } from '../support/compare';

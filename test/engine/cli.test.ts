@@ -1,6 +1,6 @@
 /** The CLI as a script would use it: real processes, exit codes, one-line errors, valid reports. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,22 +8,9 @@ import { describe, it } from 'node:test';
 import { encodeNode, encodeValueInfo } from '../../src/engine/onnx/encode';
 import { DataType } from '../../src/engine/onnx/proto';
 import { WireWriter } from '../../src/engine/onnx/wire';
-import type { SinkReport } from '../../src/engine/report';
-import { cliPath, onnxExports, sharedModelsMissing, stories260k } from '../support/paths';
-
-function cli(...args: string[]) {
-  const result = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8' });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-function assertOneLineError(result: ReturnType<typeof cli>, code: number, pattern: RegExp): void {
-  assert.equal(result.code, code, `exit code (stderr: ${result.stderr})`);
-  const lines = result.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, `one line on stderr, got:\n${result.stderr}`);
-  assert.match(lines[0], /^sink-lens: /);
-  assert.match(lines[0], pattern);
-  assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
-}
+import type { SinkReport } from '../../src/protocol/report';
+import { assertOneLineError, cli } from '../support/cliRun';
+import { cliPath, onnxExports, repoRoot, sharedModelsMissing, stories260k } from '../support/paths';
 
 function scratchModel(bytes: Uint8Array | Buffer): string {
   const folder = mkdtempSync(join(tmpdir(), 'sink-lens-cli-'));
@@ -63,7 +50,7 @@ describe('sink-lens CLI', () => {
     assert.deepEqual([report.circuit.formationDepth, report.circuit.concentration, report.circuit.concentrationNullReason], [null, null, 'no-formation']);
     assert.equal(report.attention.received?.length, 5, 'attention received, one row per layer');
     for (const row of report.attention.received!) assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-5, 'each layer shares one unit of attention over the keys');
-    for (const entry of report.massiveActivations) assert.ok(entry.median > 0 && entry.rowMedian > 0, 'layer and row medians');
+    for (const entry of report.massiveActivations) assert.ok(entry.median > 0 && (entry.rowMedian ?? 0) > 0, 'layer and row medians');
   });
 
   it('prints a readable summary without --out', { skip: missing ?? false }, () => {
@@ -112,7 +99,7 @@ describe('sink-lens CLI', () => {
       .messageField(11, encodeValueInfo({ name: 'x', elemType: DataType.Float, shape: [1, 4] }))
       .messageField(12, encodeValueInfo({ name: 'y', elemType: DataType.Float, shape: [1, 4] }));
     const model = new WireWriter().varintField(1, 8).messageField(7, graph).messageField(8, new WireWriter().stringField(1, '').varintField(2, 17)).finish();
-    assertOneLineError(cli('analyze', '--model', scratchModel(model), '--ids', '1,2'), 3, /^sink-lens: unsupported graph: expected an integer token-id input, found inputs 'x'/);
+    assertOneLineError(cli('analyze', '--model', scratchModel(model), '--ids', '1,2'), 3, /^sink-lens: unsupported graph: expected an integer token-id input \(input_ids\) that selects rows of an embedding table, found input 'x' \(float32 \[1, 4\]\); Sink Lens needs the token ids as an input: export the model with input_ids$/);
   });
 
   it('a graph with an operator Sink Lens cannot see into exits 3 naming it', () => {
@@ -137,5 +124,18 @@ describe('sink-lens CLI', () => {
     const report = JSON.parse(readFileSync(out, 'utf8')) as SinkReport;
     assert.equal(report.model.attention, 'recomputed');
     assert.equal(report.model.architecture, 'gpt2');
+  });
+
+  it('ends quietly when the reader closes the pipe (sink-lens … | head), whatever the command', async () => {
+    const sinklet = join(repoRoot, 'models', 'sinklet');
+    for (const args of [['--help'], ['inspect', '--model', sinklet], ['analyze', '--model', sinklet, '--ids', '1,5,9,12', '--device', 'cpu'], ['substitute', '--model', sinklet, '--ids', '1,5,9,12', '--device', 'cpu']]) {
+      // The read end is closed before the process writes anything, so its first write fails with EPIPE.
+      const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      assert.deepEqual({ code, stderr }, { code: 0, stderr: '' }, `sink-lens ${args[0]}`);
+    }
   });
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Analyzer, bundledModelPath } from '../../src/engine/analyzer';
 import { sinkRate } from '../../src/engine/metrics';
-import type { SinkReport } from '../../src/engine/report';
+import type { SinkReport } from '../../src/protocol/report';
 import { discoverCheckpoints } from '../../src/engine/trace/checkpoints';
 import { runTrace } from '../../src/engine/trace/traceRunner';
 import { mkdtempSync } from 'node:fs';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Analyzer, bundledModelPath } from '../../src/engine/analyzer';
-import type { SinkReport } from '../../src/engine/report';
+import type { SinkReport } from '../../src/protocol/report';
 
 const IDS = [1, 5, 9, 12, 40, 77, 150, 259, 260, 300, 322, 7];
 

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Analyzer } from '../../src/engine/analyzer';
-import { median } from '../../src/engine/metrics';
-import { describeVerdict } from '../../src/engine/verdict';
+import { median } from '../../src/protocol/measures';
+import { describeVerdict } from '../../src/protocol/verdict';
 import { sharedModelsMissing, stories260k } from '../support/paths';
 
 const STORY_PROMPTS = [
@@ -33,7 +33,7 @@ describe('stories260k, a real negative case', { skip: sharedModelsMissing() ?? f
     const indicators: number[] = [];
     for (const text of STORY_PROMPTS) {
       const report = await analyzer.analyze({ kind: 'text', text, source: 'test' }, { addBos: true });
-      const afterBlock0 = report.residual.norms[report.residual.depths.indexOf(1)];
+      const afterBlock0 = report.residual.norms[report.residual.depths.indexOf(1)] as number[];
       assert.ok(Math.abs(afterBlock0[0] - 8.21) < 0.01, `BOS norm after block 0 is ${afterBlock0[0]}`);
       const others = median(afterBlock0.slice(1));
       assert.ok(others > 3 && others < 5, `the other positions' median norm is ${others}`);

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import Mocha from 'mocha';
 import { metrics } from './metrics';
 
-/** The suites, in order: onnxExports last, since it points sinkLens.modelPath at other models (and restores it). */
-export const SUITES = ['sinkLens', 'reliability', 'soak', 'onnxExports'];
+/** The suites, in order: onnxExports and wildExports last, since they point sinkLens.modelPath at other models (and restore it). */
+export const SUITES = ['sinkLens', 'reliability', 'soak', 'onnxExports', 'wildExports'];
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 180_000 });

@@ -14,12 +14,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
-import type { AnalyzeResult } from '../../src/analysisController';
-import type { SinkReport } from '../../src/engine/report';
-import type { SinkLensApi } from '../../src/extension';
-import type { AttentionMapPayload, ToWebviewMessage } from '../../src/shared/protocol';
-import type { SinkPanel } from '../../src/sinkPanel';
-import { noTokenizerNotice } from '../../src/tokenIdsCommand';
+import type { AnalyzeResult } from '../../src/extension/runs/runService';
+import type { SinkReport } from '../../src/protocol/report';
+import type { SinkLens } from '../../src/extension/sinkLens';
+import { eventOf, requestMap, runIdOf, tapPanel, type PanelEvent } from './panelTap';
+import type { ReportPanel } from '../../src/extension/panels/report/reportPanel';
+import { noTokenizerNotice } from '../../src/extension/notices/errorNotices';
 import { cliPath, onnxExports } from '../support/paths';
 
 interface ExportSpec {
@@ -87,17 +87,16 @@ suite('Real exporter outputs (../shared/models/onnx-exports) through the extensi
     return;
   }
 
-  let api: SinkLensApi;
+  let api: SinkLens;
   let folder: vscode.Uri;
   let scratch: string;
   let before: { modelPath?: string; device?: string };
   const errors: Error[] = [];
   let showError: (error: unknown) => void;
   const config = () => vscode.workspace.getConfiguration('sinkLens');
-  const controller = () => api.controller as typeof api.controller & { showError: (error: unknown) => void };
 
   suiteSetup(async () => {
-    const extension = vscode.extensions.getExtension<SinkLensApi>('sink-lens.sink-lens');
+    const extension = vscode.extensions.getExtension<SinkLens>('sink-lens.sink-lens');
     assert.ok(extension, 'the extension sink-lens.sink-lens is installed');
     api = await extension.activate();
     const workspaceFolder = vscode.workspace.workspaceFolders?.[0];
@@ -108,16 +107,16 @@ suite('Real exporter outputs (../shared/models/onnx-exports) through the extensi
     // CPU in both the extension and the CLI, so that the two are the same computation.
     await config().update('device', 'cpu', vscode.ConfigurationTarget.Global);
     // Every error the extension would show the user is recorded (and still shown).
-    showError = controller().showError;
-    controller().showError = (error: unknown) => {
+    showError = api.notices.show;
+    api.notices.show = (error: unknown) => {
       errors.push(error as Error);
-      showError.call(api.controller, error);
+      showError.call(api.notices, error);
     };
   });
 
   suiteTeardown(async () => {
     if (!api) return;
-    controller().showError = showError;
+    api.notices.show = showError;
     await config().update('modelPath', before.modelPath, vscode.ConfigurationTarget.Global);
     await config().update('device', before.device, vscode.ConfigurationTarget.Global);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
@@ -152,44 +151,25 @@ suite('Real exporter outputs (../shared/models/onnx-exports) through the extensi
     return JSON.parse(readFileSync(out, 'utf8')) as SinkReport;
   }
 
-  /** Records what the report panel is sent while `action` runs (the panel is opened first). */
-  async function watchPanel<T>(action: (panel: SinkPanel) => Promise<T>): Promise<{ value: T; posted: ToWebviewMessage[] }> {
-    api.controller.showPanel();
-    const panel = api.controller.currentPanel();
+  /** Records what the report panel sends its webview while `action` runs (the panel is opened first). */
+  async function watchPanel<T>(action: (panel: ReportPanel) => Promise<T>): Promise<{ value: T; posted: PanelEvent[] }> {
+    api.reportPanel.showPanel();
+    const panel = api.reportPanel.currentPanel();
     assert.ok(panel, 'the report panel is open');
-    const posted: ToWebviewMessage[] = [];
-    const post = panel.post;
-    panel.post = (message: ToWebviewMessage) => {
-      posted.push(message);
-      post.call(panel, message);
-    };
+    const posted: PanelEvent[] = [];
+    const untap = tapPanel(panel, (envelope) => {
+      const event = eventOf(envelope);
+      if (event) posted.push(event);
+    });
     try {
       return { value: await action(panel), posted };
     } finally {
-      delete (panel as { post?: unknown }).post; // back to the prototype's
-    }
-  }
-
-  /** Asks for a map the way the panel does, and waits for the host's answer to the panel. */
-  async function requestMap(panel: SinkPanel, runId: string, layer: number, head: number, requestId: number): Promise<AttentionMapPayload> {
-    const answer = new Promise<AttentionMapPayload>((resolve, reject) => {
-      const post = panel.post;
-      panel.post = (message: ToWebviewMessage) => {
-        post.call(panel, message);
-        if (message.type === 'attentionMap' && message.inReplyTo === requestId) resolve(message.map);
-        if (message.type === 'attentionMapError' && message.inReplyTo === requestId) reject(new Error(message.error.message));
-      };
-    });
-    try {
-      api.controller.onWebviewMessage(panel, { type: 'requestAttentionMap', requestId, runId, layer, head });
-      return await answer;
-    } finally {
-      delete (panel as { post?: unknown }).post;
+      untap();
     }
   }
 
   /** Everything a finished run must satisfy, from the returned, stored and posted report. */
-  async function checkRun(spec: ExportSpec, result: AnalyzeResult | undefined, posted: ToWebviewMessage[]): Promise<void> {
+  async function checkRun(spec: ExportSpec, result: AnalyzeResult | undefined, posted: PanelEvent[]): Promise<void> {
     assert.deepEqual(errors.map((error) => error.message), [], 'no error was shown');
     assert.ok(result, 'the command returned a report');
     const { report } = result;
@@ -232,7 +212,7 @@ suite('Real exporter outputs (../shared/models/onnx-exports) through the extensi
     report.attention.firstTokenAttention.forEach((layer, l) =>
       layer.forEach((row, h) => row.forEach((value, q) => close(value, cli.attention.firstTokenAttention[l][h][q], `attention to key 0 [${l}][${h}][${q}]`))),
     );
-    report.residual.norms.forEach((depth, d) => depth.forEach((norm, t) => close(norm, cli.residual.norms[d][t], `norm at depth ${report.residual.depths[d]}, position ${t}`)));
+    report.residual.norms.forEach((depth, d) => depth.forEach((norm, t) => close(norm!, cli.residual.norms[d][t]!, `norm at depth ${report.residual.depths[d]}, position ${t}`)));
     assert.equal(report.attention.sinkRate.all, cli.attention.sinkRate.all);
 
     // Attention to key 0 is a probability; query 0 sees only key 0.
@@ -245,29 +225,31 @@ suite('Real exporter outputs (../shared/models/onnx-exports) through the extensi
     );
 
     // Stored as returned, with the attention received of every layer.
-    const stored = await api.store.load(result.runId);
+    const stored = await api.runStore.load(result.runId);
     assert.ok(stored, 'the run is stored');
     assert.deepEqual(stored.report, report);
     assert.equal(stored.received.length, decoder.num_hidden_layers);
     assert.ok(stored.received.every((layer) => layer !== null && layer.length === report.tokens.length), 'attention received of every layer');
-    const record = (await api.store.list()).find((run) => run.id === result.runId);
+    const record = (await api.runStore.list()).find((run) => run.id === result.runId);
     assert.ok(record, 'the run is listed');
     assert.equal(record.modelPath, spec.modelPath);
     assert.equal(record.prompt.kind, 'ids' in spec.prompt ? 'ids' : 'text');
 
-    // Posted to the panel: begin, every layer, every layer's attention received, end; no error.
+    // Posted to the panel: begin, every layer, every layer's attention received, end; no error. A
+    // panel opened for this run replays it when its webview is ready, so layers are counted once each.
     const mine = posted.filter((message) => runIdOf(message) === result.runId);
     assert.equal(mine[0]?.type, 'runBegin');
     assert.equal(mine.at(-1)?.type, 'runEnd');
-    assert.equal(mine.filter((message) => message.type === 'runLayer').length, decoder.num_hidden_layers);
-    assert.equal(mine.filter((message) => message.type === 'runReceived').length, decoder.num_hidden_layers);
+    const layersOf = (type: 'runLayer' | 'runReceived') => new Set(mine.flatMap((message) => (message.type === type ? [message.body.layer] : []))).size;
+    assert.equal(layersOf('runLayer'), decoder.num_hidden_layers);
+    assert.equal(layersOf('runReceived'), decoder.num_hidden_layers);
     assert.equal(posted.filter((message) => message.type === 'runError').length, 0, 'no runError');
   }
 
   /** Every layer's and head's map, asked for as the panel asks: rows sum to 1, causal, column 0 = the report's. */
   async function checkMaps(result: AnalyzeResult): Promise<void> {
     const { report } = result;
-    const panel = api.controller.currentPanel();
+    const panel = api.reportPanel.currentPanel();
     assert.ok(panel);
     const T = report.tokens.length;
     let requestId = 70_000;
@@ -294,7 +276,7 @@ suite('Real exporter outputs (../shared/models/onnx-exports) through the extensi
   for (const spec of SPECS.filter((entry) => 'text' in entry.prompt)) {
     test(`${spec.folder}: "Analyze Prompt Sinks" on a prompt in ${spec.document.name} matches genai_config.json and the CLI`, async () => {
       await config().update('modelPath', spec.modelPath, vscode.ConfigurationTarget.Global);
-      assert.equal(api.controller.modelPath(), spec.modelPath);
+      assert.equal(api.runs.modelPath(), spec.modelPath);
       await openAt(spec, spec.document.cursorAt);
       const { value: result, posted } = await watchPanel(() => Promise.resolve(vscode.commands.executeCommand<AnalyzeResult | undefined>('sinkLens.analyzePrompt')));
       await checkRun(spec, result, posted);
@@ -314,7 +296,7 @@ suite('Real exporter outputs (../shared/models/onnx-exports) through the extensi
     });
 
     test('a text prompt is refused with a message that names the folder and the way on; nothing is stored', async () => {
-      const runsBefore = (await api.store.list()).length;
+      const runsBefore = (await api.runStore.list()).length;
       await openAt(spec, 'upon a time');
       const result = await vscode.commands.executeCommand<AnalyzeResult | undefined>('sinkLens.analyzePrompt');
       assert.equal(result, undefined, 'nothing ran');
@@ -325,7 +307,7 @@ suite('Real exporter outputs (../shared/models/onnx-exports) through the extensi
       const notice = noTokenizerNotice(error as never);
       assert.match(notice.message, new RegExp(`^this model folder has no tokenizer\\.json: ${spec.modelPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; put the model's own tokenizer\\.json there, or analyse token ids: put the cursor in a list of ids .* and run "Sink Lens: Analyze Token Ids…"$`));
       assert.deepEqual(notice.actions, ['Analyze Token Ids…', 'Select Model…']);
-      assert.equal((await api.store.list()).length, runsBefore, 'no run was stored');
+      assert.equal((await api.runStore.list()).length, runsBefore, 'no run was stored');
       assert.equal(api.client.busy, false);
     });
 
@@ -333,7 +315,7 @@ suite('Real exporter outputs (../shared/models/onnx-exports) through the extensi
       await openAt(spec, spec.document.cursorAt);
       const { value: result, posted } = await watchPanel(() => Promise.resolve(vscode.commands.executeCommand<AnalyzeResult | undefined>('sinkLens.analyzeTokenIds')));
       await checkRun(spec, result, posted);
-      const record = (await api.store.list()).find((run) => run.id === result!.runId)!;
+      const record = (await api.runStore.list()).find((run) => run.id === result!.runId)!;
       assert.deepEqual(record.prompt, { kind: 'ids', ids: QWEN_IDS, source: `${spec.document.name}:2` });
       assert.equal(record.options.addBos, false);
       await checkMaps(result!);
@@ -352,30 +334,15 @@ suite('Real exporter outputs (../shared/models/onnx-exports) through the extensi
     });
 
     test('an id outside the vocabulary is refused with the range; nothing is stored', async () => {
-      const runsBefore = (await api.store.list()).length;
+      const runsBefore = (await api.runStore.list()).length;
       await openAt(spec, '5000');
       const result = await vscode.commands.executeCommand<AnalyzeResult | undefined>('sinkLens.analyzeTokenIds');
       assert.equal(result, undefined);
       assert.equal(errors.length, 1);
       assert.equal((errors[0] as Error & { code?: string }).code, 'bad-token-id');
       assert.match(errors[0].message, /token id 5000 is outside the model's vocabulary \(0-999\)/);
-      assert.equal((await api.store.list()).length, runsBefore);
+      assert.equal((await api.runStore.list()).length, runsBefore);
     });
   });
 });
 
-function runIdOf(message: ToWebviewMessage): string | null | undefined {
-  switch (message.type) {
-    case 'runBegin':
-      return message.summary.runId;
-    case 'runLayer':
-      return message.layer.runId;
-    case 'runReceived':
-      return message.received.runId;
-    case 'runEnd':
-    case 'runError':
-      return message.runId;
-    default:
-      return undefined;
-  }
-}

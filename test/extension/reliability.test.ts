@@ -13,22 +13,23 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { AnalysisClient, RunHandlers } from '../../src/analysisClient';
-import type { AnalyzeResult } from '../../src/analysisController';
-import type { SinkLensApi } from '../../src/extension';
-import type { ToWebviewMessage } from '../../src/shared/protocol';
-import { settingForTrust } from '../../src/trustedSetting';
+import type { AnalysisClient } from '../../src/extension/worker/analysisClient';
+import type { RunProgress } from '../../src/protocol/channels/worker';
+import type { AnalyzeResult } from '../../src/extension/runs/runService';
+import type { SinkLens } from '../../src/extension/sinkLens';
+import { eventOf, runIdOf, tapPanel } from './panelTap';
+import { settingForTrust } from '../../src/extension/settings/trustedSetting';
 
 const LIBRARIES = ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so', 'libonnxruntime_providers_tensorrt.so'];
 const PROMPT = 'Once upon a time, there was a little girl named Lily. She loved to play outside.';
 
 suite('Sink Lens reliability and security in the extension host', () => {
-  let api: SinkLensApi;
+  let api: SinkLens;
   let document: vscode.TextDocument;
   const config = () => vscode.workspace.getConfiguration('sinkLens');
 
   suiteSetup(async () => {
-    const extension = vscode.extensions.getExtension<SinkLensApi>('sink-lens.sink-lens');
+    const extension = vscode.extensions.getExtension<SinkLens>('sink-lens.sink-lens');
     assert.ok(extension);
     api = await extension.activate();
     const folder = vscode.workspace.workspaceFolders![0];
@@ -41,14 +42,17 @@ suite('Sink Lens reliability and security in the extension host', () => {
     editor.selection = new vscode.Selection(cursor, cursor);
   }
 
-  /** Replaces client.analyze for one run so that a test can act on the stream (kill, close). */
-  function tapNextRun(tap: (handlers: RunHandlers) => RunHandlers): void {
-    const client = api.client as AnalysisClient & { analyze: AnalysisClient['analyze'] };
-    const original = client.analyze;
-    client.analyze = function (request, handlers, signal, withReceived) {
-      client.analyze = original; // once
-      return original.call(client, request, tap(handlers), signal, withReceived);
-    };
+  /** Taps the progress of the next run's 'analyze' request so that a test can act on the stream (kill, close). */
+  function tapNextRun(tap: (part: RunProgress) => void): void {
+    const client = api.client as AnalysisClient & { request: AnalysisClient['request'] };
+    const original = client.request;
+    client.request = function (type, params, options = {}) {
+      if (type !== 'analyze') return original.call(client, type, params, options);
+      client.request = original; // once
+      const onProgress = options.onProgress as ((part: RunProgress) => void) | undefined;
+      const tapped = { ...options, onProgress: (part: RunProgress) => (onProgress?.(part), tap(part)) };
+      return original.call(client, type, params, tapped as typeof options);
+    } as AnalysisClient['request'];
   }
 
   suite('Install CUDA Provider (server on 127.0.0.1)', () => {
@@ -147,9 +151,9 @@ suite('Sink Lens reliability and security in the extension host', () => {
     suiteTeardown(() => config().update('maxTokens', undefined, vscode.ConfigurationTarget.Global));
 
     test('the engine\'s refusal names the token count and the limit (what the dialog shows)', async () => {
-      const modelPath = api.controller.modelPath();
+      const modelPath = api.runs.modelPath();
       await assert.rejects(
-        api.client.analyze({ runId: 'too-long', model: { modelPath, device: 'cpu' }, prompt: { kind: 'text', text: PROMPT, source: 'test' }, options: { addBos: true, epsilon: 0.3, maxTokens: 8 } }, {}),
+        api.client.request('analyze', { runId: 'too-long', model: { modelPath, device: 'cpu' }, prompt: { kind: 'text', text: PROMPT, source: 'test' }, options: { addBos: true, epsilon: 0.3, maxTokens: 8 }, withReceived: true }),
         new RegExp(`the prompt has ${fullTokens} tokens, more than the limit of 8 tokens \\(maxTokens\\)`),
       );
     });
@@ -180,27 +184,24 @@ suite('Sink Lens reliability and security in the extension host', () => {
   suite('faults', () => {
     test('the worker killed mid-run: the run fails with a message, the next run starts a fresh worker and succeeds', async () => {
       const errors: Error[] = [];
-      const controller = api.controller as typeof api.controller & { showError: (error: unknown) => void };
-      const showError = controller.showError;
-      controller.showError = (error: unknown) => {
+      const notices = api.notices;
+      const showError = notices.show;
+      notices.show = (error: unknown) => {
         errors.push(error as Error);
-        showError.call(controller, error);
+        showError.call(notices, error);
       };
       let killed: number | undefined;
-      tapNextRun((handlers) => ({
-        ...handlers,
-        onModelOpened: (...args) => {
-          handlers.onModelOpened?.(...args);
-          killed = api.client.workerPid; // the model is open, the analysis is about to run
-          process.kill(killed!, 'SIGKILL');
-        },
-      }));
+      tapNextRun((part) => {
+        if (part.type !== 'modelOpened') return;
+        killed = api.client.workerPid; // the model is open, the analysis is about to run
+        process.kill(killed!, 'SIGKILL');
+      });
       try {
         await cursorInPrompt();
         const failed = await vscode.commands.executeCommand('sinkLens.analyzePrompt');
         assert.equal(failed, undefined, 'the run failed');
       } finally {
-        controller.showError = showError;
+        notices.show = showError;
       }
       assert.ok(killed, 'a worker process was killed');
       assert.equal(errors.length, 1);
@@ -213,20 +214,14 @@ suite('Sink Lens reliability and security in the extension host', () => {
 
     test('two runs started at once are queued, never interleaved in the panel', async () => {
       await cursorInPrompt();
-      api.controller.showPanel();
-      const panel = api.controller.currentPanel()!;
+      api.reportPanel.showPanel();
+      const panel = api.reportPanel.currentPanel()!;
       const posted: string[] = [];
-      const post = panel.post;
-      panel.post = (message: ToWebviewMessage) => {
-        const runId =
-          message.type === 'runBegin' ? message.summary.runId
-          : message.type === 'runLayer' ? message.layer.runId
-          : message.type === 'runReceived' ? message.received.runId
-          : message.type === 'runEnd' ? message.runId
-          : undefined;
-        if (runId) posted.push(`${message.type}:${runId}`);
-        post.call(panel, message);
-      };
+      const untap = tapPanel(panel, (envelope) => {
+        const event = eventOf(envelope);
+        const runId = event && event.type !== 'runError' ? runIdOf(event) : undefined;
+        if (event && runId) posted.push(`${event.type}:${runId}`);
+      });
       try {
         const [first, second] = await Promise.all([
           vscode.commands.executeCommand<AnalyzeResult>('sinkLens.analyzePrompt'),
@@ -244,25 +239,21 @@ suite('Sink Lens reliability and security in the extension host', () => {
           assert.equal(mine.at(-1), `runEnd:${run.runId}`, 'ends with its end');
         }
       } finally {
-        delete (panel as { post?: unknown }).post; // back to the prototype's
+        untap();
       }
     });
 
     test('closing the panel mid-stream is harmless: the run completes and is stored, and the panel reopens with it', async () => {
-      tapNextRun((handlers) => ({
-        ...handlers,
-        onSummary: (summary) => {
-          handlers.onSummary?.(summary);
-          api.controller.currentPanel()?.panel.dispose(); // as the user closing the tab
-        },
-      }));
+      tapNextRun((part) => {
+        if (part.type === 'runSummary') api.reportPanel.currentPanel()?.panel.dispose(); // as the user closing the tab
+      });
       await cursorInPrompt();
       const result = await vscode.commands.executeCommand<AnalyzeResult>('sinkLens.analyzePrompt');
       assert.ok(result, 'the run completed');
-      assert.equal(api.controller.currentPanel(), undefined, 'the panel is closed');
-      assert.ok(await api.store.load(result.runId), 'the run is stored');
+      assert.equal(api.reportPanel.currentPanel(), undefined, 'the panel is closed');
+      assert.ok(await api.runStore.load(result.runId), 'the run is stored');
       await vscode.commands.executeCommand('sinkLens.showRun', { runId: result.runId });
-      assert.equal(api.controller.currentPanel()?.runId, result.runId, 'a new panel shows it');
+      assert.equal(api.reportPanel.currentPanel()?.runId, result.runId, 'a new panel shows it');
     });
   });
 
@@ -278,7 +269,7 @@ suite('Sink Lens reliability and security in the extension host', () => {
         assert.equal(settingForTrust(inspected, true, ''), '/tmp/untrusted-workspace/model.onnx');
         // This window is trusted (code-server runs with --disable-workspace-trust), so here it is used:
         assert.equal(vscode.workspace.isTrusted, true);
-        assert.ok(api.controller.modelPath().startsWith('/tmp/untrusted-workspace'), api.controller.modelPath());
+        assert.ok(api.runs.modelPath().startsWith('/tmp/untrusted-workspace'), api.runs.modelPath());
       } finally {
         await config().update('modelPath', undefined, vscode.ConfigurationTarget.Workspace);
       }

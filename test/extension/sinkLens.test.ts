@@ -6,20 +6,20 @@
 import * as assert from 'node:assert/strict';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as vscode from 'vscode';
-import type { AnalyzeResult } from '../../src/analysisController';
-import type { SinkLensApi } from '../../src/extension';
+import type { AnalyzeResult } from '../../src/extension/runs/runService';
+import type { SinkLens } from '../../src/extension/sinkLens';
 import { metrics } from './metrics';
 
 const PROMPT = 'Once upon a time, there was a little girl named Lily. She loved to play outside.';
 
 suite('Sink Lens in the extension host', () => {
-  let api: SinkLensApi;
+  let api: SinkLens;
   let document: vscode.TextDocument;
   let editor: vscode.TextEditor;
   let result: AnalyzeResult;
 
   suiteSetup(async () => {
-    const extension = vscode.extensions.getExtension<SinkLensApi>('sink-lens.sink-lens');
+    const extension = vscode.extensions.getExtension<SinkLens>('sink-lens.sink-lens');
     assert.ok(extension, 'the extension sink-lens.sink-lens is installed');
     api = await extension.activate();
     const folder = vscode.workspace.workspaceFolders?.[0];
@@ -84,7 +84,7 @@ suite('Sink Lens in the extension host', () => {
     assert.match(markdown, new RegExp(`Token ${index}\\b`));
     assert.match(markdown, new RegExp(`id \`${tokens[index].id}\``));
     assert.match(markdown, /Norm by depth/);
-    const norm = result.report.residual.norms[0][index];
+    const norm = result.report.residual.norms[0][index]!;
     assert.ok(markdown.includes(norm.toPrecision(3)), `the card shows the depth-0 norm ${norm.toPrecision(3)}`);
     assert.match(markdown, /command:sinkLens\.revealToken/);
   });
@@ -103,7 +103,7 @@ suite('Sink Lens in the extension host', () => {
     const heads = await api.tree.getChildren(layers[0]);
     assert.equal(heads.length, result.report.model.heads);
     assert.equal(api.tree.getTreeItem(heads[0]).description, `sink ${result.report.attention.sinkScore[0][0].toFixed(3)}`);
-    assert.ok(await api.store.load(result.runId), 'the run is stored on disk');
+    assert.ok(await api.runStore.load(result.runId), 'the run is stored on disk');
   });
 
   test('the explorer\'s "Compare Without BOS" re-runs the same text without BOS; "Delete Run" removes a run', async () => {
@@ -112,10 +112,10 @@ suite('Sink Lens in the extension host', () => {
     assert.equal(compared.report.prompt.text, PROMPT);
     assert.equal(compared.report.prompt.bos, false);
     assert.equal(compared.report.tokens.length, result.report.tokens.length - 1, 'one token fewer: no BOS');
-    assert.ok((await api.store.list()).some((run) => run.id === compared.runId && run.options.addBos === false));
+    assert.ok((await api.runStore.list()).some((run) => run.id === compared.runId && run.options.addBos === false));
     await vscode.commands.executeCommand('sinkLens.deleteRun', { runId: compared.runId });
-    assert.equal((await api.store.list()).some((run) => run.id === compared.runId), false);
-    assert.equal(await api.store.load(compared.runId), undefined);
+    assert.equal((await api.runStore.list()).some((run) => run.id === compared.runId), false);
+    assert.equal(await api.runStore.load(compared.runId), undefined);
     // Re-run the original so the decorations below belong to it again.
     const cursor = document.positionAt(document.getText().indexOf('little girl'));
     editor = await vscode.window.showTextDocument(document);
@@ -190,10 +190,10 @@ suite('Sink Lens in the extension host', () => {
   test('cancelling a run stops the worker and frees it; the next run works', async () => {
     const modelPath = result.report.model.path;
     const abort = new AbortController();
-    const pending = api.client.analyze(
-      { runId: 'cancel-test', model: { modelPath, device: 'cpu' }, prompt: { kind: 'text', text: PROMPT.repeat(4), source: 'test' }, options: { addBos: true, epsilon: 0.3, maxTokens: 2048 } },
-      {},
-      abort.signal,
+    const pending = api.client.request(
+      'analyze',
+      { runId: 'cancel-test', model: { modelPath, device: 'cpu' }, prompt: { kind: 'text', text: PROMPT.repeat(4), source: 'test' }, options: { addBos: true, epsilon: 0.3, maxTokens: 2048 }, withReceived: true },
+      { signal: abort.signal },
     );
     const pid = api.client.workerPid;
     abort.abort();

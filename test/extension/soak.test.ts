@@ -7,8 +7,8 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { bundledModelPath } from '../../src/config';
-import type { SinkLensApi } from '../../src/extension';
+import { bundledModelPath } from '../../src/extension/models/modelPaths';
+import type { SinkLens } from '../../src/extension/sinkLens';
 import { metrics } from './metrics';
 
 const PROMPT = 'Once upon a time, there was a little girl named Lily. She loved to play outside. ';
@@ -22,24 +22,22 @@ suite('Sink Lens soak in the extension host', () => {
   test('consecutive analyses over two models keep the worker flat and the host clean', async function () {
     const runs = Number(process.env.SINK_LENS_SOAK_RUNS ?? 40);
     this.timeout(runs * 30_000);
-    const extension = vscode.extensions.getExtension<SinkLensApi>('sink-lens.sink-lens')!;
+    const extension = vscode.extensions.getExtension<SinkLens>('sink-lens.sink-lens')!;
     const api = await extension.activate();
     // The configured model (the tests point it at stories260k when present) and the bundled one.
-    const uniqueModels = [...new Set([api.controller.modelPath(), bundledModelPath(extension.extensionPath)])];
+    const uniqueModels = [...new Set([api.runs.modelPath(), bundledModelPath(extension.extensionPath)])];
     const listenersBefore = process.listenerCount('exit') + process.listenerCount('uncaughtException');
     const warmup = Math.max(8, 4 * uniqueModels.length);
     let warmRss = 0;
     for (let i = 0; i < runs; i++) {
       const modelPath = uniqueModels[Math.floor(i / 2) % uniqueModels.length];
-      await api.client.analyze(
-        {
-          runId: `soak-${i}`,
-          model: { modelPath, device: 'cpu' },
-          prompt: { kind: 'text', text: PROMPT.repeat(1 + (i % 4)), source: 'soak' },
-          options: { addBos: true, epsilon: 0.3, maxTokens: 2048 },
-        },
-        {},
-      );
+      await api.client.request('analyze', {
+        runId: `soak-${i}`,
+        model: { modelPath, device: 'cpu' },
+        prompt: { kind: 'text', text: PROMPT.repeat(1 + (i % 4)), source: 'soak' },
+        options: { addBos: true, epsilon: 0.3, maxTokens: 2048 },
+        withReceived: true,
+      });
       if (i + 1 === warmup) warmRss = rssMb(api.client.workerPid!);
     }
     const finalRss = rssMb(api.client.workerPid!);

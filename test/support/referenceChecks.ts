@@ -2,12 +2,12 @@
  * The engine's analysis of one prompt against tools/torch_ref/reference.py for the same weights:
  * residual norms, first-token attention, sink scores, the attention each key receives, the layer
  * median magnitudes, MLP activation norms, the P0 hidden state at every depth and one layer's full
- * attention map.
+ * attention map (and, when asked, the logits).
  */
 import assert from 'node:assert/strict';
 import type { PromptInput } from '../../src/engine/api';
 import type { Analyzer } from '../../src/engine/analyzer';
-import type { SinkReport } from '../../src/engine/report';
+import type { SinkReport } from '../../src/protocol/report';
 import { assertClose } from './compare';
 import { Reference, runReference } from './torchReference';
 
@@ -20,8 +20,21 @@ export function assertReceivedAndMedians(report: SinkReport, reference: Referenc
 
 /** `referenceArgs`: further reference.py options (its precision, e.g. --bfloat16-values). */
 export async function assertMatchesReference(analyzer: Analyzer, referenceModel: string, ids: number[], mapLayer: number, rtol = 1e-4, referenceArgs: string[] = []): Promise<SinkReport> {
-  const input: PromptInput = { kind: 'ids', ids, source: 'test' };
   const reference = runReference(referenceModel, ids, ['--full-attention', String(mapLayer), '--no-logits', ...referenceArgs]);
+  return compareWithReference(analyzer, reference, ids, mapLayer, rtol);
+}
+
+/** As assertMatchesReference, and the model's own logits output too (one reference run for both). */
+export async function assertMatchesReferenceWithLogits(analyzer: Analyzer, referenceModel: string, ids: number[], mapLayer: number, logitsOutput = 'logits'): Promise<SinkReport> {
+  const reference = runReference(referenceModel, ids, ['--full-attention', String(mapLayer)]);
+  const report = await compareWithReference(analyzer, reference, ids, mapLayer, 1e-4);
+  const logits = (await analyzer.probe({ rows: [ids], extraOutputs: [logitsOutput] })).extra[logitsOutput];
+  assertClose(logits, reference.logits, 'logits', 1e-4, 1e-4);
+  return report;
+}
+
+async function compareWithReference(analyzer: Analyzer, reference: Reference, ids: number[], mapLayer: number, rtol: number): Promise<SinkReport> {
+  const input: PromptInput = { kind: 'ids', ids, source: 'test' };
   const report = await analyzer.analyze(input, { addBos: false });
   assertClose(report.residual.norms, reference.norms, 'residual norms', rtol);
   assertClose(report.attention.firstTokenAttention, reference.firstTokenAttention, 'first-token attention', rtol);

@@ -17,11 +17,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
-import type { AblationDocument } from '../../src/engine/analyses/headAblation';
-import type { BatchDocument } from '../../src/engine/analyses/batchAnalysis';
-import type { BosComparison } from '../../src/engine/analyses/bosComparison';
-import type { SubstitutionDocument } from '../../src/engine/analyses/firstTokenSubstitution';
-import type { SinkReport } from '../../src/engine/report';
+import type { AblationDocument, BatchDocument, BosComparison, SubstitutionDocument } from '../../src/protocol/analyses';
+import type { SinkReport } from '../../src/protocol/report';
 import { missingPrerequisite, REPO, RESULTS, writeUserSettings, type Sandbox } from './codeServer';
 import { cspViolations, fromContextMenu, inWorkbench, runCommand, webviewWith } from './workbench';
 
@@ -163,8 +160,9 @@ test('palette → substitution, head sweep, with/without BOS, many prompts: the 
     await runCommand(page, 'Sink Lens: Analyze Prompt Sinks');
     const report = await webviewWith(page, 'body[data-run-state="done"]', 120_000);
     await report.getByTestId('mlp-chart').locator('canvas').waitFor({ state: 'visible' });
-    for (const { layer, norms } of expected.report.mlp.layers.filter((entry) => entry.layer < 2)) {
-      assert.ok(norms, `the demo model has an MLP in layer ${layer}`);
+    for (const { layer, norms: present } of expected.report.mlp.layers.filter((entry) => entry.layer < 2)) {
+      assert.ok(present, `the demo model has an MLP in layer ${layer}`);
+      const norms = present as number[];
       const rest = norms.slice(1).sort((a, b) => a - b);
       const median = rest.length % 2 ? rest[(rest.length - 1) / 2] : (rest[rest.length / 2 - 1] + rest[rest.length / 2]) / 2;
       same(await valueOf(report, `mlp-p0-${layer}`), norms[0], `MLP L${layer} activation norm at P0`);

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import type { SinkReport } from '../../src/engine/report';
+import type { SinkReport } from '../../src/protocol/report';
 
 export const REPO = resolve(__dirname, '..', '..', '..');
 export const RESULTS = join(REPO, 'test-results');

@@ -66,14 +66,16 @@ test('the webview draws a 2048 x 2048 attention map and reads values on hover', 
         uniformBaseline: 0.004,
         sinkRate: { epsilon: 0.3, all: 0.5, fromLayer2: null },
         circuit: { formationDepth: 0, sinkOnsetLayer: 0, withinTwoBlocks: true, concentration: null },
+        verdict: { headline: 'Attention sink on the first token, formed within two blocks', details: [] },
         massiveActivations: [],
         warnings: [],
         extras: {},
       };
       // Benchmark (never asserted): from the first message to the painted frame after it.
       const started = performance.now();
-      window.postMessage({ type: 'runBegin', summary }, '*');
-      window.postMessage({ type: 'runEnd', runId: 'big' }, '*');
+      // As the host sends them: events of the report channel (src/protocol/channels/report.ts).
+      window.postMessage({ kind: 'event', type: 'runBegin', body: summary }, '*');
+      window.postMessage({ kind: 'event', type: 'runEnd', body: { runId: 'big' } }, '*');
       return afterPaint().then(() => ((window as unknown as { timings: Record<string, number> }).timings = { firstPaintMs: performance.now() - started }));
       function afterPaint(): Promise<void> {
         return new Promise((resolve) => setTimeout(() => requestAnimationFrame(() => setTimeout(resolve, 0)), 0));
@@ -84,10 +86,10 @@ test('the webview draws a 2048 x 2048 attention map and reads values on hover', 
     // Open layer 1, head 0: the webview asks the host, and we answer as the host would.
     const answer = async (head: number) => {
       const request = await page.waitForFunction(
-        (h) => (window as unknown as { posted: { type: string; head: number }[] }).posted.find((m) => m.type === 'requestAttentionMap' && m.head === h),
+        (h) => (window as unknown as { posted: { kind: string; type: string; params: { head: number } }[] }).posted.find((m) => m.kind === 'request' && m.type === 'attentionMap' && m.params.head === h),
         head,
       );
-      const requestId = await request.evaluate((message) => (message as unknown as { requestId: number }).requestId);
+      const requestId = await request.evaluate((message) => (message as unknown as { id: number }).id);
       await page.evaluate(
         ({ T, requestId, head }) => {
           // Half of every row on key 0, the rest on the diagonal: a sink plus self-attention.
@@ -97,7 +99,7 @@ test('the webview draws a 2048 x 2048 attention map and reads values on hover', 
             data[q * T + q] += 0.5;
           }
           const started = performance.now();
-          window.postMessage({ type: 'attentionMap', inReplyTo: requestId, map: { runId: 'big', layer: 1, head, heads: 2, tokens: T, data } }, '*');
+          window.postMessage({ kind: 'reply', inReplyTo: requestId, result: { runId: 'big', layer: 1, head, heads: 2, tokens: T, data } }, '*');
           return new Promise<void>((resolve) => setTimeout(() => requestAnimationFrame(() => setTimeout(resolve, 0)), 0)).then(() => {
             const timings = (window as unknown as { timings: Record<string, number> }).timings;
             timings[`heatmapRenderMs_head${head}`] = performance.now() - started;

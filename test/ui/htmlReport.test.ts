@@ -13,10 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
-import type { SinkReport } from '../../src/engine/report';
-import { traceCsv, type TraceDocument } from '../../src/engine/trace/traceDocument';
-import { describeVerdict } from '../../src/engine/verdict';
-import type { AblationDocument } from '../../src/engine/analyses/headAblation';
+import type { SinkReport } from '../../src/protocol/report';
+import { traceCsv, type TraceDocument } from '../../src/protocol/trace';
+import { describeVerdict } from '../../src/protocol/verdict';
+import type { AblationDocument } from '../../src/protocol/analyses';
 import { fixture } from '../support/fixtures';
 import { CHROMIUM, CHROMIUM_ARGS, REPO, RESULTS } from './codeServer';
 

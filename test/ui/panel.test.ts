@@ -9,11 +9,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { SinkReport } from '../../src/engine/report';
+import type { SinkReport } from '../../src/protocol/report';
 import { cliReport, missingPrerequisite, moveMouseInto, RESULTS, SAMPLE_PROMPT, SAMPLE_PY, writeUserSettings, type Sandbox } from './codeServer';
 import { activeWebview, cspViolations, inWorkbench, openFile, runCommand, saveExport } from './workbench';
 
-const modifier = 'Control';
 
 test('palette → Analyze Prompt Sinks → the webview shows the report (light and dark)', { timeout: 600_000 }, async (t) => {
   const missing = missingPrerequisite();

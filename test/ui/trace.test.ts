@@ -18,8 +18,8 @@ import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { FrameLocator } from 'playwright-core';
-import { traceCsv, type TraceDocument } from '../../src/engine/trace/traceDocument';
-import type { TraceRecord } from '../../src/traceStore';
+import { traceCsv, type TraceDocument } from '../../src/protocol/trace';
+import type { TraceRecord } from '../../src/extension/storage/traceStore';
 import { missingPrerequisite, moveMouseInto, REPO, RESULTS, writeUserSettings, type Sandbox } from './codeServer';
 import { cspViolations, fromContextMenu, inWorkbench, runCommand, saveExport, webviewWith } from './workbench';
 
@@ -37,7 +37,7 @@ function cliTrace(sandboxRoot: string): TraceDocument {
   return JSON.parse(readFileSync(out, 'utf8')) as TraceDocument;
 }
 
-/** The traces the extension keeps in the workspace's storage (src/traceStore.ts: traces/index.json). */
+/** The traces the extension keeps in the workspace's storage (src/extension/storage/traceStore.ts: traces/index.json). */
 function storedTraces(sandbox: Sandbox): TraceRecord[] {
   const workspaces = join(sandbox.userData, 'User', 'workspaceStorage');
   const indexes = readdirSync(workspaces)

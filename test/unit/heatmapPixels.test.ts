@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { selectHead } from '../../src/shared/reportParts';
-import { cellAt, maxOf, maxPool, paintAttention, paintPooled } from '../../webview/heatmapPixels';
+import { selectHead } from '../../src/protocol/runParts';
+import { cellAt, maxOf, maxPool, paintAttention, paintPooled } from '../../webview/report/heatmapPixels';
 
 describe('heat map pixels', () => {
   const lut = new Uint8ClampedArray(256 * 4);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { enumeratePrompts } from '../../src/promptEnumeration';
+import { enumeratePrompts } from '../../src/extension/prompts/promptEnumeration';
 
 const texts = (text: string, languageId: string, fileName: string, range?: { start: number; end: number }) =>
   enumeratePrompts({ text, languageId, fileName }, range).map((prompt) => prompt.text);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { extractPrompt, type PromptSpan } from '../../src/promptExtraction';
+import { extractPrompt } from '../../src/extension/prompts/promptExtraction';
+import type { PromptSpan } from '../../src/extension/prompts/promptSpan';
 
 /** Puts the cursor where `‸` is (and removes it); `|` stays free for YAML block scalars. */
 function at(source: string): { text: string; cursor: number } {

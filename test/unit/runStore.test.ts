@@ -3,10 +3,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { SinkReport } from '../../src/engine/report';
-import { RunStore, type RunRecord } from '../../src/runStore';
-import type { TraceDocument } from '../../src/engine/trace/traceDocument';
-import { TraceStore, traceIdFor, type TraceRecord } from '../../src/traceStore';
+import type { SinkReport } from '../../src/protocol/report';
+import { RunStore, type RunRecord } from '../../src/extension/storage/runStore';
+import type { TraceDocument } from '../../src/protocol/trace';
+import { TraceStore, traceIdFor, type TraceRecord } from '../../src/extension/storage/traceStore';
 
 function record(id: string): RunRecord {
   return {

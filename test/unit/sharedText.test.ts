@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import type { SinkReport } from '../../src/engine/report';
-import { reportCsv } from '../../src/shared/reportCsv';
-import { displayToken } from '../../src/shared/tokenText';
+import type { SinkReport } from '../../src/protocol/report';
+import { reportCsv } from '../../src/protocol/reportCsv';
+import { displayToken } from '../../src/protocol/tokenText';
 
 it('reportCsv quotes token text (commas, quotes, formulas) and lists every layer/head', () => {
   const report = {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { findTokenIds, parseTokenIds } from '../../src/tokenIds';
+import { findTokenIds, parseTokenIds } from '../../src/extension/prompts/tokenIds';
 
 /** Puts the cursor where `‸` is (and removes it). */
 function at(source: string): { text: string; cursor: number } {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { layoutAfterEdits, layoutTokens, meanReceived, shadeLevel, sparkline } from '../../src/tokenRanges';
+import { layoutAfterEdits, layoutTokens, meanReceived, shadeLevel, sparkline } from '../../src/extension/decorations/tokenRanges';
 
 const identity = (start: number, length: number) => Array.from({ length: length + 1 }, (_, i) => start + i);
 

@@ -1,6 +1,8 @@
 """More Hugging Face decoder architectures, small and explicit: Mistral, Qwen2, Qwen3, Phi-3,
-Gemma 2 and Qwen3-MoE. Each forward follows the architecture's transformers implementation (eager
-attention path); models.py's `build` / `config_from_dict` dispatch here by `model_type`.
+Gemma 2 and Qwen3-MoE, and LLaMA with transformers' module names (tools/hf_ref builds it for
+safetensors checkpoints; models.Llama keeps this project's own names for the ONNX fixtures).
+Each forward follows the architecture's transformers implementation (eager attention path);
+models.py's `build` / `config_from_dict` dispatch here by `model_type`.
 
 Same contract as models.Decoder: `forward(ids, head_mask=None, record=False)` returns logits, or
 with `record=True` the residual stream at depths 0, 0.5, ..., L (final norm not applied), the
@@ -9,6 +11,8 @@ None for a mixture-of-experts layer, where no single tensor is "the" activation.
 zeroes a head's output before the output projection.
 
 What each architecture adds to LLaMA (all pre-norm, RoPE rotate_half, SwiGLU unless said):
+  llama      (itself) q/k/v/o bias when `attention_bias`, gate/up/down bias when `mlp_bias`;
+             `rope_scaling` lives in tools/hf_ref/hf_rope.py, which sets the rotary tables.
   mistral    grouped KV heads; sliding-window attention in every layer when `sliding_window` is
              set: key k is visible from query q iff k <= q and q - k < sliding_window.
   qwen2      bias on q/k/v, none on o_proj. Windows only with `use_sliding_window` (and then from
@@ -41,8 +45,9 @@ from torch import nn
 from models import apply_rope, causal_mask, repeat_kv, rope_tables
 
 ARCH_TYPES = ("mistral", "qwen2", "qwen3", "phi3", "gemma2", "qwen3_moe")
-HF_CLASS = dict(mistral="MistralForCausalLM", qwen2="Qwen2ForCausalLM", qwen3="Qwen3ForCausalLM",
-                phi3="Phi3ForCausalLM", gemma2="Gemma2ForCausalLM", qwen3_moe="Qwen3MoeForCausalLM")
+HF_CLASS = dict(llama="LlamaForCausalLM", mistral="MistralForCausalLM", qwen2="Qwen2ForCausalLM",
+                qwen3="Qwen3ForCausalLM", phi3="Phi3ForCausalLM", gemma2="Gemma2ForCausalLM",
+                qwen3_moe="Qwen3MoeForCausalLM")
 
 
 @dataclass
@@ -64,7 +69,9 @@ class ArchConfig:
     use_sliding_window: bool = False  # qwen2 / qwen3 / qwen3_moe only
     max_window_layers: Optional[int] = None
     layer_types: Optional[List[str]] = None
-    attention_bias: bool = False  # qwen3 / qwen3_moe / gemma2 (qwen2: q/k/v always biased; phi3, mistral: none)
+    attention_bias: bool = False  # llama / qwen3 / qwen3_moe / gemma2 (qwen2: q/k/v always biased; phi3, mistral: none)
+    mlp_bias: bool = False  # llama
+    rope_scaling: Optional[dict] = None  # llama (tools/hf_ref/hf_rope.py computes it)
     query_pre_attn_scalar: Optional[float] = None  # gemma2
     attn_logit_softcapping: Optional[float] = None  # gemma2
     final_logit_softcapping: Optional[float] = None  # gemma2
@@ -122,7 +129,9 @@ def hf_config_dict(c):
     out["hidden_act"] = "silu"
     if t != "mistral":
         out["rope_scaling"] = None
-    if t == "mistral":
+    if t == "llama":
+        out.update(head_dim=c.hd, attention_bias=c.attention_bias, mlp_bias=c.mlp_bias, rope_scaling=c.rope_scaling)
+    elif t == "mistral":
         out.update(head_dim=c.hd, sliding_window=c.sliding_window)
     elif t == "qwen2":
         out.update(sliding_window=c.sliding_window, use_sliding_window=c.use_sliding_window,
@@ -187,7 +196,7 @@ class Attention(nn.Module):
         self.h, self.kvh, self.hd = c.num_attention_heads, c.num_key_value_heads, c.hd
         d, q_out, kv_out = c.hidden_size, self.h * self.hd, self.kvh * self.hd
         self.fused = t == "phi3"
-        bias = c.attention_bias and t in ("qwen3", "qwen3_moe", "gemma2")
+        bias = c.attention_bias and t in ("llama", "qwen3", "qwen3_moe", "gemma2")
         if self.fused:  # Phi-3: one projection, sliced q | k | v
             self.qkv_proj = nn.Linear(d, q_out + 2 * kv_out, bias=bias)
         else:
@@ -233,15 +242,15 @@ class Attention(nn.Module):
 class GatedMLP(nn.Module):
     """down(act(gate(x)) * up(x)); act = SiLU, or GELU-tanh for Gemma; Phi-3 fuses gate | up."""
 
-    def __init__(self, d, f, act="silu", fused=False):
+    def __init__(self, d, f, act="silu", fused=False, bias=False):
         super().__init__()
         self.fused = fused
         if fused:
             self.gate_up_proj = nn.Linear(d, 2 * f, bias=False)
         else:
-            self.gate_proj = nn.Linear(d, f, bias=False)
-            self.up_proj = nn.Linear(d, f, bias=False)
-        self.down_proj = nn.Linear(f, d, bias=False)
+            self.gate_proj = nn.Linear(d, f, bias=bias)
+            self.up_proj = nn.Linear(d, f, bias=bias)
+        self.down_proj = nn.Linear(f, d, bias=bias)
         self.act = act
 
     def forward(self, x):
@@ -307,8 +316,8 @@ class DecoderLayer(nn.Module):
         if c.moe(layer):
             self.mlp = SparseMoeBlock(c)
         else:
-            self.mlp = GatedMLP(c.hidden_size, c.intermediate_size,
-                                act="gelu_tanh" if gemma else "silu", fused=c.model_type == "phi3")
+            self.mlp = GatedMLP(c.hidden_size, c.intermediate_size, act="gelu_tanh" if gemma else "silu",
+                                fused=c.model_type == "phi3", bias=c.mlp_bias and c.model_type == "llama")
 
     def forward(self, x, masks, cos, sin, head_mask):
         a, probs = self.self_attn(self.input_layernorm(x), masks[self.sliding], cos, sin, head_mask)

@@ -28,6 +28,7 @@ import train as training  # noqa: E402
 from archs import ArchConfig  # noqa: E402
 from models import Gpt2Config, LlamaConfig, build, hf_config_dict, random_init  # noqa: E402
 from variants import VARIANTS, make_variant  # noqa: E402
+from wild import WILD, export as export_wild  # noqa: E402
 
 OPSET = 14
 SMALL_LLAMA = dict(num_hidden_layers=4, num_attention_heads=8, num_key_value_heads=4,
@@ -160,7 +161,7 @@ def make(name, out_root):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--out", required=True, help="folder that receives one sub-folder per fixture")
-    ap.add_argument("--only", action="append", choices=sorted(FIXTURES) + sorted(VARIANTS),
+    ap.add_argument("--only", action="append", choices=sorted(FIXTURES) + sorted(VARIANTS) + sorted(WILD),
                     help="make only this fixture (repeatable)")
     ap.add_argument("--bench", action="store_true",
                     help="make the benchmark fixtures (llama-bench-4, llama-bench-24) instead of "
@@ -172,6 +173,8 @@ def main():
     for name in names:
         if name in VARIANTS:  # another fixture's model, exported differently (variants.py)
             make_variant(name, args.out, FIXTURES, plain_export)
+        elif name in WILD:  # exporter shapes from the wild (wild.py)
+            export_wild(name, os.path.join(args.out, name), FIXTURES)
         else:
             make(name, args.out)
     print(f"wrote {len(names)} fixture(s) to {os.path.abspath(args.out)} in {time.time() - t0:.0f} s")

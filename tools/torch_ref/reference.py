@@ -5,9 +5,11 @@
         [--ablate 0:3,1:0] [--full-attention LAYER] [--float64 | --bfloat16 | --bfloat16-values] [--no-logits]
 
 PATH: a fixture folder (config.json + weights.pt; any model_type of models.py / archs.py:
-llama, gpt2, mistral, qwen2, qwen3, phi3, gemma2, qwen3_moe) or a plain LLaMA ONNX export (a .onnx file, or a
-folder with model.onnx and no weights.pt, e.g. models/sinklet), whose weights are read from the graph
-(onnx_llama.py; dimensions from the ONNX metadata `config` or a config.json beside the file).
+llama, gpt2, mistral, qwen2, qwen3, phi3, gemma2, qwen3_moe), a Hugging Face checkpoint folder
+(config.json + model.safetensors or its index; llama, mistral, qwen2, qwen3, gpt2: tools/hf_ref/hf_load.py)
+or a plain LLaMA ONNX export (a .onnx file, or a folder with model.onnx and no weights.pt, e.g.
+models/sinklet), whose weights are read from the graph (onnx_llama.py; dimensions from the ONNX
+metadata `config` or a config.json beside the file).
 Output (float64 numbers; depths 0, 0.5, ..., L; ANALYSES.md defines each quantity):
   depths, norms [depth][T], firstTokenAttention [L][H][T], sinkScore [L][H], received [L][T],
   layerMedian [depth], mlpNorms [L][T]
@@ -37,6 +39,10 @@ from models import Llama, LlamaAttention, RMSNorm, build, config_from_dict  # no
 
 
 def load_model(path):
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "hf_ref"))
+    import hf_load
+    if hf_load.is_checkpoint(path) and not os.path.exists(os.path.join(path, "weights.pt")):
+        return hf_load.load(path)
     if os.path.isdir(path) and os.path.exists(os.path.join(path, "weights.pt")):
         with open(os.path.join(path, "config.json")) as f:
             model = build(config_from_dict(json.load(f)))

@@ -1,13 +1,15 @@
 /**
  * Stands in for VS Code in a report exported as one HTML file (`sink-lens analyze --html`): it
- * provides `acquireVsCodeApi` to the Sink Report webview bundle, feeds it the embedded run the way
- * the extension streams one, answers its attention-map requests from the embedded maps, and turns
- * its exports into downloads. Loaded before the webview bundle.
+ * provides `acquireVsCodeApi` to the Sink Report webview bundle and speaks the report channel's host
+ * side to it, as the extension does: feeds it the embedded run the way the extension streams one,
+ * answers its attention-map requests from the embedded maps, and turns its exports into downloads.
+ * Loaded before the webview bundle.
  */
-import { download, downloadExport, embeddedData, installVsCodeStub } from './vscodeStub';
-import type { SinkReport } from '../../src/engine/report';
-import type { FromWebviewMessage, ToWebviewMessage } from '../../src/shared/protocol';
-import { attentionReceived, selectHead, toRunLayers, toRunSummary } from '../../src/shared/reportParts';
+import { reportHostChecks, reportWebviewChecks, type ReportHostSide, type ReportWebviewSide } from '../../src/protocol/channels/report';
+import { SinkLensError } from '../../src/protocol/errors';
+import type { SinkReport } from '../../src/protocol/report';
+import { attentionReceived, selectHead, toRunLayers, toRunSummary } from '../../src/protocol/runParts';
+import { download, downloadExport, embeddedData, pageHost } from './vscodeStub';
 
 interface EmbeddedRun {
   report: SinkReport;
@@ -24,56 +26,37 @@ const maps = embedded.maps?.map((base64) => {
   return new Float32Array(bytes.buffer);
 });
 
-function send(message: ToWebviewMessage): void {
-  window.postMessage(message, '*');
-}
+const webview = pageHost<ReportHostSide, ReportWebviewSide>({ host: reportHostChecks, webview: reportWebviewChecks }, 'report');
 
-function handle(message: FromWebviewMessage): void {
-  switch (message.type) {
-    case 'ready':
-      send({ type: 'runBegin', summary: toRunSummary(runId, embedded.report) });
-      for (const layer of toRunLayers(runId, embedded.report)) send({ type: 'runLayer', layer });
-      maps?.forEach((data, layer) => send({ type: 'runReceived', received: { runId, layer, received: attentionReceived(data, heads, tokens) } }));
-      send({ type: 'runEnd', runId });
-      return;
-    case 'requestAttentionMap':
-      if (!maps) {
-        send({
-          type: 'attentionMapError',
-          inReplyTo: message.requestId,
-          error: { category: 'usage', code: 'maps-not-embedded', message: 'this export holds no attention maps (too large to embed); open the prompt in VS Code or export a shorter one' },
-        });
-        return;
-      }
-      send({
-        type: 'attentionMap',
-        inReplyTo: message.requestId,
-        map: { runId, layer: message.layer, head: message.head, heads, tokens, data: selectHead(maps[message.layer], heads, tokens, message.head).slice() },
-      });
-      return;
-    case 'export': {
-      const name = message.name;
-      if (message.kind === 'json') download(name, `data:application/json;charset=utf-8,${encodeURIComponent(JSON.stringify(embedded.report, null, 1))}`);
-      else downloadExport(name, message.kind, message.data ?? '');
-      send({ type: 'exportDone', path: name });
-      return;
-    }
-    case 'ablateHeads': {
+webview
+  .serve({
+    attentionMap: ({ layer, head }) => {
+      if (!maps) throw new SinkLensError('usage', 'maps-not-embedded', 'this export holds no attention maps (too large to embed); open the prompt in VS Code or export a shorter one');
+      return { runId, layer, head, heads, tokens, data: selectHead(maps[layer], heads, tokens, head).slice() };
+    },
+    export: ({ kind, name, data }) => {
+      if (kind === 'json') download(name, `data:application/json;charset=utf-8,${encodeURIComponent(JSON.stringify(embedded.report, null, 1))}`);
+      else downloadExport(name, kind, data ?? '');
+      return { path: name };
+    },
+    ablateHeads: ({ heads: removed }) => {
       // Ablation reruns the model, which an exported page does not carry: say how to get the numbers.
-      const { prompt, tokens, model } = embedded.report;
-      const heads = message.heads.map((ref) => `${ref.layer}:${ref.head}`).join(',');
+      const { prompt, tokens: reportTokens, model } = embedded.report;
+      const list = removed.map((ref) => `${ref.layer}:${ref.head}`).join(',');
       // The same tokens: ids exactly as analysed (BOS included), or the text when it is short enough to quote.
-      const input = prompt.text === null || prompt.text.length > 300 || /[\r\n]/.test(prompt.text) ? `--no-bos --ids ${tokens.map((token) => token.id).join(',')}` : `--prompt ${JSON.stringify(prompt.text)}${prompt.bos ? '' : ' --no-bos'}`;
-      send({
-        type: 'ablationDone',
-        inReplyTo: message.requestId,
-        error: { category: 'usage', code: 'needs-model', message: `this exported page has no model to rerun; open the prompt in VS Code, or run: sink-lens ablate --model ${model.path} ${input} --ablate ${heads}` },
-      });
-      return;
-    }
-    default:
-      return; // state, reveal and command messages mean nothing outside VS Code
-  }
-}
-
-installVsCodeStub(handle);
+      const input = prompt.text === null || prompt.text.length > 300 || /[\r\n]/.test(prompt.text) ? `--no-bos --ids ${reportTokens.map((token) => token.id).join(',')}` : `--prompt ${JSON.stringify(prompt.text)}${prompt.bos ? '' : ' --no-bos'}`;
+      throw new SinkLensError('usage', 'needs-model', `this exported page has no model to rerun; open the prompt in VS Code, or run: sink-lens ablate --model ${model.path} ${input} --ablate ${list}`);
+    },
+  })
+  .listen({
+    ready: () => {
+      webview.notify('runBegin', toRunSummary(runId, embedded.report));
+      for (const layer of toRunLayers(runId, embedded.report)) webview.notify('runLayer', layer);
+      maps?.forEach((data, layer) => webview.notify('runReceived', { runId, layer, received: attentionReceived(data, heads, tokens) }));
+      webview.notify('runEnd', { runId });
+    },
+    // State, reveal and command messages mean nothing outside VS Code.
+    stateChanged: () => undefined,
+    revealToken: () => undefined,
+    command: () => undefined,
+  });

@@ -1,23 +1,28 @@
 /**
- * Stands in for VS Code in a trace exported as one HTML file (`sink-lens trace --html`): feeds the
- * checkpoint-trace webview bundle the embedded trace and turns its exports into downloads. "Open in
- * Sink Report" needs the models, so outside VS Code it says how to get that view instead.
+ * Stands in for VS Code in a trace exported as one HTML file (`sink-lens trace --html`): speaks the
+ * trace channel's host side to the checkpoint-trace webview bundle, feeding it the embedded trace
+ * and turning its exports into downloads. "Open in Sink Report" needs the models, so outside VS
+ * Code it says how to get that view instead.
  */
-import { downloadExport, embeddedData, installVsCodeStub } from './vscodeStub';
-import type { FromTraceWebviewMessage, ToTraceWebviewMessage, TraceView } from '../../src/shared/traceProtocol';
+import { traceHostChecks, traceWebviewChecks, type TraceHostSide, type TraceView, type TraceWebviewSide } from '../../src/protocol/channels/trace';
+import { downloadExport, embeddedData, pageHost } from './vscodeStub';
 
 const view = embeddedData<TraceView>();
 
-function handle(message: FromTraceWebviewMessage): void {
-  if (message.type === 'ready') {
-    window.postMessage({ type: 'trace', view } satisfies ToTraceWebviewMessage, '*');
-  } else if (message.type === 'openCheckpoint') {
-    const checkpoint = view.trace.checkpoints[message.index];
-    window.alert(`In VS Code this opens the Sink Report of step ${checkpoint.step}. From a terminal: sink-lens analyze --model ${checkpoint.path} --prompt …`);
-  } else if (message.type === 'export') {
-    downloadExport(message.name, message.kind, message.data);
-    window.postMessage({ type: 'exportDone', path: message.name } satisfies ToTraceWebviewMessage, '*');
-  }
-}
+const webview = pageHost<TraceHostSide, TraceWebviewSide>({ host: traceHostChecks, webview: traceWebviewChecks }, 'trace');
 
-installVsCodeStub(handle);
+webview
+  .serve({
+    export: ({ kind, name, data }) => {
+      downloadExport(name, kind, data);
+      return { path: name };
+    },
+  })
+  .listen({
+    ready: () => webview.notify('trace', view),
+    stateChanged: () => undefined,
+    openCheckpoint: ({ index }) => {
+      const checkpoint = view.trace.checkpoints[index];
+      window.alert(`In VS Code this opens the Sink Report of step ${checkpoint.step}. From a terminal: sink-lens analyze --model ${checkpoint.path} --prompt …`);
+    },
+  });

@@ -8,37 +8,9 @@ import type { AnalyzeOptions, PromptInput } from '../api';
 import type { Analyzer } from '../analyzer';
 import { throwIfAborted } from '../errors';
 import { massiveActivation } from '../metrics';
-import type { CircuitVerdict, MassiveActivation, ModelSummary, RuntimeSummary, SinkReport } from '../report';
+import { BATCH_SCHEMA, type BatchDocument } from '../../protocol/analyses';
+import type { SinkReport } from '../../protocol/report';
 import { mean, meanOrNull, meanPairwiseCosine, meanVector, positionVector, topDims } from './vectors';
-
-export const BATCH_SCHEMA = 'sink-lens/batch@1';
-
-export interface BatchPromptSummary {
-  text: string | null;
-  source: string;
-  tokens: number;
-  sinkRate: { all: number; fromLayer2: number | null };
-  p0NormRatio: (number | null)[];
-  circuit: CircuitVerdict;
-}
-
-export interface BatchDocument {
-  schema: typeof BATCH_SCHEMA;
-  model: ModelSummary;
-  runtime: Pick<RuntimeSummary, 'executionProvider' | 'fallbackReason' | 'onnxruntime'>;
-  epsilon: number;
-  prompts: BatchPromptSummary[];
-  /** Per-prompt sink rates, averaged (never a threshold of averaged scores). */
-  sinkRate: { all: number; fromLayer2: number | null };
-  crossInputCosine: { depths: number[]; positions: number[]; values: (number | null)[][] };
-  p0Separation: (number | null)[];
-  meanP0Hidden: MassiveActivation[];
-  /** The first depth whose mean P0 state has a massive activation; null if none. */
-  firstMassiveDepth: number | null;
-  /** Layers 0 and 1, where they have a single MLP activation (not a mixture of experts). */
-  mlp: { layer: number; crossInputCosineP0: number | null; meanTopDimsP0: { dim: number; value: number }[] }[];
-  reports?: SinkReport[];
-}
 
 export interface BatchOptions extends AnalyzeOptions {
   /** Positions 0…positions-1 compared across prompts (default 8). */

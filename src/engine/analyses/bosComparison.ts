@@ -5,16 +5,7 @@
 import type { AnalyzeOptions } from '../api';
 import type { Analyzer } from '../analyzer';
 import { SinkLensError } from '../errors';
-import type { SinkReport } from '../report';
-
-export const BOS_COMPARISON_SCHEMA = 'sink-lens/bos-comparison@1';
-
-export interface BosComparison {
-  schema: typeof BOS_COMPARISON_SCHEMA;
-  withBos: SinkReport;
-  withoutBos: SinkReport;
-  sinkRate: { withBos: { all: number; fromLayer2: number | null }; withoutBos: { all: number; fromLayer2: number | null } };
-}
+import { BOS_COMPARISON_SCHEMA, type BosComparison } from '../../protocol/analyses';
 
 export async function compareBos(analyzer: Analyzer, text: string, source: string, options: Omit<AnalyzeOptions, 'addBos'>): Promise<BosComparison> {
   if (analyzer.model.bosTokenId === null && options.bosId === undefined) {

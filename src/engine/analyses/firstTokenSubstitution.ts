@@ -6,30 +6,10 @@
  */
 import type { AnalyzeOptions, PromptInput } from '../api';
 import type { Analyzer } from '../analyzer';
-import type { SinkReport } from '../report';
+import { hasSink, keepsSink, SUBSTITUTION_SCHEMA, type SubstitutionDocument, type SubstitutionVariant } from '../../protocol/analyses';
+import { DEFAULT_EPSILON } from '../../protocol/measures';
+import type { SinkReport } from '../../protocol/report';
 import { mean } from './vectors';
-
-export const SUBSTITUTION_SCHEMA = 'sink-lens/substitution@1';
-
-export interface SubstitutionVariant {
-  label: string;
-  firstTokenId: number;
-  firstTokenText: string;
-  sinkRate: { all: number; fromLayer2: number | null };
-  /** Mean over heads of the sink score, per layer. */
-  meanSinkScore: number[];
-  /** Mean sink score over layers >= 1: the strength this analysis compares. */
-  sinkStrength: number;
-  p0NormRatio: (number | null)[];
-}
-
-export interface SubstitutionDocument {
-  schema: typeof SUBSTITUTION_SCHEMA;
-  uniformBaseline: number;
-  variants: SubstitutionVariant[];
-  finding: 'follows-position' | 'follows-token' | 'mixed' | 'no-sink';
-  explanation: string;
-}
 
 const fmt = (value: number) => value.toFixed(2);
 
@@ -54,7 +34,7 @@ export async function substituteFirstToken(analyzer: Analyzer, input: PromptInpu
     };
   });
   const baseline = reports[0].attention.uniformBaseline;
-  return { schema: SUBSTITUTION_SCHEMA, uniformBaseline: baseline, variants, ...judge(variants, baseline, options.epsilon ?? 0.3) };
+  return { schema: SUBSTITUTION_SCHEMA, uniformBaseline: baseline, variants, ...judge(variants, baseline, options.epsilon ?? DEFAULT_EPSILON) };
 }
 
 async function replacementCandidates(analyzer: Analyzer, ids: number[]): Promise<{ label: string; id: number }[]> {
@@ -81,11 +61,10 @@ async function replacementCandidates(analyzer: Analyzer, ids: number[]): Promise
 function judge(variants: SubstitutionVariant[], baseline: number, epsilon: number): Pick<SubstitutionDocument, 'finding' | 'explanation'> {
   const [original, ...others] = variants;
   const strengths = variants.map((variant) => `${variant.label} ${fmt(variant.sinkStrength)}`).join(', ');
-  const hasSink = (variant: SubstitutionVariant) => variant.sinkStrength > epsilon && variant.sinkStrength > 2 * baseline;
-  if (!hasSink(original)) {
+  if (!hasSink(original.sinkStrength, epsilon, baseline)) {
     return { finding: 'no-sink', explanation: `The original prompt has no sink to follow: mean attention to position 0 over layers >= 1 is ${fmt(original.sinkStrength)} (uniform ${fmt(baseline)}; ${strengths}).` };
   }
-  const kept = others.filter((variant) => variant.sinkStrength >= 0.5 * original.sinkStrength && hasSink(variant));
+  const kept = others.filter((variant) => keepsSink(variant.sinkStrength, original.sinkStrength, epsilon, baseline));
   if (kept.length === others.length) {
     return { finding: 'follows-position', explanation: `The sink stays whatever token sits at position 0 (${strengths}): it follows the position, as the P0 Sink Circuit predicts.` };
   }

@@ -8,34 +8,8 @@
 import type { AnalyzeOptions, PromptInput } from '../api';
 import type { Analyzer } from '../analyzer';
 import { SinkLensError, throwIfAborted } from '../errors';
+import { ABLATION_SCHEMA, headLabel, type AblationDocument, type AblationVariant, type HeadRef } from '../../protocol/analyses';
 import { meanOrNull, meanPairwiseCosine, positionVector } from './vectors';
-
-export const ABLATION_SCHEMA = 'sink-lens/ablation@1';
-
-export interface HeadRef {
-  layer: number;
-  head: number;
-}
-
-export interface AblationVariant {
-  label: string;
-  heads: HeadRef[];
-  /** Means over prompts. */
-  p0NormRatio: (number | null)[];
-  sinkRate: { all: number | null; fromLayer2: number | null };
-  /** Per depth, across prompts (null with a single prompt). */
-  crossInputCosineP0: (number | null)[];
-  /** MLP activation at P0 across prompts, layers 0 and 1. */
-  mlpCosineP0: (number | null)[];
-}
-
-export interface AblationDocument {
-  schema: typeof ABLATION_SCHEMA;
-  prompts: number;
-  depths: number[];
-  baseline: AblationVariant;
-  variants: AblationVariant[];
-}
 
 /** Parses `0:3,0:5` into heads, checking them against the model. */
 export function parseHeadList(text: string, layers: number, heads: number): HeadRef[] {
@@ -68,8 +42,6 @@ export function checkHeads(refs: HeadRef[], layers: number, heads: number): Head
     return true;
   });
 }
-
-export const headLabel = (heads: HeadRef[]) => (heads.length === 0 ? 'baseline' : heads.map((ref) => `L${ref.layer}H${ref.head}`).join('+'));
 
 /** Ablates each listed head set (one variant each) on every prompt. */
 export async function ablateHeads(analyzer: Analyzer, inputs: PromptInput[], headSets: HeadRef[][], options: AnalyzeOptions): Promise<AblationDocument> {

@@ -15,15 +15,10 @@ import type { GraphIndex } from './graphIndex';
 /** Runs last, after every probe is built: the probes keep reading the model's own bfloat16 tensors. */
 export function widenBfloat16Boundary(edits: EditBuilder, graph: GraphIndex, nodeEdits: Map<number, NodeEdit>): NonNullable<GraphEdits['redeclared']> {
   const redeclared = { inputs: new Map(), outputs: new Map() } as NonNullable<GraphEdits['redeclared']>;
-  const { inputs, outputs, initializers } = graph.graph;
+  const { outputs } = graph.graph;
   edits.scope = 'bfloat16';
 
-  for (const input of inputs) {
-    if (input.elemType !== DataType.BFloat16 || initializers.has(input.name)) continue;
-    const narrowed = edits.node('Cast', [input.name], { to: int(DataType.BFloat16) });
-    renameReads(edits, graph, nodeEdits, input.name, narrowed, edits.nodes.length - 1);
-    redeclared.inputs.set(input.name, { name: input.name, elemType: DataType.Float, shape: input.shape });
-  }
+  castInputsFromFloat32(edits, graph, nodeEdits, DataType.BFloat16, redeclared);
 
   for (const output of outputs) {
     const producer = graph.producer.get(output.name);
@@ -38,6 +33,16 @@ export function widenBfloat16Boundary(edits: EditBuilder, graph: GraphIndex, nod
     redeclared.outputs.set(output.name, { name: output.name, elemType: DataType.Float, shape: output.shape });
   }
   return redeclared;
+}
+
+/** Declares each graph input of element type `type` float32 and casts it to `type` where it enters. */
+export function castInputsFromFloat32(edits: EditBuilder, graph: GraphIndex, nodeEdits: Map<number, NodeEdit>, type: number, redeclared: NonNullable<GraphEdits['redeclared']>): void {
+  for (const input of graph.graph.inputs) {
+    if (input.elemType !== type || graph.graph.initializers.has(input.name)) continue;
+    const narrowed = edits.node('Cast', [input.name], { to: int(type) });
+    renameReads(edits, graph, nodeEdits, input.name, narrowed, edits.nodes.length - 1);
+    redeclared.inputs.set(input.name, { name: input.name, elemType: DataType.Float, shape: input.shape });
+  }
 }
 
 /** Every reader of `from` (the model's nodes, the probe nodes before `addedBefore`, and the probes' subgraphs) reads `to` instead. */

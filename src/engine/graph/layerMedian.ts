@@ -18,7 +18,10 @@
  *
  * It runs as a Loop over the batch rows, one row at a time. The body is a subgraph: onnxruntime's
  * session creation (optimizations, memory planning) costs less for many small graphs than for the
- * same nodes in one big one (see graph/probeBody.ts).
+ * same nodes in one big one (see graph/probeBody.ts). The Loop carries one element of `values`
+ * through unchanged: where the graph fixes its shapes, the trip count is a constant, and
+ * onnxruntime's constant folding would otherwise take the Loop (whose only explicit inputs are then
+ * constant) for foldable and fail on the outer value the body reads ("Loop vector::reserve").
  */
 import { DataType } from '../onnx/proto';
 import { EditBuilder, graph, int } from './editBuilder';
@@ -29,22 +32,24 @@ const SAMPLE = 4096;
 /** `values`: [B, T, D] float32 (D < 2^24). Returns [B] float32: each row's lower median of |values|. */
 export function lowerMedianPerRow(edits: EditBuilder, values: string): string {
   const body = edits.body();
-  const [iteration, condition] = [body.name(), body.name()];
+  const [iteration, condition, carried] = [body.name(), body.name(), body.name()];
   const row = body.node('Abs', [body.node('Gather', [values, iteration], { axis: int(0) })]); // [T, D]
   const { candidates, rank } = bracket(body, row);
   const [smallest] = body.nodeOutputs('TopK', [candidates, body.node('Add', [rank, body.int64([1])])], 2, { axis: int(0), largest: int(0), sorted: int(0) });
   const median = body.reduce('ReduceMax', smallest, [0], false);
   const keepGoing = body.node('Identity', [condition]);
+  const carriedOut = body.node('Identity', [carried]);
   const scalar = (name: string, elemType: number) => ({ name, elemType, shape: [] });
   const loop = {
     name: `sinklens/${edits.scope}/median`,
     nodes: body.nodes,
     initializers: body.initializers,
-    inputs: [scalar(iteration, DataType.Int64), scalar(condition, DataType.Bool)],
-    outputs: [scalar(keepGoing, DataType.Bool), scalar(median, DataType.Float)],
+    inputs: [scalar(iteration, DataType.Int64), scalar(condition, DataType.Bool), { name: carried, elemType: DataType.Float, shape: [1, 1, 1] }],
+    outputs: [scalar(keepGoing, DataType.Bool), { name: carriedOut, elemType: DataType.Float, shape: [1, 1, 1] }, scalar(median, DataType.Float)],
   };
   const rows = edits.node('Gather', [edits.node('Shape', [values]), edits.int64([0], [])], { axis: int(0) });
-  return edits.node('Loop', [rows, ''], { body: graph(loop) });
+  const firstValue = edits.node('Slice', [values, edits.int64([0, 0, 0]), edits.int64([1, 1, 1])]);
+  return edits.nodeOutputs('Loop', [rows, '', firstValue], 2, { body: graph(loop) })[1];
 }
 
 /** Exact count of the true values of a [T, D] mask, as [1] int64. */

@@ -5,7 +5,7 @@
  * mode and reads that output, and nothing is recomputed. Checked on onnxruntime 1.30's CPU kernel
  * in float32 and float16, with 3-D (q_num_heads / kv_num_heads) and 4-D inputs.
  */
-import type { AttentionPath } from '../report';
+import type { AttentionPath } from '../../protocol/report';
 import type { NodeEdit } from '../onnx/encode';
 import type { OnnxNode } from '../onnx/proto';
 import type { DecoderLayout, DecoderLayer } from './decoderLayout';

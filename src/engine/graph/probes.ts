@@ -13,8 +13,10 @@
 import { UnsupportedGraphError } from '../errors';
 import { DataType, OnnxModel } from '../onnx/proto';
 import type { GraphEdits, NewValueInfo, NodeEdit } from '../onnx/encode';
+import { atAllPositions } from './allPositions';
 import { operatorOutputCheck, recomputeAttention } from './attentionRecompute';
 import { widenBfloat16Boundary } from './bfloat16Boundary';
+import { widenFloat16Inputs } from './float16Inputs';
 import { computeBfloat16InFloat32 } from './bfloat16Compute';
 import type { DecoderLayout } from './decoderLayout';
 import { EditBuilder, int, ints } from './editBuilder';
@@ -77,20 +79,28 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
   const mapLayer = PROBE_INPUTS.mapLayer;
   const always = alwaysTrue(edits, layout.idsInput);
 
+  // A depth the graph computes at only some positions is probed at all of them, NaN where absent.
+  const everyPosition = (probe: EditBuilder, tensor: string, depthIndex: number) => {
+    const selection = layout.residualPositions[depthIndex];
+    return selection ? { tensor: atAllPositions(probe, tensor, typeOf(tensor), selection, layout.idsInput), type: DataType.Float as number } : { tensor, type: typeOf(tensor) };
+  };
+
   const depthProbes = (body: ProbeBody, depthIndex: number): void => {
     const probe = body.edits;
     const residual = layout.residuals[depthIndex];
-    const asFloat = probe.toFloat(residual, typeOf(residual));
+    const own = probe.toFloat(residual, typeOf(residual));
+    const selection = layout.residualPositions[depthIndex];
+    const asFloat = selection ? atAllPositions(probe, own, DataType.Float, selection, layout.idsInput) : own;
     const keptNorm = probe.lastAxisNorm(asFloat, DataType.Float, undefined, true);
     body.output(probe.node('Reshape', [keptNorm, probe.int64([0, -1])]), probeOutputs.norm(depthIndex), ['batch', 'tokens'], 1);
     const unit = probe.node('Div', [asFloat, keptNorm]);
     const unitP0 = probe.node('Transpose', [probe.node('Slice', [unit, probe.int64([0]), probe.int64([1]), probe.int64([1])])], { perm: ints([0, 2, 1]) });
     body.output(probe.node('Reshape', [probe.node('MatMul', [unit, unitP0]), probe.int64([0, -1])]), probeOutputs.p0Cosine(depthIndex), ['batch', 'tokens'], 1);
-    const hidden = probe.toFloat(probe.node('Slice', [residual, probe.int64([0]), prefixLength, probe.int64([1])]), typeOf(residual));
-    body.output(hidden, probeOutputs.hidden(depthIndex), ['batch', 'prefix', 'hidden'], 1);
+    body.output(probe.node('Slice', [asFloat, probe.int64([0]), prefixLength, probe.int64([1])]), probeOutputs.hidden(depthIndex), ['batch', 'prefix', 'hidden'], 1);
     const scope = probe.scope;
     probe.scope = `${scope}/median`; // named apart in profiles: the probe with the most work per element
-    body.output(lowerMedianPerRow(probe, asFloat), probeOutputs.layerMedian(depthIndex), ['batch'], 0);
+    // Over the values the graph has, not the NaN-padded copy: the median of what the layer computes.
+    body.output(lowerMedianPerRow(probe, own), probeOutputs.layerMedian(depthIndex), ['batch'], 0);
     probe.scope = scope;
   };
 
@@ -136,9 +146,9 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
     body.output(attentionReceived(probe, probe.toFloat(probabilities, probabilityType)), probeOutputs.received(l), ['batch', 'tokens'], 1);
     probe.scope = `layer${l}`;
     if (layer.mlpActivation !== null) {
-      const mlpType = typeOf(layer.mlpActivation);
-      body.output(probe.lastAxisNorm(layer.mlpActivation, mlpType), probeOutputs.mlpNorm(l), ['batch', 'tokens'], 1);
-      const mlpHidden = probe.toFloat(probe.node('Slice', [layer.mlpActivation, probe.int64([0]), prefixLength, probe.int64([1])]), mlpType);
+      const { tensor: mlpActivation, type: mlpType } = everyPosition(probe, layer.mlpActivation, 2 * l + 1);
+      body.output(probe.lastAxisNorm(mlpActivation, mlpType), probeOutputs.mlpNorm(l), ['batch', 'tokens'], 1);
+      const mlpHidden = probe.toFloat(probe.node('Slice', [mlpActivation, probe.int64([0]), prefixLength, probe.int64([1])]), mlpType);
       body.output(mlpHidden, probeOutputs.mlpHidden(l), ['batch', 'prefix', 'intermediate'], 1);
     }
     // Slice end is 1 for the requested layer and 0 (an empty tensor) for every other one; each
@@ -167,6 +177,7 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
   const maps = edits.node('Concat', mapSlices, { axis: int(0) }, probeOutputs.attentionMap);
   edits.output(maps, ['selected', 'heads', 'tokens', 'tokens']);
   const redeclared = options.bfloat16InFloat32 ? computeBfloat16InFloat32(edits, layout.graph, nodeEdits) : widenBfloat16Boundary(edits, layout.graph, nodeEdits);
+  widenFloat16Inputs(edits, layout.graph, nodeEdits, redeclared);
 
   const inputs: NewValueInfo[] = [
     { name: prefixLength, elemType: DataType.Int64, shape: [1] },
@@ -190,18 +201,19 @@ function attentionReceived(edits: EditBuilder, probabilities: string): string {
 }
 
 /**
- * Multiplies each head's slice of the merged attention output (the output projection's input,
- * [B, T, H·hd]) by its head-mask entry, so that one session serves every ablation and a whole sweep
- * can run as one batch.
+ * Multiplies each head's slice of the merged attention output ([B, T, H·hd], which the output
+ * projection reads directly or through a Reshape to [B·T, H·hd]) by its head-mask entry, so that
+ * one session serves every ablation and a whole sweep can run as one batch. The masked tensor
+ * replaces the merged heads in the node that reads them (decoderLayout proves their rank).
  */
 function maskHeads(edits: EditBuilder, nodeEdits: Map<number, NodeEdit>, layer: DecoderLayout['layers'][number], l: number, probabilities: string, tensorType: number): void {
-  const { tensor, projection } = layer.attentionOutput;
+  const { tensor, reader } = layer.attentionOutput;
   const heads = edits.node('Gather', [edits.node('Shape', [probabilities]), edits.int64([1])], { axis: int(0) });
   const split = edits.node('Reshape', [tensor, edits.node('Concat', [edits.int64([0, 0]), heads, edits.int64([-1])], { axis: int(0) })]);
   let mask = edits.node('Reshape', [edits.node('Gather', [PROBE_INPUTS.headMask, edits.int64([l], [])], { axis: int(1) }), edits.int64([0, 1, -1, 1])]);
   if (tensorType !== DataType.Float) mask = edits.node('Cast', [mask], { to: int(tensorType) });
   const masked = edits.node('Reshape', [edits.node('Mul', [split, mask]), edits.int64([0, 0, -1])]);
-  const edit = nodeEdits.get(projection.index) ?? {};
-  edit.inputs = (edit.inputs ?? projection.inputs).map((input) => (input === tensor ? masked : input));
-  nodeEdits.set(projection.index, edit);
+  const edit = nodeEdits.get(reader.index) ?? {};
+  edit.inputs = (edit.inputs ?? reader.inputs).map((input) => (input === tensor ? masked : input));
+  nodeEdits.set(reader.index, edit);
 }

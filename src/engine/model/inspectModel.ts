@@ -4,13 +4,13 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { SinkLensError } from '../errors';
 import { FileSource } from '../onnx/byteSource';
 import { attentionPathOf } from '../graph/operatorProbabilities';
 import { DATA_TYPE_NAMES, externalDataLocations } from '../onnx/proto';
-import type { AttentionPath } from '../report';
+import type { AttentionPath } from '../../protocol/report';
+import { INDEX_FILE, SINGLE_FILE } from '../hf/checkpointFolder';
 import { readDeclaredConfig } from './modelConfig';
-import { locateModelFiles } from './modelFiles';
+import { locateModelFiles, ModelFiles } from './modelFiles';
 import { probedStructure } from './preparedModel';
 
 export interface ModelInspection {
@@ -18,7 +18,7 @@ export interface ModelInspection {
   name: string;
   architecture: string;
   layers: number;
-  /** null when neither a config nor a fused operator says (known after the first run). */
+  /** From the graph (the probabilities' head axis, a fused operator's attribute), else the config; null when neither says (known after the first run). */
   heads: number | null;
   kvHeads: number | null;
   hiddenSize: number | null;
@@ -30,6 +30,17 @@ export interface ModelInspection {
   hasTokenizer: boolean;
   contextLength: number | null;
   slidingWindowLayers: number[];
+  /** config.json's torch_dtype; null when no config says. */
+  torchDtype: string | null;
+  /** Only for a Hugging Face checkpoint (the ONNX graph is built from it): its folder (a hub snapshot, for a hub id). */
+  format?: 'hf-checkpoint';
+  folder?: string;
+  /** Only for a model named by hub id: the id as given, and the commit it resolved to. */
+  hubId?: string;
+  commit?: string;
+  weightFiles?: string[];
+  /** The built graph in the cache, with the weight files linked (or copied) beside it. */
+  builtGraph?: string;
 }
 
 export function inspectModel(path: string): ModelInspection {
@@ -39,15 +50,16 @@ export function inspectModel(path: string): ModelInspection {
     const { model, layout, elemType } = probedStructure(source, basename(files.onnx));
     const declared = readDeclaredConfig(files, model.metadata);
     const fused = layout.layers.map((layer) => layer.attention).find((attention) => attention.kind === 'fused');
-    const fusedHeads = fused?.kind === 'fused' ? Number(fused.node.attributes.get('num_heads')?.i ?? fused.node.attributes.get('q_num_heads')?.i ?? 0) || null : null;
-    const fusedKv = fused?.kind === 'fused' ? Number(fused.node.attributes.get('kv_num_heads')?.i ?? 0) || fusedHeads : null;
+    // The graph's own head count first (as the analyzer takes it), then the config's.
+    const heads = layout.heads ?? declared.heads;
+    const fusedKv = fused?.kind === 'fused' ? Number(fused.node.attributes.get('kv_num_heads')?.i ?? 0) || heads : null;
     const dataSize = [...externalDataLocations(model.graph)].reduce((sum, location) => sum + statSync(join(files.folder, location)).size, 0);
     return {
       path,
       name: basename(files.folder),
       architecture: declared.architecture ?? (layout.learnedPositions ? 'gpt2' : 'llama'),
       layers: layout.layers.length,
-      heads: declared.heads ?? fusedHeads,
+      heads,
       kvHeads: declared.kvHeads ?? fusedKv,
       hiddenSize: layout.embeddingTable?.dims[1] ?? declared.hiddenSize,
       vocabSize: layout.embeddingTable?.dims[0] ?? declared.vocabSize,
@@ -57,15 +69,24 @@ export function inspectModel(path: string): ModelInspection {
       hasTokenizer: files.tokenizer !== null,
       contextLength: declared.contextLength,
       slidingWindowLayers: declared.slidingWindowLayers,
+      torchDtype: declared.torchDtype,
+      ...checkpointFields(files),
     };
   } finally {
     source.close();
   }
 }
 
+function checkpointFields(files: ModelFiles): Partial<ModelInspection> {
+  const built = files.checkpoint;
+  if (!built) return {};
+  const hub = built.hub && { hubId: `${built.hub.repoId}${built.hub.revision ? `@${built.hub.revision}` : ''}`, commit: built.hub.commit };
+  return { name: built.hub?.repoId ?? basename(files.folder), format: 'hf-checkpoint', folder: built.folder, ...hub, weightFiles: built.weightFiles, builtGraph: built.onnx };
+}
+
 const SKIPPED_FOLDERS = new Set(['node_modules', '.git', '.cache', 'out', 'dist']);
 
-/** Folders under `root` (to `maxDepth` levels) that hold an .onnx model, for the explorer's model list. */
+/** Folders under `root` (to `maxDepth` levels) that hold an .onnx model or a safetensors checkpoint, for the explorer's model list. */
 export function findModelFolders(root: string, maxDepth = 4): string[] {
   const found: string[] = [];
   const visit = (folder: string, depth: number) => {
@@ -75,7 +96,9 @@ export function findModelFolders(root: string, maxDepth = 4): string[] {
     } catch {
       return;
     }
-    if (entries.some((entry) => entry.isFile() && entry.name.endsWith('.onnx') && !entry.name.includes('.sinklens'))) found.push(folder);
+    const names = new Set(entries.filter((entry) => !entry.isDirectory()).map((entry) => entry.name));
+    const checkpoint = names.has('config.json') && (names.has(SINGLE_FILE) || names.has(INDEX_FILE));
+    if (checkpoint || [...names].some((name) => name.endsWith('.onnx') && !name.includes('.sinklens'))) found.push(folder);
     if (depth >= maxDepth) return;
     for (const entry of entries) {
       if (entry.isDirectory() && !SKIPPED_FOLDERS.has(entry.name) && !entry.name.startsWith('.')) visit(join(folder, entry.name), depth + 1);

@@ -1,7 +1,7 @@
 /**
- * What the model's own files say about it: Hugging Face config.json, onnxruntime-genai's
- * genai_config.json, tokenizer_config.json and the ONNX metadata. Anything missing is inferred from
- * the graph later.
+ * What the model's own files say about it: Hugging Face config.json and generation_config.json,
+ * onnxruntime-genai's genai_config.json, tokenizer_config.json and the ONNX metadata. Anything
+ * missing is inferred from the graph later.
  */
 import { readJsonIfPresent } from './json';
 import type { ModelFiles } from './modelFiles';
@@ -14,10 +14,14 @@ export interface DeclaredConfig {
   hiddenSize: number | null;
   vocabSize: number | null;
   bosTokenId: number | null;
+  /** tokenizer_config.json's bos_token (its text), for looking its id up when no config gives the id. */
+  bosToken: string | null;
   /** Whether the tokenizer's own config asks for a BOS token (null when it does not say). */
   addBosToken: boolean | null;
   contextLength: number | null;
   slidingWindowLayers: number[];
+  /** config.json's torch_dtype (transformers 5: dtype): the precision the checkpoint was saved in. */
+  torchDtype: string | null;
 }
 
 type Json = Record<string, unknown>;
@@ -33,6 +37,7 @@ export function readDeclaredConfig(files: ModelFiles, metadata: Map<string, stri
   const genaiModel = (((readJsonIfPresent(files.genaiConfig) ?? {}) as Json).model ?? {}) as Json;
   const genai = (genaiModel.decoder ?? {}) as Json;
   const tokenizerConfig = (readJsonIfPresent(files.tokenizerConfig) ?? {}) as Json;
+  const generation = (readJsonIfPresent(files.generationConfig) ?? {}) as Json;
   const meta = parseMetadataConfig(metadata.get('config'));
   const pick = (key: string) => text[key] ?? hf[key];
 
@@ -44,16 +49,25 @@ export function readDeclaredConfig(files: ModelFiles, metadata: Map<string, stri
     kvHeads: num(pick('num_key_value_heads'), genai.num_key_value_heads, meta.n_kv_heads),
     hiddenSize: num(pick('hidden_size'), pick('n_embd'), genai.hidden_size, meta.dim),
     vocabSize: num(pick('vocab_size'), genaiModel.vocab_size, meta.vocab_size),
-    bosTokenId: num(pick('bos_token_id'), genaiModel.bos_token_id, metadata.has('bos_token_id') ? Number(metadata.get('bos_token_id')) : null),
+    bosTokenId: num(pick('bos_token_id'), generation.bos_token_id, genaiModel.bos_token_id, metadata.has('bos_token_id') ? Number(metadata.get('bos_token_id')) : null),
+    bosToken: tokenText(tokenizerConfig.bos_token),
     addBosToken: typeof tokenizerConfig.add_bos_token === 'boolean' ? tokenizerConfig.add_bos_token : null,
     contextLength: num(pick('max_position_embeddings'), pick('n_positions'), genaiModel.context_length, meta.seq_len),
-    slidingWindowLayers: slidingWindowLayers(hf, text, layers),
+    slidingWindowLayers: files.checkpoint?.slidingWindowLayers ?? slidingWindowLayers(hf, text, layers),
+    torchDtype: stringOr(pick('torch_dtype'), pick('dtype')),
   };
 }
 
 function stringOr(...values: unknown[]): string | null {
   for (const value of values) if (typeof value === 'string' && value) return value;
   return null;
+}
+
+/** A special token as tokenizer_config.json writes it: a string, or an AddedToken object with `content`. */
+function tokenText(value: unknown): string | null {
+  if (typeof value === 'string' && value) return value;
+  const content = (value as Json | null)?.content;
+  return typeof content === 'string' && content ? content : null;
 }
 
 function parseMetadataConfig(value: string | undefined): Json {

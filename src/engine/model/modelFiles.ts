@@ -1,7 +1,16 @@
-/** Where a model's files are: the user may point at a folder or at an .onnx file inside one. */
+/**
+ * Where a model's files are: the user may point at a folder or at an .onnx file inside one, at a
+ * Hugging Face checkpoint folder (config.json + safetensors), or name a checkpoint in the local hub
+ * cache by id (`org/name`, `org/name@revision`). A checkpoint's ONNX graph is built into the cache
+ * (hf/builtCheckpoint.ts); from then on it is opened like any ONNX model, so everything downstream
+ * works unchanged.
+ */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SinkLensError } from '../errors';
+import { BuiltCheckpoint, buildCheckpoint } from '../hf/builtCheckpoint';
+import { looksLikeCheckpoint } from '../hf/checkpointFolder';
+import { HubSnapshot, parseHubId, resolveHubSnapshot } from '../hf/hubCache';
 import { readJsonIfPresent } from './json';
 
 export interface ModelFiles {
@@ -13,6 +22,9 @@ export interface ModelFiles {
   tokenizerConfig: string | null;
   config: string | null;
   genaiConfig: string | null;
+  generationConfig: string | null;
+  /** For a Hugging Face checkpoint: what was built from it and where (onnx is the built graph). */
+  checkpoint: BuiltCheckpoint | null;
 }
 
 const PREFERRED_ONNX = ['model.onnx', 'decoder_model.onnx', 'decoder.onnx', 'model_quantized.onnx'];
@@ -21,14 +33,26 @@ const PREFERRED_ONNX = ['model.onnx', 'decoder_model.onnx', 'decoder.onnx', 'mod
 export function locateModelFiles(givenPath: string, sharedTokenizer?: string): ModelFiles {
   const absolute = resolve(givenPath);
   if (!existsSync(absolute)) {
-    throw new SinkLensError('model', 'model-not-found', `model not found: ${givenPath} (give a folder with model.onnx, or an .onnx file)`);
+    const hubId = parseHubId(givenPath);
+    if (hubId) {
+      const snapshot = resolveHubSnapshot(hubId);
+      return filesIn(givenPath, snapshot.folder, null, sharedTokenizer, snapshot);
+    }
+    throw new SinkLensError('model', 'model-not-found', `model not found: ${givenPath} (give a folder with model.onnx or a Hugging Face checkpoint, an .onnx file, or a hub id such as Qwen/Qwen2.5-0.5B)`);
   }
   const isFolder = statSync(absolute).isDirectory();
+  if (isFolder && looksLikeCheckpoint(absolute)) return filesIn(givenPath, absolute, null, sharedTokenizer, null);
   const folder = isFolder ? absolute : dirname(absolute);
   const onnx = isFolder ? findOnnxInFolder(folder) : absolute;
   if (!isFolder && !absolute.endsWith('.onnx')) {
     throw new SinkLensError('model', 'not-onnx', `${basename(absolute)} is not an .onnx file; give the model's folder or its .onnx file`);
   }
+  return filesIn(givenPath, folder, onnx, sharedTokenizer, null);
+}
+
+/** `onnx` null: the folder is a checkpoint, whose graph is built (or found in the cache) now. */
+function filesIn(givenPath: string, folder: string, onnx: string | null, sharedTokenizer: string | undefined, hub: HubSnapshot | null): ModelFiles {
+  const checkpoint = onnx === null ? buildCheckpoint(folder, hub) : null;
   const optional = (name: string) => (existsSync(join(folder, name)) ? join(folder, name) : null);
   // A checkpoint of a training run (no tokenizer of its own) takes the one its trace.json names.
   sharedTokenizer ??= optional('tokenizer.json') ? undefined : manifestTokenizer(folder);
@@ -36,11 +60,13 @@ export function locateModelFiles(givenPath: string, sharedTokenizer?: string): M
   return {
     givenPath,
     folder,
-    onnx,
+    onnx: checkpoint?.onnx ?? onnx!,
     tokenizer: optional('tokenizer.json') ?? (sharedTokenizer && existsSync(sharedTokenizer) ? sharedTokenizer : null),
     tokenizerConfig: optional('tokenizer_config.json') ?? besideShared('tokenizer_config.json'),
     config: optional('config.json'),
     genaiConfig: optional('genai_config.json'),
+    generationConfig: optional('generation_config.json'),
+    checkpoint,
   };
 }
 

@@ -1,9 +1,10 @@
 /**
  * What opening a model learns, kept across processes: the parts of its parsed structure that
- * running and describing it need (ProbedModel), where its probed copy is, an onnxruntime-optimized
- * form of that copy, and the warm-up run's findings (head count, hidden size). A second CLI run of
- * the same model then skips the protobuf parse, the probe building, the graph optimizations and the
- * warm-up: what is left is onnxruntime loading an already-optimized graph.
+ * running and describing it need (ProbedModel, with how its inputs are fed), where its probed copy
+ * is, an onnxruntime-optimized form of that copy, and what the graph or a check run told (head
+ * count, hidden size, the layout's report warnings). A second CLI run of the same model then skips
+ * the protobuf parse, the probe building, the graph optimizations and any check run: what is left
+ * is onnxruntime loading an already-optimized graph.
  *
  * An entry is keyed by the model file's identity (path, size, mtime, inode), the options it was
  * prepared with, the engine's own build and onnxruntime's version; any change makes another key.
@@ -15,15 +16,20 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import type { ReportWarning } from '../../protocol/report';
+import { askRecorded, FeedAnswers } from '../inputFeeds';
 import type { ValueInfo } from '../onnx/proto';
 import type { ProbedModel } from './preparedModel';
 import { writeAtomically } from './preparedModel';
 
-const ENTRY_VERSION = 1;
+const ENTRY_VERSION = 2;
 
-export interface WarmupFindings {
+/** What the graph (or, where it cannot say, a check run) told about the model. */
+export interface OpenFindings {
   heads: number;
   hiddenSize: number;
+  /** The report warnings the model's layout calls for (a sliced residual stream, say). */
+  warnings: ReportWarning[];
 }
 
 /** The scalar facts of a ProbedModel, kept as they are. */
@@ -40,6 +46,7 @@ interface ProbedModelJson extends ProbedFacts {
   residuals: string[];
   learnedPositions: boolean;
   layers: { mlpActivation: string | null; projectionWidths: number[] }[];
+  feedAnswers: FeedAnswers;
 }
 
 interface EntryBody {
@@ -49,13 +56,13 @@ interface EntryBody {
   probedSize: number;
   /** The onnxruntime-optimized probed copy (CPU), or null where none is kept. */
   optimized: { path: string; size: number } | null;
-  warmup: WarmupFindings;
+  findings: OpenFindings;
 }
 
 export interface CachedOpen {
   probed: ProbedModel;
   optimizedPath: string | null;
-  warmup: WarmupFindings;
+  findings: OpenFindings;
 }
 
 let buildId: string | undefined;
@@ -122,10 +129,10 @@ export function readCachedOpen(cacheFolder: string, key: string): CachedOpen | n
   if (fileSize(body.structure.probedPath) !== body.probedSize) return null;
   const optimized = body.optimized && fileSize(body.optimized.path) === body.optimized.size ? body.optimized.path : null;
   if (body.optimized && !optimized) return null;
-  return { probed: fromJson(body.structure), optimizedPath: optimized, warmup: body.warmup };
+  return { probed: fromJson(body.structure), optimizedPath: optimized, findings: body.findings };
 }
 
-export function writeCachedOpen(cacheFolder: string, key: string, probed: ProbedModel, optimizedPath: string | null, warmup: WarmupFindings): void {
+export function writeCachedOpen(cacheFolder: string, key: string, probed: ProbedModel, optimizedPath: string | null, findings: OpenFindings): void {
   const probedSize = fileSize(probed.probedPath);
   const optimizedSize = optimizedPath ? fileSize(optimizedPath) : null;
   if (probedSize === null || (optimizedPath && optimizedSize === null)) return;
@@ -135,7 +142,7 @@ export function writeCachedOpen(cacheFolder: string, key: string, probed: Probed
     structure: toJson(probed),
     probedSize,
     optimized: optimizedPath ? { path: optimizedPath, size: optimizedSize! } : null,
-    warmup,
+    findings,
   };
   try {
     writeAtomically(entryPath(cacheFolder, key), (temporary) => writeFileSync(temporary, JSON.stringify({ checksum: checksumOf(body), body })));
@@ -160,6 +167,7 @@ function toJson(probed: ProbedModel): ProbedModelJson {
     residuals: [...layout.residuals],
     learnedPositions: layout.learnedPositions,
     layers: layout.layers.map((layer) => ({ mlpActivation: layer.mlpActivation, projectionWidths: layer.projectionWidths })),
+    feedAnswers: probed.feeds.answers,
     ...facts(probed),
   };
 }
@@ -179,6 +187,7 @@ function fromJson(json: ProbedModelJson): ProbedModel {
       learnedPositions: json.learnedPositions,
       layers: json.layers,
     },
+    feeds: askRecorded(json.feedAnswers),
     ...facts(json),
   };
 }

@@ -6,8 +6,7 @@
  * model file and refuses symlinks), copied only where a link is impossible.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, linkSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { SinkLensError, UnsupportedGraphError } from '../errors';
 import { DecoderLayout, findDecoderLayout } from '../graph/decoderLayout';
@@ -19,7 +18,11 @@ import { ByteSource, FileSource } from '../onnx/byteSource';
 import { ModelPiece, rewriteModel, writeModel } from '../onnx/encode';
 import { DATA_TYPE_NAMES, DataType, OnnxFormatError, OnnxModel, ValueInfo, externalDataLocations, parseModel } from '../onnx/proto';
 import { WireFormatError } from '../onnx/wire';
-import type { AttentionPath } from '../report';
+import { askGraph, FeedQuestions } from '../inputFeeds';
+import type { AttentionPath } from '../../protocol/report';
+import { cacheWriteError, defaultCacheFolder, linkOrCopy } from './cacheFiles';
+
+export { defaultCacheFolder } from './cacheFiles';
 
 /**
  * The parts of a prepared model that running and describing it need. A PreparedModel has them
@@ -38,6 +41,8 @@ export interface ProbedModel {
     learnedPositions: boolean;
     layers: readonly { mlpActivation: string | null; projectionWidths: number[] }[];
   };
+  /** How the inputs besides the ids are fed: asked of the graph, or answered from the open cache. */
+  feeds: FeedQuestions;
   /** Element type of the residual stream (the embedding table's type). */
   elemType: number;
   dtype: string;
@@ -54,10 +59,6 @@ export interface ProbedModel {
 export interface PreparedModel extends ProbedModel {
   model: OnnxModel;
   layout: DecoderLayout;
-}
-
-export function defaultCacheFolder(): string {
-  return process.env.SINK_LENS_CACHE ?? join(tmpdir(), 'sink-lens-cache');
 }
 
 export interface PrepareOptions {
@@ -96,7 +97,7 @@ export function prepareModel(onnxPath: string, options: PrepareOptions = {}): Pr
       });
     }
     const attentionPath = attentionPathOf(layout, options.recompute);
-    return { model, layout, elemType, dtype: DATA_TYPE_NAMES[elemType] ?? String(elemType), attentionPath, probedPath, computesInBfloat16, bfloat16InFloat32 };
+    return { model, layout, elemType, dtype: DATA_TYPE_NAMES[elemType] ?? String(elemType), attentionPath, probedPath, computesInBfloat16, bfloat16InFloat32, feeds: askGraph(layout) };
   } finally {
     source.close();
   }
@@ -145,16 +146,6 @@ function cacheKey(path: string, size: number, mtimeMs: number, pieces: ModelPiec
   return hash.digest('hex').slice(0, 24);
 }
 
-function linkOrCopy(from: string, to: string): void {
-  rmSync(to, { force: true });
-  mkdirSync(dirname(to), { recursive: true });
-  try {
-    linkSync(from, to);
-  } catch {
-    copyFileSync(from, to); // another filesystem, or links not allowed
-  }
-}
-
 /** Writes through a temporary name and renames, so a crash never leaves a half-written file to load. */
 export function writeAtomically(target: string, write: (temporary: string) => void): void {
   const temporary = `${target}.${process.pid}.tmp`;
@@ -163,10 +154,6 @@ export function writeAtomically(target: string, write: (temporary: string) => vo
     write(temporary);
     renameSync(temporary, target);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM' || code === 'ENOSPC') {
-      throw new SinkLensError('model', 'cannot-write-probed-model', `cannot write the probed model to ${dirname(target)} (${code}); free some space or set SINK_LENS_CACHE to a writable folder`);
-    }
-    throw error;
+    throw cacheWriteError(error, 'the probed model', dirname(target));
   }
 }

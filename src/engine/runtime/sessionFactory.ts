@@ -6,8 +6,8 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { SinkLensError } from '../errors';
-import type { Device, ExecutionProvider } from '../report';
+import { oneLine, SinkLensError } from '../errors';
+import type { Device, ExecutionProvider } from '../../protocol/report';
 import { explainSessionFailure } from './missingKernel';
 import { onnxruntimeBinaryFolder } from './onnxruntimeFiles';
 
@@ -39,12 +39,15 @@ export interface OptimizedCopy {
 /** 'extended': the optimizations a saved copy may hold and still load on another CPU ('all' adds layout ones for convolutions). */
 const SAVED_LEVEL = 'extended';
 
+/** onnxruntime would also print each failure to stderr itself; Sink Lens reports it, whole, in one line (SINK_LENS_DEBUG keeps its log). */
+const LOG_SEVERITY = process.env.SINK_LENS_DEBUG ? 2 : 4;
+
 /**
  * `cpuModelPath`: the model to load should the session end up on the CPU, when that differs from
  * `modelPath` (a bfloat16 model computed in float32 there); called only then.
  */
 export async function createSession(modelPath: string, device: Device, cpuModelPath?: () => string, optimized: OptimizedCopy = {}): Promise<OpenedSession> {
-  const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
+  const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', logSeverityLevel: LOG_SEVERITY };
   let fallbackReason: string | null = null;
   if (device !== 'cpu') {
     if (!cudaProviderInstalled()) {
@@ -54,7 +57,7 @@ export async function createSession(modelPath: string, device: Device, cpuModelP
         const session = await createWith(modelPath, { ...options, executionProviders: ['cuda', 'cpu'] });
         return { session, executionProvider: 'cuda', fallbackReason: null };
       } catch (error) {
-        fallbackReason = `CUDA could not start: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
+        fallbackReason = `CUDA could not start: ${oneLine(error instanceof Error ? error.message : String(error))}`;
       }
     }
   }
@@ -63,7 +66,7 @@ export async function createSession(modelPath: string, device: Device, cpuModelP
 }
 
 async function createOnCpu(modelPath: string, optimized: OptimizedCopy): Promise<ort.InferenceSession> {
-  const cpu = { executionProviders: ['cpu'] };
+  const cpu = { executionProviders: ['cpu'], logSeverityLevel: LOG_SEVERITY } as const;
   if (optimized.load) return createWith(optimized.load, { ...cpu, graphOptimizationLevel: 'disabled' });
   if (!optimized.save) return createWith(modelPath, { ...cpu, graphOptimizationLevel: 'all' });
   // Written under a temporary name and renamed once the session exists: never half a model.
@@ -81,7 +84,7 @@ async function createWith(modelPath: string, options: ort.InferenceSession.Sessi
   try {
     return await ort.InferenceSession.create(modelPath, options);
   } catch (error) {
-    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    const reason = oneLine(error instanceof Error ? error.message : String(error));
     const provider = String(options.executionProviders?.[0] ?? 'cpu');
     const explained = explainSessionFailure(reason, modelPath, provider, onnxruntimeVersion);
     if (explained) throw explained;

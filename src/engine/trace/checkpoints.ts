@@ -1,19 +1,14 @@
 /**
  * Finds a training run's checkpoints: a `trace.json` manifest ({"checkpoints": [{"step", "path"}]}),
- * or sub-folders / .onnx files with a step number in their name, or a glob over such names.
+ * or sub-folders (ONNX models or safetensors checkpoints) / .onnx files with a step number in their
+ * name, or a glob over such names.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SinkLensError } from '../errors';
+import { INDEX_FILE, SINGLE_FILE } from '../hf/checkpointFolder';
 import { readJsonIfPresent } from '../model/json';
-
-export interface Checkpoint {
-  step: number;
-  /** A model folder or .onnx file, as the Analyzer opens it. */
-  path: string;
-  /** A tokenizer.json shared by every checkpoint (the manifest's "tokenizer"), when they have none of their own. */
-  tokenizer?: string;
-}
+import type { Checkpoint } from '../../protocol/trace';
 
 const usage = (message: string) => new SinkLensError('usage', 'bad-checkpoints', message);
 
@@ -54,11 +49,15 @@ function fromGlob(pattern: string): Checkpoint[] {
     .flatMap((name) => candidate(join(folder, name)));
 }
 
-/** A folder holding an .onnx model, or an .onnx file, whose name carries a step number (the last number in it). */
+/** A folder holding an .onnx model or a safetensors checkpoint, or an .onnx file, whose name carries a step number (the last number in it). */
 function candidate(path: string): Checkpoint[] {
   const numbers = basename(path).match(/\d+/g);
   if (!numbers) return [];
   const step = Number(numbers[numbers.length - 1]);
-  if (statSync(path).isDirectory()) return readdirSync(path).some((name) => name.endsWith('.onnx')) ? [{ step, path }] : [];
+  if (statSync(path).isDirectory()) {
+    const names = readdirSync(path);
+    const model = names.some((name) => name.endsWith('.onnx')) || (names.includes('config.json') && (names.includes(SINGLE_FILE) || names.includes(INDEX_FILE)));
+    return model ? [{ step, path }] : [];
+  }
   return path.endsWith('.onnx') ? [{ step, path }] : [];
 }

@@ -3,7 +3,7 @@
  * A condition that holds makes the trace command exit 1.
  */
 import { SinkLensError } from '../errors';
-import type { TraceCheckpoint } from './traceDocument';
+import type { TraceCheckpoint } from '../../protocol/trace';
 
 const METRICS: Record<string, (checkpoint: TraceCheckpoint) => number | null> = {
   'sinkRate.all': (c) => c.sinkRate.all,

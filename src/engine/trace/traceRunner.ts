@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import type { PromptInput } from '../api';
 import { Analyzer } from '../analyzer';
 import { throwIfAborted } from '../errors';
-import { circuitVerdict, DEFAULT_EPSILON, uniformBaseline } from '../metrics';
+import { DEFAULT_EPSILON } from '../../protocol/measures';
+import { circuitVerdict, uniformBaseline } from '../metrics';
 import { locateModelFiles } from '../model/modelFiles';
-import type { Device } from '../report';
+import type { Device } from '../../protocol/report';
 import { mean, meanOrNull } from '../analyses/vectors';
-import type { Checkpoint } from './checkpoints';
-import { TRACE_SCHEMA, TraceCheckpoint, TraceDocument, TracePromptResult } from './traceDocument';
+import { TRACE_SCHEMA, type Checkpoint, type TraceCheckpoint, type TraceDocument, type TracePromptResult } from '../../protocol/trace';
 
 /** Bump when a cached checkpoint's numbers would be computed differently (2: concentration null without growth). */
 const TRACE_MEASURES = 2;
