@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Analyzer, bundledModelPath } from '../../src/engine/analyzer';
 import type { SinkReport } from '../../src/protocol/report';
+import { fixture } from '../support/fixtures';
+import { torchMissing } from '../support/torchReference';
+import { WILD_SPECS } from '../support/wildExports';
 
 const IDS = [1, 5, 9, 12, 40, 77, 150, 259, 260, 300, 322, 7];
 
@@ -19,10 +22,10 @@ function numbers(report: SinkReport): unknown {
   return rest;
 }
 
-async function openAndAnalyze(model: string): Promise<{ fromCache: boolean; report: SinkReport }> {
+async function openAndAnalyze(model: string, ids = IDS): Promise<{ fromCache: boolean; report: SinkReport }> {
   const analyzer = await Analyzer.open(model, { device: 'cpu' });
   try {
-    return { fromCache: analyzer.openedFromCache, report: await analyzer.analyze({ kind: 'ids', ids: IDS, source: 'test' }, { addBos: false }) };
+    return { fromCache: analyzer.openedFromCache, report: await analyzer.analyze({ kind: 'ids', ids, source: 'test' }, { addBos: false }) };
   } finally {
     await analyzer.dispose();
   }
@@ -80,5 +83,30 @@ describe('the open cache', () => {
     utimesSync(join(model, 'model.onnx'), later, later);
     assert.equal((await openAndAnalyze(model)).fromCache, false);
     assert.equal(entries().length, 2);
+  });
+});
+
+// Exports whose other inputs Sink Lens feeds (a causal mask whose fill is read from the graph, an
+// fp16 mask, a fixed length): opened from the cache, with no graph to ask, they are fed as when parsed.
+describe('the open cache with exporter inputs from the wild', { skip: torchMissing() ?? false }, () => {
+  const previous = process.env.SINK_LENS_CACHE;
+  before(() => (process.env.SINK_LENS_CACHE = mkdtempSync(join(tmpdir(), 'sink-lens-open-cache-wild-'))));
+  after(() => {
+    if (previous === undefined) delete process.env.SINK_LENS_CACHE;
+    else process.env.SINK_LENS_CACHE = previous;
+  });
+
+  for (const spec of WILD_SPECS.filter((candidate) => ['gpt2-mask-keep', 'gpt2-mask-additive', 'gpt2-fixed-length', 'llama-mask-only'].includes(candidate.name))) {
+    it(`${spec.name}: the same numbers from the cache`, async () => {
+      const cold = await openAndAnalyze(fixture(spec.name), spec.ids);
+      const warm = await openAndAnalyze(fixture(spec.name), spec.ids);
+      assert.deepEqual([cold.fromCache, warm.fromCache], [false, true]);
+      assert.deepEqual(numbers(warm.report), numbers(cold.report));
+    });
+  }
+
+  it('a fixed-length export opened from the cache still refuses another length, saying both', async () => {
+    await openAndAnalyze(fixture('gpt2-fixed-length'), WILD_SPECS.find((spec) => spec.name === 'gpt2-fixed-length')!.ids);
+    await assert.rejects(openAndAnalyze(fixture('gpt2-fixed-length'), [0, 1, 2]), /has a fixed length of 16 tokens, but the prompt has 3/);
   });
 });
