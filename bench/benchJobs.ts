@@ -1,12 +1,13 @@
 /**
  * What one job is, for the benchmark: something opened once for a model, then run on prompts of T
  * token ids. Every job is measured the same way against the same baseline (bench/measure.ts), so a
- * new row is a new entry here: e.g. the extension's whole job as its worker runs it (the analysis
- * and the token shading) once the worker takes the shading from the same run.
+ * new row is a new entry here.
  */
 import { join } from 'node:path';
+import { serialize } from 'node:v8';
 import * as ort from 'onnxruntime-node';
 import { Analyzer } from '../src/engine/analyzer';
+import { AnalysisService } from '../src/worker/analysisService';
 
 export interface OpenedJob {
   run(ids: number[]): Promise<void>;
@@ -51,7 +52,37 @@ export const analysis: BenchJob = {
   },
 };
 
-export const JOBS: Record<string, BenchJob> = { [plainPass.name]: plainPass, [analysis.name]: analysis };
+/**
+ * The extension's whole job for one run, as its worker does it: the worker's analyze request
+ * (AnalysisService: the analysis, the report split into the parts the panel streams, the attention
+ * received that shades the tokens and the hovers), each part serialized as the worker's IPC does
+ * ('advanced', v8). Not in it: the host's and the webview's side of the messages.
+ */
+export const workerJob: BenchJob = {
+  name: 'worker',
+  label: "the extension's whole job (worker: analysis + shading)",
+  async open(model) {
+    const analyzer = await Analyzer.open(model, { device: 'cpu' });
+    const service = new AnalysisService({ get: async () => analyzer, disposeAll: () => analyzer.dispose() });
+    const analyze = service.handlers().analyze;
+    let runs = 0;
+    return {
+      run: async (ids) => {
+        const request = {
+          runId: `bench-${runs++}`,
+          withReceived: true,
+          model: { modelPath: model, device: 'cpu' as const },
+          prompt: { kind: 'ids' as const, ids, source: 'bench' },
+          options: { addBos: false, epsilon: 0.3, maxTokens: 0 },
+        };
+        await analyze(request, { signal: new AbortController().signal, progress: (part) => serialize(part) });
+      },
+      close: () => service.dispose(),
+    };
+  },
+};
+
+export const JOBS: Record<string, BenchJob> = { [plainPass.name]: plainPass, [analysis.name]: analysis, [workerJob.name]: workerJob };
 
 /** The bench's prompt: T ids spread over the fixtures' 1024-token vocabulary. */
 export function benchIds(tokens: number): number[] {

@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: what the analysis costs next to a plain forward pass of the same model, measured
+ * `npm run bench`: what the analysis, and the extension's whole job as its worker runs it (analysis
+ * and token shading, bench/benchJobs.ts), cost next to a plain forward pass of the same model, measured
  * as bench/measure.ts describes (CPU and wall time from alternating pairs with their spread,
  * one-shot peak RSS), the PyTorch eager reference (with the BLAS it ran on), and the CLI's fixed
  * costs cold and cached (bench/fixedCosts.ts). Prints and writes bench/results.json; never asserts.
@@ -13,7 +14,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { analysis, plainPass } from './benchJobs';
+import { analysis, BenchJob, plainPass, workerJob } from './benchJobs';
 import { fixedCosts, FixedCosts } from './fixedCosts';
 import { alternate, oneShot, oneShotChild, PairedTimes, Spread } from './measure';
 
@@ -74,27 +75,32 @@ async function main(): Promise<void> {
   const loadBefore = loadAverage();
   console.log(`Sink Lens benchmark · ${machine}\nload average before: ${loadBefore}`);
   console.log(`targets at T >= 2048 on 24 layers: CPU time <= ${TARGETS.cpuTime}x, one-shot peak RSS <= ${TARGETS.oneShotRss}x the plain pass; cached CLI start <= ${TARGETS.cachedStart}x a plain process\n`);
-  console.log('fixture          T   plain CPU ms  analysis CPU ms  CPU × median (min–max)  wall × median (min–max)  one-shot RSS MB plain / analysis  RSS ×   torch eager CPU ms / RSS MB');
+  console.log('fixture          T   job       plain CPU ms  job CPU ms  CPU × median (min–max)  wall × median (min–max)  one-shot RSS MB plain / job  RSS ×   torch eager CPU ms / RSS MB');
 
   const rows = [];
   let blas: TorchEager['blas'] | null = null;
   for (const name of fixtures) {
     const model = ensureFixture(name);
     for (const tokens of lengths) {
-      const times: PairedTimes = await alternate(model, plainPass, analysis, tokens, pairsFor(tokens));
       const plainOnce = oneShot(plainPass, model, tokens);
-      const analysisOnce = oneShot(analysis, model, tokens);
       const torch = withTorch ? torchEager(model, tokens) : null;
       blas ??= torch?.blas ?? null;
-      const rssRatio = analysisOnce.peakRssMb / plainOnce.peakRssMb;
-      rows.push({ fixture: name, tokens, times, plainOneShot: plainOnce, analysisOneShot: analysisOnce, rssRatio, torchEager: torch });
       const targeted = name.endsWith('24') && tokens >= 2048;
       const torchCell = torch ? `${torch.median_cpu_ms.toFixed(0)} / ${torch.peak_rss_mb.toFixed(0)}` : withTorch ? `not run (its kept maps alone: ${(keptMapsBytes(model, tokens) / 2 ** 30).toFixed(0)} GiB)` : '';
-      console.log(
-        `${name.padEnd(15)} ${String(tokens).padStart(5)} ${times.baseCpuMs.median.toFixed(0).padStart(12)} ${times.jobCpuMs.median.toFixed(0).padStart(16)}  ` +
-          `${(range(times.cpuRatio) + mark(times.cpuRatio.median, TARGETS.cpuTime, targeted)).padEnd(22)}  ${range(times.wallRatio).padEnd(23)}  ` +
-          `${`${plainOnce.peakRssMb.toFixed(0)} / ${analysisOnce.peakRssMb.toFixed(0)}`.padStart(33)}  ${(x(rssRatio) + mark(rssRatio, TARGETS.oneShotRss, targeted)).padEnd(6)}  ${torchCell}`,
-      );
+      const against = async (job: BenchJob, label: string, torchText: string) => {
+        const times: PairedTimes = await alternate(model, plainPass, job, tokens, pairsFor(tokens));
+        const once = oneShot(job, model, tokens);
+        const rssRatio = once.peakRssMb / plainOnce.peakRssMb;
+        console.log(
+          `${name.padEnd(15)} ${String(tokens).padStart(5)}   ${label.padEnd(8)} ${times.baseCpuMs.median.toFixed(0).padStart(12)} ${times.jobCpuMs.median.toFixed(0).padStart(11)}  ` +
+            `${(range(times.cpuRatio) + mark(times.cpuRatio.median, TARGETS.cpuTime, targeted)).padEnd(22)}  ${range(times.wallRatio).padEnd(23)}  ` +
+            `${`${plainOnce.peakRssMb.toFixed(0)} / ${once.peakRssMb.toFixed(0)}`.padStart(28)}  ${(x(rssRatio) + mark(rssRatio, TARGETS.oneShotRss, targeted)).padEnd(6)}  ${torchText}`,
+        );
+        return { times, oneShot: once, rssRatio };
+      };
+      const analysisRow = await against(analysis, 'analysis', torchCell);
+      const workerRow = await against(workerJob, 'worker', '');
+      rows.push({ fixture: name, tokens, plainOneShot: plainOnce, analysis: analysisRow, worker: workerRow, torchEager: torch });
     }
   }
   if (blas) console.log(`\nPyTorch eager ran on: ${blas.join(', ')}`);
@@ -121,7 +127,7 @@ async function main(): Promise<void> {
   }
   const loadAfter = loadAverage();
   console.log(`\nload average after: ${loadAfter}`);
-  console.log('! = outside the target. Ratios are per alternating pair: median (min–max). Analysis time includes reading the probe outputs and building the report.');
+  console.log('! = outside the target. Ratios are per alternating pair: median (min–max). analysis: Analyzer.analyze, with reading the probe outputs and building the report; worker: the extension\'s whole job for one run as its worker does it (analysis, the parts the panel streams, the attention received that shades the tokens, serialized for IPC).');
   writeFileSync(
     join(repoRoot, 'bench', 'results.json'),
     `${JSON.stringify({ machine, loadAverage: { before: loadBefore, after: loadAfter }, targets: TARGETS, torchBlas: blas, rows, long: longRow, fixedCosts: fixed ? { fixture: fixedFixture, ...fixed } : null }, null, 2)}\n`,

@@ -1,9 +1,9 @@
 /**
  * Cancelling from the progress notification, as a user does: "Sink Lens: Analyze Prompt Sinks" on
  * a paragraph of about 4,000 tokens, on the CPU, with a 4-layer, 8-head LLaMA-style model (the
- * llama-bench-4 fixture with the stories260k tokenizer), where each layer's attention received
- * takes seconds; once the report streams, the notification's own Cancel button. The panel then
- * says the run was cancelled (body data-run-state="cancelled"), the progress notification goes
+ * llama-bench-4 fixture with the stories260k tokenizer), whose one forward pass takes seconds
+ * there; while it runs, the notification's own Cancel button. The panel then says the run was
+ * cancelled (body data-run-state="cancelled"), the progress notification goes
  * and the workbench says the worker was stopped; the next run, on the usual short prompt,
  * completes. Saves test-results/ui-cancelled.png. Skips, saying why, when code-server, chromium,
  * the shared stories260k tokenizer or the fixture (made by tools/torch_ref with PyTorch) is missing.
@@ -58,13 +58,10 @@ test('the progress notification\'s Cancel button cancels a run; the next run com
     await openFile(page, 'long.txt', 'Once upon a time', '1:5');
     await runCommand(page, 'Sink Lens: Analyze Prompt Sinks');
     const view = activeWebview(page);
-    // The forward pass is done and the attention received streams in, layer by layer.
-    await view.locator('body[data-run-state="streaming"]').waitFor({ state: 'attached', timeout: 180_000 });
-    const tokens = await view.locator('.token').count();
-    assert.ok(tokens > 3000, `the long prompt has ${tokens} tokens`);
-
+    // Everything the panel shows comes from the one forward pass (attention received included):
+    // cancel while it runs, as soon as the notification offers it.
     const progress = page.locator('.notifications-toasts .notification-toast', { hasText: 'Sink Lens: analysing' });
-    await progress.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    await progress.locator('.monaco-button', { hasText: 'Cancel' }).click({ timeout: 180_000 });
     await view.locator('body[data-run-state="cancelled"], body[data-run-state="done"]').waitFor({ state: 'attached', timeout: 60_000 });
     assert.equal(await view.locator('body').getAttribute('data-run-state'), 'cancelled', 'the run ended cancelled, not done (if done: the prompt was too short to cancel in time)');
     await view.getByTestId('error').filter({ hasText: 'The analysis was cancelled.' }).waitFor();

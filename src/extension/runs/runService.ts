@@ -240,7 +240,7 @@ export class RunService extends Disposable {
   /** Stores a finished run with its record (for the explorer) and returns what the command returns. */
   private async keep(live: LiveRun, text: string, target: PromptTarget | undefined): Promise<AnalyzeResult> {
     const { request } = live;
-    const report = joinRunParts(live.summary!, live.layers);
+    const report = joinRunParts(live.summary!, live.layers, live.received);
     const received = live.received.map((layer) => (layer ? Array.from(layer) : null));
     const record: RunRecord = {
       id: request.runId,
