@@ -12,6 +12,8 @@ const QUANTITIES: [string, (report: SinkReport) => unknown][] = [
   ['residual.p0Separation', (r) => r.residual.p0Separation],
   ['attention.firstTokenAttention', (r) => r.attention.firstTokenAttention],
   ['attention.sinkScore', (r) => r.attention.sinkScore],
+  ['attention.received', (r) => r.attention.received],
+  ['massive activations (layer medians)', (r) => r.massiveActivations.map((entry) => entry.median)],
   ['attention.sinkRate', (r) => [r.attention.sinkRate.all, r.attention.sinkRate.fromLayer2]],
   ['mlp norms', (r) => r.mlp.layers.map((layer) => layer.norms)],
   ['massive activations (top values)', (r) => r.massiveActivations.map((entry) => entry.top.map((top) => top.value))],

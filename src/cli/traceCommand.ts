@@ -6,6 +6,7 @@
  */
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { CONCENTRATION_NULL_REASONS } from '../engine/metrics';
 import { discoverCheckpoints } from '../engine/trace/checkpoints';
 import { parseCondition } from '../engine/trace/traceConditions';
 import { parseShard, shareOf, type Shard } from '../engine/trace/traceShards';
@@ -56,9 +57,11 @@ export async function traceCommand(argv: string[]): Promise<number> {
     onNote: note,
     onCheckpoint: (checkpoint, index, total, cached) => {
       const rate = (value: number | null) => (value === null ? 'n/a' : value.toFixed(2));
+      const reason = checkpoint.concentrationNullReason;
+      const share = checkpoint.concentration === null ? `n/a${reason ? ` (${CONCENTRATION_NULL_REASONS[reason]})` : ''}` : checkpoint.concentration.toFixed(2);
       process.stderr.write(
         `${label}[${index + 1}/${total}] step ${checkpoint.step}: sinkRate ${rate(checkpoint.sinkRate.all)} (from layer 2: ${rate(checkpoint.sinkRate.fromLayer2)}), ` +
-          `max P0 ratio ${Math.max(...checkpoint.p0NormRatio.map((r) => r ?? 0)).toFixed(2)}, loss ${checkpoint.loss.toFixed(3)}${cached ? ' (cached)' : ''}\n`,
+          `max P0 ratio ${Math.max(...checkpoint.p0NormRatio.map((r) => r ?? 0)).toFixed(2)}, concentration ${share}, loss ${checkpoint.loss.toFixed(3)}${cached ? ' (cached)' : ''}\n`,
       );
       if (cached) return;
       measured.push(checkpoint);

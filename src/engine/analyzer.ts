@@ -6,17 +6,17 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import type { AnalyzeOptions, AttentionMaps, PromptInput } from './api';
-import { RunFailedError, SinkLensError, throwIfAborted } from './errors';
+import { SinkLensError, throwIfAborted } from './errors';
 import { DEFAULT_EPSILON } from '../protocol/measures';
 import { readDeclaredConfig, DeclaredConfig } from './model/modelConfig';
 import { graphLayout } from './model/graphLayout';
 import { locateModelFiles, ModelFiles } from './model/modelFiles';
-import { prepareModel, PreparedModel } from './model/preparedModel';
-import { partialPositionsWarnings } from './partialPositions';
-import { checkInputsSupported, feedPlan, ProbeRequest, ProbeResults, runProbes } from './probeRun';
+import { openModel } from './model/openModel';
+import type { ProbedModel } from './model/preparedModel';
+import { ProbeRequest, ProbeResults, runProbes } from './probeRun';
 import type { CheckpointSource, Device, ExecutionProvider, ModelSummary, ReportToken, ReportWarning, SinkReport } from '../protocol/report';
 import { buildReport } from './reportBuilder';
-import { createSession, cudaProviderInstalled, onnxruntimeVersion } from './runtime/sessionFactory';
+import { onnxruntimeVersion } from './runtime/sessionFactory';
 import { PromptTokenizer } from './tokenizer';
 
 /** The demo model shipped in the package (models/sinklet), found relative to the bundle or the sources. */
@@ -41,50 +41,35 @@ export class Analyzer {
     readonly model: ModelSummary,
     readonly executionProvider: ExecutionProvider,
     readonly fallbackReason: string | null,
-    private readonly prepared: PreparedModel,
+    private readonly prepared: ProbedModel,
     private readonly session: ort.InferenceSession,
     private readonly tokenizer: PromptTokenizer | null,
     private readonly declared: DeclaredConfig,
     private readonly loadMs: number,
     /** What every report of this model must say (how it was computed). */
     readonly modelWarnings: ReportWarning[],
+    /** Whether opening reused what an earlier open of the same file learnt (model/openCache.ts). */
+    readonly openedFromCache: boolean,
   ) {}
 
   static async open(modelPath: string, options: { device: Device; sharedTokenizer?: string }): Promise<Analyzer> {
     const started = performance.now();
     const files = locateModelFiles(modelPath, options.sharedTokenizer);
-    // The CPU provider has no bfloat16 arithmetic: there, a model that computes in bfloat16 is
-    // computed in float32 (graph/bfloat16Compute.ts). CUDA runs the model's own bfloat16.
-    const surelyCpu = options.device === 'cpu' || !cudaProviderInstalled();
-    const ownCompute = prepareModel(files.onnx, { bfloat16InFloat32: surelyCpu });
-    checkInputsSupported(ownCompute);
-    const declared = readDeclaredConfig(files, ownCompute.model.metadata);
+    const opened = await openModel(files.onnx, options.device);
+    const prepared = opened.probed;
+    const declared = readDeclaredConfig(files, prepared.model.metadata);
     const tokenizer = files.tokenizer ? PromptTokenizer.load(files.tokenizer) : null;
-    const table = ownCompute.layout.embeddingTable;
+    const table = prepared.layout.embeddingTable;
     const vocabSize = table?.dims[0] ?? declared.vocabSize ?? 0;
-    let onCpu = ownCompute;
-    const cpuModelPath = ownCompute.computesInBfloat16 && !ownCompute.bfloat16InFloat32 ? () => (onCpu = prepareModel(files.onnx, { bfloat16InFloat32: true })).probedPath : undefined;
-    const opened = await createSession(ownCompute.probedPath, options.device, cpuModelPath);
-    const prepared = opened.executionProvider === 'cpu' ? onCpu : ownCompute;
-    // The graph shows the head count and the embedding its width in most models. Where it does not,
-    // a short run counts them; otherwise the first run is the user's (and so is any error's shape).
-    let counted: ProbeResults | null = null;
-    if (prepared.layout.heads === null || !table) {
-      try {
-        counted = await runProbes(opened.session, prepared, { rows: [new Array<number>(feedPlan(prepared).fixedLength ?? 2).fill(0)] });
-      } catch (error) {
-        await opened.session.release();
-        throw error instanceof RunFailedError ? new RunFailedError(error.detail, 'a check run of token id 0 that counts its attention heads') : error;
-      }
-    }
+    const { findings } = opened;
     const bosTokenId = declared.bosTokenId ?? bosFromTokenizer(tokenizer, declared.bosToken);
     const model: ModelSummary = {
       path: modelPath,
       architecture: declared.architecture ?? (prepared.layout.learnedPositions ? 'gpt2' : 'llama'),
       layers: prepared.layout.layers.length,
-      heads: prepared.layout.heads ?? counted!.heads,
-      kvHeads: declared.kvHeads ?? inferKvHeads(prepared, prepared.layout.heads ?? counted!.heads),
-      hiddenSize: table?.dims[1] ?? counted!.hiddenSize,
+      heads: findings.heads,
+      kvHeads: declared.kvHeads ?? inferKvHeads(prepared, findings.heads),
+      hiddenSize: findings.hiddenSize,
       vocabSize,
       attention: prepared.attentionPath,
       bosTokenId,
@@ -92,11 +77,11 @@ export class Analyzer {
       slidingWindowLayers: declared.slidingWindowLayers,
       torchDtype: declared.torchDtype,
       checkpoint: checkpointSource(files),
-      layout: files.checkpoint?.layout ?? graphLayout(prepared.layout, declared),
+      layout: files.checkpoint?.layout ?? graphLayout(prepared.matchedLayout, declared),
     };
     const loadMs = performance.now() - started;
-    const warnings = [...(files.checkpoint?.warnings ?? []), ...(prepared.bfloat16InFloat32 ? [bfloat16InFloat32Warning()] : []), ...partialPositionsWarnings(prepared.layout)];
-    return new Analyzer(files, model, opened.executionProvider, opened.fallbackReason, prepared, opened.session, tokenizer, declared, loadMs, warnings);
+    const warnings = [...(files.checkpoint?.warnings ?? []), ...(prepared.bfloat16InFloat32 ? [bfloat16InFloat32Warning()] : []), ...findings.warnings];
+    return new Analyzer(files, model, opened.executionProvider, opened.fallbackReason, prepared, opened.session, tokenizer, declared, loadMs, warnings, opened.fromCache);
   }
 
   /** The vocabulary's spelling of a token id. */
@@ -275,7 +260,7 @@ function bosFromTokenizer(tokenizer: PromptTokenizer | null, declaredToken: stri
 }
 
 /** With separate q, k, v projections, k's width over q's gives the KV-head share. */
-function inferKvHeads(prepared: PreparedModel, heads: number): number | null {
+function inferKvHeads(prepared: ProbedModel, heads: number): number | null {
   const widths = prepared.layout.layers[0]?.projectionWidths ?? [];
   if (widths.length !== 3) return null;
   const kvHeads = (heads * Math.min(...widths)) / Math.max(...widths);

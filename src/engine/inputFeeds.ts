@@ -12,7 +12,7 @@ import { SinkLensError, UnsupportedGraphError } from './errors';
 import type { DecoderLayout } from './graph/decoderLayout';
 import { maskFill, MaskFill } from './graph/maskUsage';
 import { describeInput } from './graph/streamStart';
-import { DataType, type OnnxGraph, type ValueInfo } from './onnx/proto';
+import { DataType, type ValueInfo } from './onnx/proto';
 
 export interface ExtraFeed {
   input: ValueInfo;
@@ -51,13 +51,63 @@ const TYPED: Record<number, Typed> = {
 
 const KNOWN = 'token ids, an attention mask ([batch, sequence] ones, or a causal [batch, 1, sequence, sequence] mask), position ids, an empty past key/value cache or use_cache_branch';
 
-export function planFeeds(graph: OnnxGraph, layout: DecoderLayout): FeedPlan {
-  const ids = graph.inputs.find((input) => input.name === layout.idsInput);
+/**
+ * What planning asks of the graph beyond its declared inputs, and the answers it got as data: a
+ * model opened from the open cache (model/openCache.ts) has no parsed graph to ask, only these.
+ */
+export interface FeedQuestions {
+  isRead(input: string): boolean;
+  maskFill(input: ValueInfo): MaskFill;
+  readonly answers: FeedAnswers;
+}
+
+export interface FeedAnswers {
+  /** Inputs that no node reads. */
+  unread: string[];
+  maskFills: Record<string, MaskFill>;
+}
+
+/** Answers from the parsed graph, each one recorded as it is given. */
+export function askGraph(layout: DecoderLayout): FeedQuestions {
+  const answers: FeedAnswers = { unread: [], maskFills: {} };
+  return {
+    answers,
+    isRead(input) {
+      const read = layout.graph.consumersOf(input).length > 0;
+      if (!read && !answers.unread.includes(input)) answers.unread.push(input);
+      return read;
+    },
+    maskFill(input) {
+      return (answers.maskFills[input.name] ??= maskFill(layout, input));
+    },
+  };
+}
+
+/** The answers an earlier plan of the same graph recorded. */
+export function askRecorded(answers: FeedAnswers): FeedQuestions {
+  return {
+    answers,
+    isRead: (input) => !answers.unread.includes(input),
+    maskFill(input) {
+      const fill = answers.maskFills[input.name];
+      if (!fill) throw new Error(`no mask fill was recorded for input '${input.name}'`); // the plan of the same graph asks the same questions
+      return fill;
+    },
+  };
+}
+
+export interface FeedGraph {
+  inputs: ValueInfo[];
+  initializers: { has(name: string): boolean };
+}
+
+export function planFeeds(graph: FeedGraph, idsInput: string, questions: FeedQuestions): FeedPlan {
+  const ids = graph.inputs.find((input) => input.name === idsInput);
   const fixed = (axis: number) => (typeof ids?.shape?.[axis] === 'number' ? (ids.shape[axis] as number) : null);
   const feeds: ExtraFeed[] = [];
   for (const input of graph.inputs) {
-    if (input.name === layout.idsInput || graph.initializers.has(input.name) || input.name.startsWith('sinklens_')) continue;
-    feeds.push({ input, make: feedFor(input, layout, ids?.shape ?? null) });
+    if (input.name === idsInput || graph.initializers.has(input.name) || input.name.startsWith('sinklens_')) continue;
+    feeds.push({ input, make: feedFor(input, questions, ids?.shape ?? null) });
   }
   return { feeds, fixedBatch: fixed(0), fixedLength: fixed(1) };
 }
@@ -73,13 +123,13 @@ export function checkIdsFit(plan: FeedPlan, idsInput: string, tokens: number): v
   }
 }
 
-function feedFor(input: ValueInfo, layout: DecoderLayout, idsShape: ValueInfo['shape']): (tokens: number, batch: number) => ort.Tensor {
+function feedFor(input: ValueInfo, questions: FeedQuestions, idsShape: ValueInfo['shape']): (tokens: number, batch: number) => ort.Tensor {
   const name = input.name;
   const typed = TYPED[input.elemType ?? 0];
   const shape = input.shape;
   const refuse = (need: string) => new UnsupportedGraphError(`input ${describeInput(input)} is not one Sink Lens can feed: ${need}`);
   if (!typed || !shape) throw refuse(`it needs ${KNOWN}, of a numeric or boolean type and a known rank`);
-  if (layout.graph.consumersOf(name).length === 0) {
+  if (!questions.isRead(name)) {
     // Nothing reads it: zeros of its declared shape, its symbolic sizes named as the ids' are the batch and T, others 1.
     return grid(input, typed, (_, batch, tokens) => shape.map((dim) => (typeof dim === 'number' ? dim : dim !== null && dim === idsShape?.[0] ? batch : dim !== null && dim === idsShape?.[1] ? tokens : 1)), () => 0);
   }
@@ -95,7 +145,7 @@ function feedFor(input: ValueInfo, layout: DecoderLayout, idsShape: ValueInfo['s
   if (/mask/i.test(name)) {
     if (shape.length === 2) return grid(input, typed, (_, batch, tokens) => [batchDim(shape[0], batch), fits(input, shape[1], tokens, 'exact')], () => 1);
     if (shape.length === 3 || shape.length === 4) {
-      const fill = maskFill(layout, input);
+      const fill = questions.maskFill(input);
       return grid(input, typed, (_, batch, tokens) => causalDims(input, batch, tokens), (index, dims) => causalValue(index, dims, fill));
     }
     throw refuse(`it needs a [batch, sequence] mask (of ones) or a causal [batch, 1, sequence, sequence] one, not a ${shape.length}-D mask`);

@@ -3,8 +3,8 @@
  * the quantity's name there; keep the two in step. p0NormRatio, median and the thresholds the panels
  * use too live in src/protocol/measures.ts.
  */
-import { FORMATION_RATIO, median } from '../protocol/measures';
-import type { CircuitVerdict, MassiveActivation } from '../protocol/report';
+import { FORMATION_RATIO } from '../protocol/measures';
+import type { CircuitVerdict, ConcentrationNullReason, MassiveActivation } from '../protocol/report';
 
 const MASSIVE_MAGNITUDE = 100;
 const MASSIVE_OVER_MEDIAN = 1000;
@@ -36,15 +36,23 @@ export function sinkRate(sinkScore: number[][], epsilon: number, fromLayer: numb
   return scores.filter((score) => score > epsilon).length / scores.length;
 }
 
-/** The top-3 magnitudes of one hidden vector, their median, and whether they are massive (Sun et al.). */
-export function massiveActivation(vector: ArrayLike<number>, depth: number, position: number): MassiveActivation {
+/** The lower of the two middle values for an even count, as torch.median (and Sun et al.'s statistic) takes it. */
+export function lowerMedian(values: ArrayLike<number>): number {
+  const sorted = Float64Array.from(values).sort();
+  return sorted[(sorted.length - 1) >> 1];
+}
+
+/**
+ * The top-3 magnitudes of one hidden vector and whether they are massive (Sun et al.): the largest
+ * is > 100 and >= 1000 x `layerMedian`, the median magnitude of the whole layer output it comes from.
+ */
+export function massiveActivation(vector: ArrayLike<number>, depth: number, position: number, layerMedian: number): MassiveActivation {
   const magnitudes = Float64Array.from(vector, Math.abs);
   const order = Array.from(magnitudes.keys()).sort((a, b) => magnitudes[b] - magnitudes[a]);
   const top = order.slice(0, 3).map((dim) => ({ dim, value: vector[dim] }));
-  const medianMagnitude = median(magnitudes);
   const largest = magnitudes[order[0]] ?? 0;
-  const massive = largest > MASSIVE_MAGNITUDE && largest >= MASSIVE_OVER_MEDIAN * medianMagnitude;
-  return { depth, position, top, median: medianMagnitude, massive };
+  const massive = largest > MASSIVE_MAGNITUDE && largest >= MASSIVE_OVER_MEDIAN * layerMedian;
+  return { depth, position, top, median: layerMedian, rowMedian: lowerMedian(magnitudes), massive };
 }
 
 /**
@@ -70,18 +78,34 @@ export function circuitVerdict(
     formationDepth,
     sinkOnsetLayer: onset === -1 ? null : onset,
     withinTwoBlocks: formationDepth !== null && formationDepth <= 2,
-    concentration: concentration(depths, ratios),
+    ...concentration(depths, ratios, formationDepth),
   };
 }
 
-/** Share of P0's log-norm-ratio growth that happens in the first two blocks: (log R[2] − log R[0]) / (max log R − log R[0]). */
-export function concentration(depths: number[], ratios: (number | null)[]): number | null {
+/** Why `concentration` is null, in words (docs/ANALYSES.md). */
+export const CONCENTRATION_NULL_REASONS: Record<ConcentrationNullReason, string> = {
+  'no-formation': "P0's norm ratio never holds at 2x the others' median (no formation depth): no growth to share",
+  'no-depth-2': 'the model has fewer than two blocks: there is no depth 2',
+  'no-growth': "P0's norm ratio never rises above its depth-0 value: no growth to share",
+};
+
+/**
+ * Share of P0's log-norm-ratio growth that happens in the first two blocks: (log R[2] − log R[0]) /
+ * (max log R − log R[0]). Null, with the reason, where there is no growth to share.
+ */
+export function concentration(
+  depths: number[],
+  ratios: (number | null)[],
+  formationDepth: number | null,
+): { concentration: number | null; concentrationNullReason: ConcentrationNullReason | null } {
+  const none = (reason: ConcentrationNullReason) => ({ concentration: null, concentrationNullReason: reason });
+  if (formationDepth === null) return none('no-formation');
   const at = (depth: number) => ratios[depths.indexOf(depth)];
   const r0 = at(0);
   const r2 = at(2);
-  if (r0 == null || r2 == null || r0 <= 0 || r2 <= 0) return null;
+  if (r2 == null || r0 == null || r0 <= 0 || r2 <= 0) return none('no-depth-2');
   const logs = ratios.filter((ratio): ratio is number => ratio != null && ratio > 0).map(Math.log);
   const growth = Math.max(...logs) - Math.log(r0);
-  if (!(growth > 0)) return null;
-  return (Math.log(r2) - Math.log(r0)) / growth;
+  if (!(growth > 0)) return none('no-growth');
+  return { concentration: (Math.log(r2) - Math.log(r0)) / growth, concentrationNullReason: null };
 }

@@ -3,7 +3,7 @@ import * as ort from 'onnxruntime-node';
 import { oneLine, RunFailedError, SinkLensError } from './errors';
 import { PROBE_INPUTS, probeOutputs } from './graph/probes';
 import { checkIdsFit, FeedPlan, planFeeds } from './inputFeeds';
-import type { PreparedModel } from './model/preparedModel';
+import type { ProbedModel } from './model/preparedModel';
 
 export interface ProbeRequest {
   /** One or more token-id rows of equal length, run as one batch. */
@@ -26,8 +26,12 @@ export interface RowProbes {
   hidden: Float32Array[];
   /** [depth][T]: cos(h[d][t], h[d][0]) */
   p0Cosine: Float32Array[];
+  /** [depth]: the lower median of |h[d]| over all positions and dims (Sun et al.'s reference magnitude). */
+  layerMedian: number[];
   /** [layer][head * T + q] */
   firstTokenAttention: Float32Array[];
+  /** [layer][k]: (1/(H·T)) Σ_h Σ_q A[l,h,q,k]. */
+  received: Float32Array[];
   /** [layer][T]; null for a mixture-of-experts layer (no single MLP activation). */
   mlpNorms: (Float32Array | null)[];
   /** [layer][prefix * intermediate]; null as above. */
@@ -46,25 +50,25 @@ export interface ProbeResults {
   extra: Record<string, Float32Array>;
 }
 
-const plans = new WeakMap<PreparedModel, FeedPlan>();
+const plans = new WeakMap<ProbedModel, FeedPlan>();
 
 /** How every input besides the ids is fed (inputFeeds.ts), planned once per prepared model. */
-export function feedPlan(prepared: PreparedModel): FeedPlan {
+export function feedPlan(prepared: ProbedModel): FeedPlan {
   let plan = plans.get(prepared);
   if (!plan) {
-    plan = planFeeds(prepared.model.graph, prepared.layout);
+    plan = planFeeds(prepared.model.graph, prepared.layout.idsInput, prepared.feeds);
     plans.set(prepared, plan);
   }
   return plan;
 }
 
 /** Refuses, naming it, an input Sink Lens cannot feed. */
-export function checkInputsSupported(prepared: PreparedModel): void {
+export function checkInputsSupported(prepared: ProbedModel): void {
   feedPlan(prepared);
 }
 
 /** A graph that fixes its batch size runs the rows in groups of that size (the last group padded with copies of its first row). */
-export async function runProbes(session: ort.InferenceSession, prepared: PreparedModel, request: ProbeRequest): Promise<ProbeResults> {
+export async function runProbes(session: ort.InferenceSession, prepared: ProbedModel, request: ProbeRequest): Promise<ProbeResults> {
   const groupSize = feedPlan(prepared).fixedBatch;
   if (groupSize === null || request.rows.length === groupSize) return runBatch(session, prepared, request);
   const rows: RowProbes[] = [];
@@ -85,7 +89,7 @@ export async function runProbes(session: ort.InferenceSession, prepared: Prepare
   return { ...first!, rows };
 }
 
-async function runBatch(session: ort.InferenceSession, prepared: PreparedModel, request: ProbeRequest): Promise<ProbeResults> {
+async function runBatch(session: ort.InferenceSession, prepared: ProbedModel, request: ProbeRequest): Promise<ProbeResults> {
   const { layout, model } = prepared;
   const rows = request.rows;
   const batch = rows.length;
@@ -120,7 +124,9 @@ async function runBatch(session: ort.InferenceSession, prepared: PreparedModel, 
     ...depthNames(probeOutputs.norm),
     ...depthNames(probeOutputs.hidden),
     ...depthNames(probeOutputs.p0Cosine),
+    ...depthNames(probeOutputs.layerMedian),
     ...layerNames(probeOutputs.firstTokenAttention),
+    ...layerNames(probeOutputs.received),
     ...mlpNames(probeOutputs.mlpNorm),
     ...mlpNames(probeOutputs.mlpHidden),
     probeOutputs.attentionMap,
@@ -144,14 +150,16 @@ async function runBatch(session: ort.InferenceSession, prepared: PreparedModel, 
   const map = outputs[probeOutputs.attentionMap];
   return {
     tokens: T,
-    depths: layout.depths,
+    depths: [...layout.depths],
     heads: outputs[probeOutputs.firstTokenAttention(0)].dims[1],
     hiddenSize: outputs[probeOutputs.hidden(0)].dims[2],
     rows: rows.map((_, r) => ({
       norms: depthNames(probeOutputs.norm).map((name) => row(name, r)),
       hidden: depthNames(probeOutputs.hidden).map((name) => row(name, r)),
       p0Cosine: depthNames(probeOutputs.p0Cosine).map((name) => row(name, r)),
+      layerMedian: depthNames(probeOutputs.layerMedian).map((name) => data(name)[r]),
       firstTokenAttention: layerNames(probeOutputs.firstTokenAttention).map((name) => row(name, r)),
+      received: layerNames(probeOutputs.received).map((name) => row(name, r)),
       mlpNorms: layerNames(probeOutputs.mlpNorm).map((name, l) => (hasMlp(l) ? row(name, r) : null)),
       mlpHidden: layerNames(probeOutputs.mlpHidden).map((name, l) => (hasMlp(l) ? row(name, r) : null)),
     })),

@@ -15,7 +15,7 @@ export interface ReportContext {
 
 export function buildReport(probes: ProbeResults, context: ReportContext, row = 0): SinkReport {
   const T = probes.tokens;
-  const { norms: rowNorms, hidden, p0Cosine, firstTokenAttention: rowAttention, mlpNorms } = probes.rows[row];
+  const { norms: rowNorms, hidden, p0Cosine, layerMedian, firstTokenAttention: rowAttention, received, mlpNorms } = probes.rows[row];
   const depths = probes.depths;
   // A position the graph does not compute at some depth (a sliced last block) is NaN in the probes, null here.
   const norms = rowNorms.map(present);
@@ -26,7 +26,7 @@ export function buildReport(probes: ProbeResults, context: ReportContext, row = 
   const sinkScore = firstTokenAttention.map(sinkScores);
   const baseline = uniformBaseline(T);
   const epsilon = context.epsilon;
-  const massiveActivations = hidden.flatMap((vector, i) => (Number.isNaN(vector[0]) ? [] : [massiveActivation(vector.subarray(0, probes.hiddenSize), depths[i], 0)]));
+  const massiveActivations = hidden.flatMap((vector, i) => (Number.isNaN(vector[0]) ? [] : [massiveActivation(vector.subarray(0, probes.hiddenSize), depths[i], 0, layerMedian[i])]));
   return {
     schema: REPORT_SCHEMA,
     model: context.model,
@@ -36,6 +36,7 @@ export function buildReport(probes: ProbeResults, context: ReportContext, row = 
     residual: { depths, norms, p0NormRatio: ratios, p0Separation: p0Cosine.map((values) => (Number.isNaN(values[0]) ? null : p0Separation(withoutAbsent(values)))) },
     attention: {
       firstTokenAttention,
+      received: received.map((values) => Array.from(values)),
       sinkScore,
       uniformBaseline: baseline,
       sinkRate: { epsilon, all: sinkRate(sinkScore, epsilon, 0) ?? 0, fromLayer2: sinkRate(sinkScore, epsilon, 2) },

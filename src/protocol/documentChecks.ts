@@ -65,11 +65,13 @@ export const runtimeSummary: Check<RuntimeSummary> = documentObject({
 });
 
 const reportToken: Check<ReportToken> = documentObject({ id: index, text: string(), start: index, end: index, special: boolean });
+const concentrationNullReason = literal('no-formation', 'no-depth-2', 'no-growth');
 const massiveActivation: Check<MassiveActivation> = documentObject({
   depth: number,
   position: index,
   top: array(documentObject({ dim: index, value: number })),
   median: number,
+  rowMedian: optional(number),
   massive: boolean,
 });
 export const circuitVerdict: Check<CircuitVerdict> = documentObject({
@@ -77,6 +79,7 @@ export const circuitVerdict: Check<CircuitVerdict> = documentObject({
   sinkOnsetLayer: nullable(index),
   withinTwoBlocks: boolean,
   concentration: nullable(number),
+  concentrationNullReason: optional(nullable(concentrationNullReason)),
 });
 const warning = documentObject({ code: string(), message: string() });
 const prompt = documentObject({ text: nullable(string()), source: string(), bos: boolean });
@@ -88,7 +91,7 @@ export const sinkReport: Check<SinkReport> = documentObject({
   prompt,
   tokens: array(reportToken),
   residual: documentObject({ depths: numbers, norms: array(nullableNumbers), p0NormRatio: nullableNumbers, p0Separation: nullableNumbers }),
-  attention: documentObject({ firstTokenAttention: array(numberMatrix), sinkScore: numberMatrix, uniformBaseline: number, sinkRate }),
+  attention: documentObject({ firstTokenAttention: array(numberMatrix), received: optional(numberMatrix), sinkScore: numberMatrix, uniformBaseline: number, sinkRate }),
   massiveActivations: array(massiveActivation),
   mlp: documentObject({ layers: array(documentObject({ layer: index, norms: nullable(nullableNumbers) })) }),
   circuit: circuitVerdict,
@@ -219,6 +222,7 @@ export const traceCheckpoint: Check<TraceCheckpoint> = documentObject({
   formationDepth: nullable(number),
   sinkOnsetLayer: nullable(index),
   concentration: nullable(number),
+  concentrationNullReason: optional(nullable(concentrationNullReason)),
   p0NormRatio: nullableNumbers,
   loss: number,
   prompts: array(documentObject({ sinkRate: sinkRatePair, p0NormRatio: nullableNumbers, circuit: circuitVerdict, loss: number })),

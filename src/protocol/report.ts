@@ -79,6 +79,8 @@ export interface ResidualSection {
 
 export interface AttentionSection {
   firstTokenAttention: number[][][];
+  /** [layer][key]: (1/(H·T)) Σ_h Σ_q A[l,h,q,k], the attention each position receives. Absent in reports written before it existed. */
+  received?: number[][];
   sinkScore: number[][];
   uniformBaseline: number;
   sinkRate: { epsilon: number; all: number; fromLayer2: number | null };
@@ -88,7 +90,11 @@ export interface MassiveActivation {
   depth: number;
   position: number;
   top: { dim: number; value: number }[];
+  /** Sun et al.'s reference magnitude: the lower median of |h[depth]| over the whole layer output (all positions and dims). */
   median: number;
+  /** The lower median of |h[depth][position]| over this one position's dims. Absent in reports written before it existed (their `median` was this). */
+  rowMedian?: number;
+  /** Top magnitude > 100 and >= 1000 x `median`. */
   massive: boolean;
 }
 
@@ -96,8 +102,13 @@ export interface CircuitVerdict {
   formationDepth: number | null;
   sinkOnsetLayer: number | null;
   withinTwoBlocks: boolean;
+  /** Null where there is no growth to share; `concentrationNullReason` says why. */
   concentration: number | null;
+  /** Why concentration is null (docs/ANALYSES.md); null when it is a number. Absent in reports written before it existed. */
+  concentrationNullReason?: ConcentrationNullReason | null;
 }
+
+export type ConcentrationNullReason = 'no-formation' | 'no-depth-2' | 'no-growth';
 
 export interface ReportWarning {
   code: string;

@@ -71,8 +71,8 @@ export interface RunLayer {
 
 /**
  * How much attention each position receives in one layer: for key k, (1/T) Σ_q A[l,h,q,k] averaged
- * over heads (Gu et al.'s sink score, generalised from k = 0 to every key). Computed from the full
- * maps in the worker, so only T numbers per layer cross the wire.
+ * over heads (Gu et al.'s sink score, generalised from k = 0 to every key): the report's
+ * attention.received, reduced inside the analysis's own run, so only T numbers per layer cross.
  */
 export interface RunReceived {
   runId: string;
@@ -134,13 +134,22 @@ export function toRunLayers(runId: string, report: SinkReport): RunLayer[] {
   });
 }
 
+/** One part per layer of the report's attention.received; none for a report written before it existed. */
+export function toRunReceived(runId: string, report: SinkReport): RunReceived[] {
+  return (report.attention.received ?? []).map((row, layer) => ({ runId, layer, received: Float32Array.from(row) }));
+}
+
 export function mlpAtP0(norms: ArrayLike<number>): MlpAtP0 {
   return { norm: norms[0], othersMedian: norms.length > 1 ? median(Array.prototype.slice.call(norms, 1)) : null, ratio: p0NormRatio(norms) };
 }
 
-/** Rebuilds the report from its parts; layers may arrive in any order. */
-export function joinRunParts(summary: RunSummary, layers: RunLayer[]): SinkReport {
+/**
+ * Rebuilds the report from its parts; layers may arrive in any order. `received[layer]`: the
+ * attention received parts, kept in the report once every layer's has arrived.
+ */
+export function joinRunParts(summary: RunSummary, layers: RunLayer[], received: readonly (Float32Array | undefined)[] = []): SinkReport {
   const sorted = [...layers].sort((a, b) => a.layer - b.layer);
+  const receivedRows = received.length === sorted.length && received.every((row) => row !== undefined) ? received.map((row) => Array.from(row!)) : undefined;
   return {
     ...summary.extras,
     schema: REPORT_SCHEMA,
@@ -156,6 +165,7 @@ export function joinRunParts(summary: RunSummary, layers: RunLayer[]): SinkRepor
     },
     attention: {
       firstTokenAttention: sorted.map((layer) => layer.firstTokenAttention.map((row) => Array.from(row))),
+      ...(receivedRows ? { received: receivedRows } : {}),
       sinkScore: summary.sinkScore,
       uniformBaseline: summary.uniformBaseline,
       sinkRate: summary.sinkRate,

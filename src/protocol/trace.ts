@@ -2,7 +2,7 @@
  * `sink-lens/trace@1` (docs/TRACE.md): the sink metrics of one training run's checkpoints against
  * the step, as the engine writes it, the CLI saves it and the trace panel draws it; and its CSV.
  */
-import type { CircuitVerdict } from './report';
+import type { CircuitVerdict, ConcentrationNullReason } from './report';
 
 /**
  * Where a checkpoint came from: a revision of a model in the local Hugging Face hub cache (a branch
@@ -46,6 +46,8 @@ export interface TraceCheckpoint {
   formationDepth: number | null;
   sinkOnsetLayer: number | null;
   concentration: number | null;
+  /** Why concentration is null (docs/ANALYSES.md): 'no-formation' | 'no-depth-2' | 'no-growth'; null when it is a number. Absent in traces written before it existed. */
+  concentrationNullReason?: ConcentrationNullReason | null;
   p0NormRatio: (number | null)[];
   loss: number;
   prompts: TracePromptResult[];

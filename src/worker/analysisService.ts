@@ -3,7 +3,9 @@
  * independent of how messages travel (child-process IPC in production, an in-process pair of
  * endpoints in tests). Owns one analyzer per model, runs one request at a time in the order they
  * came (a cancelled one waiting for its turn gives it up at once), and streams a run as summary →
- * layers → (optionally) attention received per layer, then replies.
+ * layers → (optionally) attention received per layer, then replies. Everything streamed comes from
+ * the analysis's one forward pass (the received rows are probes of it); only the attention heat
+ * map a panel asks for costs another pass, of one layer.
  */
 import type { AnalyzeOptions, AttentionMaps } from '../engine/api';
 import { CancelledError, SinkLensError } from '../engine/errors';
@@ -12,7 +14,7 @@ import type { ModelOpened, MultiAnalysisRequest, MultiAnalysisResult, WorkerSide
 import type { PromptInput, RunOptions } from '../protocol/inputs';
 import type { Device, ExecutionProvider, ModelSummary, SinkReport } from '../protocol/report';
 import type { RequestContext, RequestHandlers } from '../protocol/rpc';
-import { attentionReceived, selectHead, toRunLayers, toRunSummary } from '../protocol/runParts';
+import { selectHead, toRunLayers, toRunReceived, toRunSummary } from '../protocol/runParts';
 import type { Checkpoint, TraceDocument } from '../protocol/trace';
 
 /** What the worker needs from the engine's Analyzer (src/engine/analyzer.ts). */
@@ -147,11 +149,9 @@ export class AnalysisService {
       context.progress({ type: 'runLayer', layer });
     }
     if (!params.withReceived) return null;
-    const tokens = report.tokens.length;
-    for (let layer = 0; layer < report.model.layers; layer++) {
+    for (const received of toRunReceived(params.runId, report)) {
       await yieldToMessages(signal);
-      const maps = await analyzer.attentionMaps(params.prompt, layer, options);
-      context.progress({ type: 'runReceived', received: { runId: params.runId, layer, received: attentionReceived(maps.data, maps.heads, tokens) } });
+      context.progress({ type: 'runReceived', received });
     }
     return null;
   }

@@ -45,7 +45,12 @@ describe('sink-lens CLI', () => {
     assert.equal(report.runtime.executionProvider, 'cpu');
     assert.equal(report.model.bosTokenId, 1);
     assert.equal(report.model.attention, 'softmax');
-    assert.deepEqual(Object.keys(report.circuit).sort(), ['concentration', 'formationDepth', 'sinkOnsetLayer', 'withinTwoBlocks']);
+    assert.deepEqual(Object.keys(report.circuit).sort(), ['concentration', 'concentrationNullReason', 'formationDepth', 'sinkOnsetLayer', 'withinTwoBlocks']);
+    // stories260k forms no high-norm P0 state: no growth to share.
+    assert.deepEqual([report.circuit.formationDepth, report.circuit.concentration, report.circuit.concentrationNullReason], [null, null, 'no-formation']);
+    assert.equal(report.attention.received?.length, 5, 'attention received, one row per layer');
+    for (const row of report.attention.received!) assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-5, 'each layer shares one unit of attention over the keys');
+    for (const entry of report.massiveActivations) assert.ok(entry.median > 0 && (entry.rowMedian ?? 0) > 0, 'layer and row medians');
   });
 
   it('prints a readable summary without --out', { skip: missing ?? false }, () => {

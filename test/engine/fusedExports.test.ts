@@ -3,7 +3,8 @@
  * with EmbedLayerNormalization and SkipLayerNormalization (GPT-2), MultiHeadAttention with
  * RotaryEmbedding, fp16 and external data (LLaMA), GroupQueryAttention at opset 21 (Qwen). The
  * probabilities are recomputed from each fused operator's inputs; P·V must reproduce the
- * operator's own output, rows must sum to 1 and be causal.
+ * operator's own output, rows must sum to 1 and be causal, and the attention each key receives must
+ * be the mean of those maps over heads and queries.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -36,12 +37,20 @@ describe('fused exporter graphs', { skip: sharedModelsMissing() ?? false }, () =
       const session = await ort.InferenceSession.create(prepared.probedPath);
       const extraOutputs = prepared.layout.layers.flatMap((_, l) => [verificationOutputs.recomputed(l), verificationOutputs.fused(l)]);
       const results = await runProbes(session, prepared, { rows: [IDS], mapLayer: spec.layers - 1, extraOutputs });
-      await session.release();
       for (let l = 0; l < spec.layers; l++) {
         assertClose(results.extra[verificationOutputs.recomputed(l)], results.extra[verificationOutputs.fused(l)], `layer ${l}: P·V vs the fused output`, spec.tolerance, spec.tolerance);
       }
       const T = IDS.length;
       assert.equal(results.heads, spec.heads);
+      // No PyTorch model runs these operators: the attention each key receives is checked against
+      // every layer's full map, whose P·V reproduces the operator's own output (above).
+      for (let l = 0; l < spec.layers; l++) {
+        const { attentionMap } = await runProbes(session, prepared, { rows: [IDS], mapLayer: l });
+        const expected = new Float64Array(T);
+        for (let row = 0; row < spec.heads * T; row++) for (let k = 0; k < T; k++) expected[k] += attentionMap![row * T + k] / (spec.heads * T);
+        assertClose(results.rows[0].received[l], expected, `layer ${l}: attention received vs the mean of its map`, 1e-5, 1e-7);
+      }
+      await session.release();
       const map = results.attentionMap!;
       for (let h = 0; h < spec.heads; h++) {
         for (let q = 0; q < T; q++) {

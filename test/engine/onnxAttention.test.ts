@@ -32,7 +32,7 @@ async function probeAllLayers(prepared: PreparedModel) {
     const extraOutputs = Array.from({ length: LAYERS }, (_, l) => [verificationOutputs.recomputed(l), verificationOutputs.fused(l)]).flat();
     const runs = [];
     for (let l = 0; l < LAYERS; l++) runs.push(await runProbes(session, prepared, { rows: [IDS], mapLayer: l, extraOutputs }));
-    return { maps: runs.map((run) => run.attentionMap!), extra: runs[0].extra, heads: runs[0].heads };
+    return { maps: runs.map((run) => run.attentionMap!), extra: runs[0].extra, heads: runs[0].heads, row: runs[0].rows[0] };
   } finally {
     await session.release();
   }
@@ -90,6 +90,14 @@ describe('ONNX Attention (opset 23)', { skip: torchMissing() ?? false }, () => {
 
   it("recomputation (grouped heads expanded, 4-D head counts read at run time) gives the operator's probabilities", () => {
     for (let l = 0; l < LAYERS; l++) assertClose(recomputed.maps[l], operator.maps[l], `layer ${l} attention map`, 1e-5, 1e-6);
+  });
+
+  it('the attention each key receives and the layer medians match the PyTorch reference, by the operator and recomputed', () => {
+    const reference = runReference(folder, IDS, ['--no-logits']);
+    for (const [path, run] of [['operator output', operator], ['recomputed', recomputed]] as const) {
+      assertClose(run.row.received, reference.received, `${path}: attention received per key`);
+      assertClose(run.row.layerMedian, reference.layerMedian, `${path}: layer median |h| at every depth`);
+    }
   });
 
   describe('matches the PyTorch reference of the same weights (1e-4)', () => {

@@ -1,7 +1,8 @@
 /**
  * The memory claim behind the probes: onnxruntime runs each layer's probes right after that layer,
  * before the next layer's Softmax, so no attention map outlives its layer. Read from onnxruntime's
- * own profile of a real run, node by node.
+ * own profile of a real run, node by node: every probe of the layer, the attention each key
+ * receives (after its Softmax) and the layer medians of its depths among them.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -47,6 +48,12 @@ function assertProbesRunWithTheirLayer(order: string[], softmaxNodes: string[]):
     }
     const attention = probes.filter(([name]) => name.includes('/Gather_'));
     assert.ok(attention.some(([, at]) => at > softmaxAt), `layer ${layer}'s key-0 Gather runs after its Softmax`);
+    const received = probes.filter(([name]) => name.startsWith(probeNodePrefix(`layer${layer}/received`)));
+    assert.ok(received.some(([name]) => name.includes('/ReduceSum_')), `layer ${layer}'s attention-received sum over queries ran`);
+    for (const [name, at] of received) assert.ok(at > softmaxAt, `${name} (attention received) ran at step ${at}, before its Softmax (step ${softmaxAt})`);
+    // The layer median of both depths of the block (and of depth 0 in layer 0) runs with the layer too.
+    const medians = probes.filter(([name]) => name.startsWith(probeNodePrefix(`layer${layer}/median`)) && name.includes('/Compress_'));
+    assert.equal(medians.length, layer === 0 ? 3 : 2, `layer ${layer}: the selection of each of its depths' layer medians`);
   });
 }
 

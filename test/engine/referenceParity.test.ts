@@ -1,7 +1,8 @@
 /**
  * The engine's numbers against an independent PyTorch implementation of the same weights
- * (tools/torch_ref), to 1e-4 relative: every residual norm, first-token attention, sink score, MLP
- * activation norm, P0 hidden vector and one full attention map.
+ * (tools/torch_ref), to 1e-4 relative: every residual norm, first-token attention, sink score,
+ * attention received per key, layer median |h|, MLP activation norm, P0 hidden vector and one full
+ * attention map; and, in a batch of two prompts, each row's own.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import type { PromptInput } from '../../src/engine/api';
 import { Analyzer } from '../../src/engine/analyzer';
 import { assertClose } from '../support/compare';
 import { FIXTURES, fixture } from '../support/fixtures';
+import { assertReceivedAndMedians } from '../support/referenceChecks';
 import { repoRoot, sharedModelsMissing, stories260k } from '../support/paths';
 import { runReference, torchMissing } from '../support/torchReference';
 
@@ -90,6 +92,7 @@ for (const testCase of cases) {
         assertClose(report.residual.norms, reference.norms, 'residual norms');
         assertClose(report.attention.firstTokenAttention, reference.firstTokenAttention, 'first-token attention');
         assertClose(report.attention.sinkScore, reference.sinkScore, 'sink scores');
+        assertReceivedAndMedians(report, reference);
         report.mlp.layers.forEach((layer, l) => {
           if (reference.mlpNorms[l] === null) assert.equal(layer.norms, null, `layer ${l} is a mixture of experts: no single MLP activation`);
           else assertClose(layer.norms, reference.mlpNorms[l], `layer ${l} MLP activation norms`);
@@ -104,6 +107,18 @@ for (const testCase of cases) {
         });
         const maps = await analyzer.attentionMaps(input, mapLayer, { addBos: false });
         assertClose(maps.data, reference.attention!, `layer ${mapLayer} attention map`);
+      });
+
+      it(`${ids.length} tokens in a batch of 2: each row its own received attention and layer medians`, async () => {
+        // Another prompt of the same length: the first id kept (BOS), the rest reversed.
+        const other = [ids[0], ...ids.slice(1).reverse()];
+        const probes = await analyzer.probe({ rows: [ids, other] });
+        [ids, other].forEach((row, r) => {
+          const reference = runReference(testCase.referenceModel(), row, ['--no-logits']);
+          assertClose(probes.rows[r].received, reference.received, `row ${r}: attention received per key`);
+          assertClose(probes.rows[r].layerMedian, reference.layerMedian, `row ${r}: layer median |h| at every depth`);
+          assertClose(probes.rows[r].norms, reference.norms, `row ${r}: residual norms`);
+        });
       });
 
       it(`${ids.length} tokens with head 0:1 ablated`, async () => {

@@ -56,6 +56,9 @@ describe('training traces', { skip: torchMissing() ?? false }, () => {
       assert.equal(checkpoint.formationDepth, report.circuit.formationDepth);
       assert.equal(checkpoint.sinkOnsetLayer, report.circuit.sinkOnsetLayer);
       assert.equal(checkpoint.concentration, report.circuit.concentration);
+      assert.equal(checkpoint.concentrationNullReason, report.circuit.concentrationNullReason);
+      assert.equal(checkpoint.concentrationNullReason === null, checkpoint.concentration !== null, 'a reason exactly where concentration is null');
+      if (checkpoint.formationDepth === null) assert.equal(checkpoint.concentrationNullReason, 'no-formation', 'no formation, no growth to share');
       const ids = report.tokens.map((token) => token.id);
       const logits = runReference(checkpoint.step === 0 ? fixture('llama-gqa-random') : fixture('llama-trained'), ids).logits;
       const expected = ids.slice(1).reduce((sum, next, t) => {
@@ -84,6 +87,7 @@ describe('training traces', { skip: torchMissing() ?? false }, () => {
       first.on('exit', () => resolve());
     });
     assert.match(stderr, /\[1\/3\] step 0: .*\n?/);
+    assert.match(stderr, /\[1\/3\] step 0: .*concentration (-?\d\.\d\d|n\/a \(.+\)),/, 'concentration is printed, with why it is n/a');
     const second = spawnSync(process.execPath, args, { encoding: 'utf8' });
     assert.equal(second.status, 0, second.stderr);
     assert.match(second.stderr, /\[1\/3\] step 0: .*\(cached\)/);

@@ -82,6 +82,13 @@ for (const spec of WILD_SPECS) {
       report.mlp.layers.forEach((layer, l) => assert.equal(closeOrAbsent(layer.norms!, expected.mlpNorms[l]!, `layer ${l} MLP norms`), null));
       assertClose(report.attention.firstTokenAttention, reference.firstTokenAttention, 'first-token attention of every layer and query');
       assertClose(report.attention.sinkScore, reference.sinkScore, 'sink scores');
+      assertClose(report.attention.received!, reference.received, 'attention received by every key');
+      // Sun et al.'s layer median, over what the graph computes at that depth; no entry where P0 is absent.
+      const medians = new Map(report.massiveActivations.map((entry) => [entry.depth, entry.median]));
+      reference.depths.forEach((depth, d) => {
+        if (expected.p0Present[d]) assertClose([medians.get(depth) ?? NaN], [reference.layerMedian[d]], `layer median |h| at depth ${depth}`);
+        else assert.equal(medians.has(depth), false, `no massive-activation entry at depth ${depth}`);
+      });
       expected.p0Present.forEach((present, d) => {
         if (present) assertClose(report.residual.p0Separation[d], reference.p0Separation[d], `P0 separation at depth ${d / 2}`, 1e-4, 1e-5);
         else assert.deepEqual([report.residual.p0NormRatio[d], report.residual.p0Separation[d]], [null, null], `no P0 at depth ${d / 2}`);

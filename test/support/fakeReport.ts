@@ -36,6 +36,11 @@ export function fakeReport(): SinkReport {
     },
     attention: {
       firstTokenAttention: fta,
+      // Rows of T values summing to 1, exact in float32 (the parts travel as Float32Array).
+      received: [
+        [0.5, 0.25, 0.25],
+        [0.75, 0.125, 0.125],
+      ],
       sinkScore: [
         [0.7, 0.43],
         [0.9, 0.63],

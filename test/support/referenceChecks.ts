@@ -1,7 +1,8 @@
 /**
  * The engine's analysis of one prompt against tools/torch_ref/reference.py for the same weights:
- * residual norms, first-token attention, sink scores, MLP activation norms, the P0 hidden state at
- * every depth and one layer's full attention map (and, when asked, the logits).
+ * residual norms, first-token attention, sink scores, the attention each key receives, the layer
+ * median magnitudes, MLP activation norms, the P0 hidden state at every depth and one layer's full
+ * attention map (and, when asked, the logits).
  */
 import assert from 'node:assert/strict';
 import type { PromptInput } from '../../src/engine/api';
@@ -9,6 +10,13 @@ import type { Analyzer } from '../../src/engine/analyzer';
 import type { SinkReport } from '../../src/protocol/report';
 import { assertClose } from './compare';
 import { Reference, runReference } from './torchReference';
+
+/** attention.received and each depth's layer median (massiveActivations[d].median) against the reference. */
+export function assertReceivedAndMedians(report: SinkReport, reference: Reference, rtol = 1e-4): void {
+  assert.ok(report.attention.received, 'the report carries attention.received');
+  assertClose(report.attention.received, reference.received, 'attention received per key', rtol);
+  assertClose(report.massiveActivations.map((entry) => entry.median), reference.layerMedian, 'layer median |h| at every depth', rtol);
+}
 
 /** `referenceArgs`: further reference.py options (its precision, e.g. --bfloat16-values). */
 export async function assertMatchesReference(analyzer: Analyzer, referenceModel: string, ids: number[], mapLayer: number, rtol = 1e-4, referenceArgs: string[] = []): Promise<SinkReport> {
@@ -31,6 +39,7 @@ async function compareWithReference(analyzer: Analyzer, reference: Reference, id
   assertClose(report.residual.norms, reference.norms, 'residual norms', rtol);
   assertClose(report.attention.firstTokenAttention, reference.firstTokenAttention, 'first-token attention', rtol);
   assertClose(report.attention.sinkScore, reference.sinkScore, 'sink scores', rtol);
+  assertReceivedAndMedians(report, reference, rtol);
   report.mlp.layers.forEach((layer, l) => {
     if (reference.mlpNorms[l] === null) assert.equal(layer.norms, null, `layer ${l} is a mixture of experts: no single MLP activation`);
     else assertClose(layer.norms, reference.mlpNorms[l], `layer ${l} MLP activation norms`, rtol);

@@ -15,6 +15,10 @@ export interface Reference {
   norms: number[][];
   firstTokenAttention: number[][][];
   sinkScore: number[][];
+  /** [layer][key]: the mean over heads and queries of the full probabilities. */
+  received: number[][];
+  /** [depth]: torch.median of |h| over the whole depth output (the lower middle value). */
+  layerMedian: number[];
   /** null for mixture-of-experts layers. */
   mlpNorms: (number[] | null)[];
   p0Hidden: number[][];

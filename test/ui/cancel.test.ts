@@ -1,11 +1,11 @@
 /**
  * Cancelling from the progress notification, as a user does: "Sink Lens: Analyze Prompt Sinks" on
  * a paragraph of about 4,000 tokens, on the CPU, with a 4-layer, 8-head LLaMA-style model (the
- * llama-bench-4 fixture with the stories260k tokenizer), where each layer's attention received
- * takes seconds. First, after a short run on the demo model, the long run is cancelled while the
+ * llama-bench-4 fixture with the stories260k tokenizer), whose one forward pass takes seconds
+ * there. First, after a short run on the demo model, the long run is cancelled while the
  * panel says "loading the model…": the panel then shows that cancellation with what was asked, and
- * nothing of the short run (issue #14, item 4). Then, once the report streams, the notification's
- * own Cancel button: the panel says the run was cancelled (body data-run-state="cancelled"), the
+ * nothing of the short run (issue #14, item 4). Then, while the long run's forward pass runs, the
+ * notification's own Cancel button: the panel says the run was cancelled (body data-run-state="cancelled"), the
  * progress notification goes and the workbench says the worker was stopped; the next run, on the
  * usual short prompt, completes. Saves test-results/ui-cancelled*.png. Skips, saying why, when
  * code-server, chromium, the shared stories260k tokenizer or the fixture (made by tools/torch_ref
@@ -86,14 +86,10 @@ test('the progress notification\'s Cancel button cancels a run; the next run com
     await page.screenshot({ path: join(RESULTS, 'ui-cancelled-loading.png') });
     await starting.waitFor({ state: 'detached' });
 
-    // Again, cancelled once its report streams.
+    // Again, cancelled while its one forward pass runs (everything the panel shows comes from it,
+    // attention received included): once the model is open and the pass has started.
     await runCommand(page, 'Sink Lens: Analyze Prompt Sinks');
-    // The forward pass is done and the attention received streams in, layer by layer.
-    await view.locator('body[data-run-state="streaming"]').waitFor({ state: 'attached', timeout: 180_000 });
-    // The strip draws only the tokens in view: the header says how many there are.
-    const tokens = Number(/ · (\d+) tokens · /.exec((await view.getByTestId('meta').textContent()) ?? '')?.[1]);
-    assert.ok(tokens > 3000, `the long prompt has ${tokens} tokens`);
-
+    await view.getByTestId('progress').filter({ hasText: /running on CPU/ }).waitFor({ timeout: 180_000 });
     const progress = page.locator('.notifications-toasts .notification-toast', { hasText: 'Sink Lens: analysing' });
     await progress.locator('.monaco-button', { hasText: 'Cancel' }).click();
     await view.locator('body[data-run-state="cancelled"], body[data-run-state="done"]').waitFor({ state: 'attached', timeout: 60_000 });

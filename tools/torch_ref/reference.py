@@ -13,7 +13,8 @@ models/sinklet), whose weights are read from the graph (onnx_llama.py; dimension
 metadata `config` or a config.json beside the file).
 Output (float64 numbers; depths 0, 0.5, ..., L, without l + 0.5 for a parallel block;
 ANALYSES.md defines each quantity):
-  depths, norms [depth][T], firstTokenAttention [L][H][T], sinkScore [L][H], mlpNorms [L][T]
+  depths, norms [depth][T], firstTokenAttention [L][H][T], sinkScore [L][H], received [L][T],
+  layerMedian [depth], mlpNorms [L][T]
   (a layer's entry is null for a mixture-of-experts MLP),
   p0Hidden [depth][D], logits [T][V], attention [H][T][T] (only with --full-attention).
 Precision of the forward pass: float32 by default; --float64; --bfloat16 runs the model as a
@@ -102,6 +103,11 @@ def analyse(model, ids, head_mask=None, full_attention=None, logits=True, precis
         "norms": [d64(h).norm(dim=-1).tolist() for h in rec["hidden"]],
         "firstTokenAttention": [d64(a)[:, :, 0].tolist() for a in rec["attn"]],
         "sinkScore": [d64(a)[:, :, 0].mean(dim=-1).tolist() for a in rec["attn"]],
+        # attention received by each key: (1/(H*T)) sum over heads and queries of the full probabilities
+        "received": [d64(a).mean(dim=(0, 1)).tolist() for a in rec["attn"]],
+        # Sun et al.'s reference magnitude: torch.median (the lower middle value) of |h| over the
+        # whole layer output, all positions and dims (locuslab/massive-activations)
+        "layerMedian": [torch.median(d64(h).abs()).item() for h in rec["hidden"]],
         # null for a mixture-of-experts layer: no single tensor is its MLP activation
         "mlpNorms": [None if m is None else d64(m).norm(dim=-1).tolist() for m in rec["mlp_act"]],
         "p0Hidden": [d64(h)[0].tolist() for h in rec["hidden"]],

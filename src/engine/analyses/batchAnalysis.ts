@@ -39,7 +39,8 @@ export async function analyzeBatch(analyzer: Analyzer, inputs: PromptInput[], op
   const shared = Math.min(positions, ...reports.map((report) => report.tokens.length));
   const positionList = Array.from({ length: shared }, (_, p) => p);
   const p0States = depths.map((_, d) => hidden.map((perDepth) => positionVector(perDepth[d], 0, width)));
-  const meanP0Hidden = p0States.map((vectors, d) => massiveActivation(meanVector(vectors), depths[d], 0));
+  // The mean state's reference magnitude: the prompts' own layer medians, averaged.
+  const meanP0Hidden = p0States.map((vectors, d) => massiveActivation(meanVector(vectors), depths[d], 0, mean(reports.map((report) => report.massiveActivations[d].median))));
   const firstMassive = meanP0Hidden.find((entry) => entry.massive);
   const first = reports[0];
   return {

@@ -45,12 +45,12 @@ export function castInputsFromFloat32(edits: EditBuilder, graph: GraphIndex, nod
   }
 }
 
-/** Every reader of `from` (the model's nodes, and the probe nodes before `addedBefore`) reads `to` instead. */
+/** Every reader of `from` (the model's nodes, the probe nodes before `addedBefore`, and the probes' subgraphs) reads `to` instead. */
 export function renameReads(edits: EditBuilder, graph: GraphIndex, nodeEdits: Map<number, NodeEdit>, from: string, to: string, addedBefore: number): void {
   for (const consumer of graph.consumersOf(from)) {
     const edit = nodeEdits.get(consumer.index) ?? {};
     edit.inputs = (edit.inputs ?? consumer.inputs).map((name) => (name === from ? to : name));
     nodeEdits.set(consumer.index, edit);
   }
-  for (const node of edits.nodes.slice(0, addedBefore)) node.inputs = node.inputs.map((name) => (name === from ? to : name));
+  for (const node of [...edits.nodes.slice(0, addedBefore), ...edits.nestedNodes()]) node.inputs = node.inputs.map((name) => (name === from ? to : name));
 }

@@ -91,7 +91,7 @@ export function computeBfloat16InFloat32(edits: EditBuilder, graph: GraphIndex, 
   for (const [name, tensor] of initializers) {
     if (tensor.dataType !== DataType.BFloat16) continue;
     if (outputNames.has(name)) throw cannotWiden(`the bfloat16 weight '${name}' is itself a graph output`);
-    if (graph.consumersOf(name).length === 0 && !edits.nodes.some((added) => added.inputs.includes(name))) continue;
+    if (graph.consumersOf(name).length === 0 && ![...edits.nodes, ...edits.nestedNodes()].some((added) => added.inputs.includes(name))) continue;
     const widened = edits.node('Cast', [name], { to: int(DataType.Float) }, `${name}/sinklens/float32`);
     renameReads(edits, graph, nodeEdits, name, widened, edits.nodes.length - 1);
   }

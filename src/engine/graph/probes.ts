@@ -1,12 +1,14 @@
 /**
  * Adds the measurements to the graph itself, so that only small tensors leave onnxruntime:
- * per-token L2 norms of every residual depth and MLP activation, attention to key 0, the first
- * positions' hidden states, and (on request) one layer's full attention map.
+ * per-token L2 norms of every residual depth and MLP activation, the median magnitude of every
+ * depth, attention to key 0 and the attention each key receives, the first positions' hidden
+ * states, and (on request) one layer's full attention map.
  *
+ * Each layer's probes are one subgraph, the body of an If that always runs (graph/probeBody.ts).
  * ORT schedules leaf nodes last, which would keep every layer's [B,H,T,T] map alive until the end
  * of the run. Each block's output is therefore re-routed through a no-op Reshape whose target shape
- * depends (through Shape, times zero) on that block's probes: the probes must run before the next
- * block starts, and each map is freed as early as in a plain forward pass.
+ * depends (through Shape, times zero) on that If: the probes must run before the next block
+ * starts, and each map is freed as early as in a plain forward pass.
  */
 import { UnsupportedGraphError } from '../errors';
 import { DataType, OnnxModel } from '../onnx/proto';
@@ -18,6 +20,8 @@ import { widenFloat16Inputs } from './float16Inputs';
 import { computeBfloat16InFloat32 } from './bfloat16Compute';
 import type { DecoderLayout } from './decoderLayout';
 import { EditBuilder, int, ints } from './editBuilder';
+import { lowerMedianPerRow } from './layerMedian';
+import { ProbeBody, alwaysTrue } from './probeBody';
 import { layerAttentionPath, takeOperatorProbabilities } from './operatorProbabilities';
 import { TensorTypes } from './tensorTypes';
 
@@ -37,17 +41,15 @@ export const probeOutputs = {
   hidden: (depthIndex: number) => `sinklens/hidden/${depthIndex}`,
   /** cos(h[d][t], h[d][0]) for every t. */
   p0Cosine: (depthIndex: number) => `sinklens/p0cos/${depthIndex}`,
+  /** The lower median of |h[d]| over all positions and dims, per batch row (Sun et al.'s reference magnitude). */
+  layerMedian: (depthIndex: number) => `sinklens/layer_median/${depthIndex}`,
   firstTokenAttention: (layer: number) => `sinklens/attn0/${layer}`,
+  /** (1/(H·T)) Σ_h Σ_q A[l,h,q,k]: the attention each key receives. */
+  received: (layer: number) => `sinklens/received/${layer}`,
   mlpNorm: (layer: number) => `sinklens/mlp_norm/${layer}`,
   mlpHidden: (layer: number) => `sinklens/mlp_hidden/${layer}`,
   attentionMap: 'sinklens/attention_map',
 };
-
-interface ProbeTensor {
-  name: string;
-  /** An axis whose size is only known at run time, so ORT cannot fold the dependency away. */
-  dynamicAxis: number;
-}
 
 /** Extra outputs for tests: P·V from recomputed probabilities next to the fused operator's output. */
 export const verificationOutputs = {
@@ -75,33 +77,31 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
   const typeOf = (tensor: string) => computed(types.of(tensor) ?? elemType);
   const prefixLength = PROBE_INPUTS.prefixLength;
   const mapLayer = PROBE_INPUTS.mapLayer;
-  const zeroStart = edits.int64([0]);
-  const sequenceAxis = edits.int64([1]);
-  const batchAxis = edits.int64([0]);
+  const always = alwaysTrue(edits, layout.idsInput);
 
   // A depth the graph computes at only some positions is probed at all of them, NaN where absent.
-  const everyPosition = (tensor: string, depthIndex: number) => {
+  const everyPosition = (probe: EditBuilder, tensor: string, depthIndex: number) => {
     const selection = layout.residualPositions[depthIndex];
-    return selection ? { tensor: atAllPositions(edits, tensor, typeOf(tensor), selection, layout.idsInput), type: DataType.Float as number } : { tensor, type: typeOf(tensor) };
+    return selection ? { tensor: atAllPositions(probe, tensor, typeOf(tensor), selection, layout.idsInput), type: DataType.Float as number } : { tensor, type: typeOf(tensor) };
   };
 
-  const depthProbes = (depthIndex: number): ProbeTensor[] => {
-    const { tensor: residual, type: residualType } = everyPosition(layout.residuals[depthIndex], depthIndex);
-    const asFloat = edits.toFloat(residual, residualType);
-    const keptNorm = edits.lastAxisNorm(asFloat, DataType.Float, undefined, true);
-    const norm = edits.node('Reshape', [keptNorm, edits.int64([0, -1])], undefined, probeOutputs.norm(depthIndex));
-    edits.output(norm, ['batch', 'tokens']);
-    const unit = edits.node('Div', [asFloat, keptNorm]);
-    const unitP0 = edits.node('Transpose', [edits.node('Slice', [unit, zeroStart, edits.int64([1]), sequenceAxis])], { perm: ints([0, 2, 1]) });
-    const p0Cosine = edits.node('Reshape', [edits.node('MatMul', [unit, unitP0]), edits.int64([0, -1])], undefined, probeOutputs.p0Cosine(depthIndex));
-    edits.output(p0Cosine, ['batch', 'tokens']);
-    const hidden = edits.floatOutput('Slice', [residual, zeroStart, prefixLength, sequenceAxis], undefined, residualType, probeOutputs.hidden(depthIndex));
-    edits.output(hidden, ['batch', 'prefix', 'hidden']);
-    return [
-      { name: norm, dynamicAxis: 1 },
-      { name: p0Cosine, dynamicAxis: 1 },
-      { name: hidden, dynamicAxis: 1 },
-    ];
+  const depthProbes = (body: ProbeBody, depthIndex: number): void => {
+    const probe = body.edits;
+    const residual = layout.residuals[depthIndex];
+    const own = probe.toFloat(residual, typeOf(residual));
+    const selection = layout.residualPositions[depthIndex];
+    const asFloat = selection ? atAllPositions(probe, own, DataType.Float, selection, layout.idsInput) : own;
+    const keptNorm = probe.lastAxisNorm(asFloat, DataType.Float, undefined, true);
+    body.output(probe.node('Reshape', [keptNorm, probe.int64([0, -1])]), probeOutputs.norm(depthIndex), ['batch', 'tokens'], 1);
+    const unit = probe.node('Div', [asFloat, keptNorm]);
+    const unitP0 = probe.node('Transpose', [probe.node('Slice', [unit, probe.int64([0]), probe.int64([1]), probe.int64([1])])], { perm: ints([0, 2, 1]) });
+    body.output(probe.node('Reshape', [probe.node('MatMul', [unit, unitP0]), probe.int64([0, -1])]), probeOutputs.p0Cosine(depthIndex), ['batch', 'tokens'], 1);
+    body.output(probe.node('Slice', [asFloat, probe.int64([0]), prefixLength, probe.int64([1])]), probeOutputs.hidden(depthIndex), ['batch', 'prefix', 'hidden'], 1);
+    const scope = probe.scope;
+    probe.scope = `${scope}/median`; // named apart in profiles: the probe with the most work per element
+    // Over the values the graph has, not the NaN-padded copy: the median of what the layer computes.
+    body.output(lowerMedianPerRow(probe, own), probeOutputs.layerMedian(depthIndex), ['batch'], 0);
+    probe.scope = scope;
   };
 
   const nodeEdits = new Map<number, NodeEdit>();
@@ -110,11 +110,6 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
 
   layout.layers.forEach((layer, l) => {
     edits.scope = `layer${l}`;
-    const { input, middle, output } = layer.depthIndex;
-    const probes: ProbeTensor[] = l === 0 ? depthProbes(input) : [];
-    if (middle !== null) probes.push(...depthProbes(middle));
-    probes.push(...depthProbes(output));
-
     let probabilities: string;
     let probabilityType: number;
     let verification: { recomputed: string; fused: string } | undefined;
@@ -139,32 +134,35 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
       edits.output(verificationOutputs.recomputed(l), ['batch', 'tokens', 'hidden']);
       edits.output(verificationOutputs.fused(l), ['batch', 'tokens', 'hidden']);
     }
-    const keyZero = edits.int64([0], []);
-    const attention = edits.floatOutput('Gather', [probabilities, keyZero], { axis: int(3) }, probabilityType, probeOutputs.firstTokenAttention(l));
-    edits.output(attention, ['batch', 'heads', 'tokens']);
-    probes.push({ name: attention, dynamicAxis: 2 });
 
+    const body = new ProbeBody(edits);
+    const probe = body.edits;
+    const { input, middle, output } = layer.depthIndex;
+    if (l === 0) depthProbes(body, input);
+    if (middle !== null) depthProbes(body, middle);
+    depthProbes(body, output);
+    const firstToken = probe.toFloat(probe.node('Gather', [probabilities, probe.int64([0], [])], { axis: int(3) }), probabilityType);
+    body.output(firstToken, probeOutputs.firstTokenAttention(l), ['batch', 'heads', 'tokens'], 2);
+    probe.scope = `layer${l}/received`;
+    body.output(attentionReceived(probe, probe.toFloat(probabilities, probabilityType)), probeOutputs.received(l), ['batch', 'tokens'], 1);
+    probe.scope = `layer${l}`;
     if (layer.mlpActivation !== null) {
       // The MLP reads the state after attention, or in a parallel block the block's input.
-      const { tensor: mlpActivation, type: mlpType } = everyPosition(layer.mlpActivation, middle ?? input);
-      const mlpNorm = edits.lastAxisNorm(mlpActivation, mlpType, probeOutputs.mlpNorm(l));
-      edits.output(mlpNorm, ['batch', 'tokens']);
-      const mlpHidden = edits.floatOutput('Slice', [mlpActivation, zeroStart, prefixLength, sequenceAxis], undefined, mlpType, probeOutputs.mlpHidden(l));
-      edits.output(mlpHidden, ['batch', 'prefix', 'intermediate']);
-      probes.push({ name: mlpNorm, dynamicAxis: 1 }, { name: mlpHidden, dynamicAxis: 1 });
+      const { tensor: mlpActivation, type: mlpType } = everyPosition(probe, layer.mlpActivation, middle ?? input);
+      body.output(probe.lastAxisNorm(mlpActivation, mlpType), probeOutputs.mlpNorm(l), ['batch', 'tokens'], 1);
+      const mlpHidden = probe.toFloat(probe.node('Slice', [mlpActivation, probe.int64([0]), prefixLength, probe.int64([1])]), mlpType);
+      body.output(mlpHidden, probeOutputs.mlpHidden(l), ['batch', 'prefix', 'intermediate'], 1);
     }
+    // Slice end is 1 for the requested layer and 0 (an empty tensor) for every other one; each
+    // layer's slice is float32, whatever path (and type) its probabilities came by.
+    const selected = probe.node('Cast', [probe.node('Equal', [mapLayer, probe.int64([l])])], { to: int(DataType.Int64) });
+    const mapSlice = `sinklens/map_slice/${l}`;
+    body.expose(probe.toFloat(probe.node('Slice', [probabilities, probe.int64([0]), selected, probe.int64([0])]), probabilityType), mapSlice, 0);
+    mapSlices.push(mapSlice);
 
     maskHeads(edits, nodeEdits, layer, l, probabilities, typeOf(layer.attentionOutput.tensor));
 
-    // Slice end is 1 for the requested layer and 0 (an empty tensor) for every other one; each
-    // layer's slice is float32, whatever path (and type) its probabilities came by.
-    const selected = edits.node('Cast', [edits.node('Equal', [mapLayer, edits.int64([l])])], { to: int(DataType.Int64) });
-    const mapSlice = edits.toFloat(edits.node('Slice', [probabilities, zeroStart, selected, batchAxis]), probabilityType);
-    mapSlices.push(mapSlice);
-    probes.push({ name: mapSlice, dynamicAxis: 0 });
-
-    let zero = edits.zeroAfter(probes[0].name, probes[0].dynamicAxis);
-    for (const probe of probes.slice(1)) zero = edits.node('Add', [zero, edits.zeroAfter(probe.name, probe.dynamicAxis)]);
+    const zero = body.emit(always);
     // Everything the next block reads: the stream, and a fused norm's normalised copy of it.
     for (const blockOutput of layout.residualAliases[output]) {
       const consumers = layout.graph.consumersOf(blockOutput);
@@ -189,6 +187,19 @@ export function buildProbeEdits(model: OnnxModel, layout: DecoderLayout, elemTyp
     { name: PROBE_INPUTS.headMask, elemType: DataType.Float, shape: ['batch', layout.layers.length, 'heads'] },
   ];
   return { nodeEdits, nodes: edits.nodes, initializers: edits.initializers, inputs, outputs: edits.outputs, redeclared };
+}
+
+/**
+ * (1/(H·T)) Σ_h Σ_q A[b,h,q,k] from [B, H, T, T] float32 probabilities, as [B, T]: the sum over
+ * queries (one more read of the map, what this costs), then over heads. onnxruntime's CPU kernel
+ * reduces two leading axes at once element by element (more than the whole forward pass); one axis
+ * at a time it runs at memory speed.
+ */
+function attentionReceived(edits: EditBuilder, probabilities: string): string {
+  const sums = edits.reduce('ReduceSum', edits.reduce('ReduceSum', probabilities, [2], false), [1], false);
+  const shape = edits.node('Shape', [probabilities]);
+  const count = edits.node('Mul', [edits.node('Gather', [shape, edits.int64([1])], { axis: int(0) }), edits.node('Gather', [shape, edits.int64([2])], { axis: int(0) })]);
+  return edits.node('Div', [sums, edits.node('Cast', [count], { to: int(DataType.Float) })]);
 }
 
 /**

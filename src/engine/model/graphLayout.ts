@@ -5,35 +5,48 @@
  * config.json; the rotary fraction from onnxruntime's RotaryEmbedding operator where the graph has
  * one that turns whole heads, or learned positions (0), else from config.json.
  */
-import type { LayoutSource, ModelLayout } from '../../protocol/layerLayout';
+import type { LayerLayout, LayoutSource, ModelLayout } from '../../protocol/layerLayout';
 import { normPlacement } from '../graph/branchNorms';
 import type { DecoderLayout } from '../graph/decoderLayout';
 import { maskWindow } from '../graph/maskWindow';
 import { layerAttentionPath } from '../graph/operatorProbabilities';
 import type { DeclaredConfig } from './modelConfig';
 
-export function graphLayout(layout: DecoderLayout, declared: DeclaredConfig, recompute = false): ModelLayout {
+/** What the graph itself shows of its layer layout: kept with a cached model's structure (model/openCache.ts). */
+export interface MatchedLayout {
+  /** Each layer's layout, its window only where a mask shows it. */
+  layers: LayerLayout[];
+  /** The rotary fraction the graph shows (0: learned positions; 1: RotaryEmbedding over whole heads), or null. */
+  rotaryFraction: number | null;
+}
+
+export function matchedLayout(layout: DecoderLayout, recompute = false): MatchedLayout {
+  const rotaryFraction = layout.learnedPositions ? 0 : rotatesWholeHeads(layout) ? 1 : null;
+  const layers = layout.layers.map((layer, l) => ({
+    layer: l,
+    attention: layerAttentionPath(layer, recompute),
+    window: maskWindow(layout.graph, layout.shapes, layer) ?? null,
+    norms: { attention: normPlacement(layout.graph, layer.branches.attention), mlp: normPlacement(layout.graph, layer.branches.mlp) },
+    residual: layer.residual,
+    rotaryFraction,
+    mlp: layer.mlpActivation === null ? ('mixture-of-experts' as const) : ('dense' as const),
+  }));
+  return { layers, rotaryFraction };
+}
+
+/** The matched layout, with config.json filling what the graph does not show. */
+export function graphLayout(matched: MatchedLayout, declared: DeclaredConfig): ModelLayout {
   const windowsFrom = new Set<LayoutSource>();
   const rotary: { fraction: number | null; from: LayoutSource } =
-    layout.learnedPositions ? { fraction: 0, from: 'graph' }
-    : rotatesWholeHeads(layout) ? { fraction: 1, from: 'graph' }
-    : { fraction: declared.rotaryFraction, from: declared.rotaryFraction === null ? 'unknown' : 'config.json' };
-  const layers = layout.layers.map((layer, l) => {
-    let window = maskWindow(layout.graph, layout.shapes, layer) ?? null;
+    matched.rotaryFraction !== null ? { fraction: matched.rotaryFraction, from: 'graph' } : { fraction: declared.rotaryFraction, from: declared.rotaryFraction === null ? 'unknown' : 'config.json' };
+  const layers = matched.layers.map((layer) => {
+    let window = layer.window;
     if (window !== null) windowsFrom.add('graph');
-    else if (declared.slidingWindowLayers.includes(l) && declared.slidingWindow !== null) {
+    else if (declared.slidingWindowLayers.includes(layer.layer) && declared.slidingWindow !== null) {
       window = declared.slidingWindow;
       windowsFrom.add('config.json');
     }
-    return {
-      layer: l,
-      attention: layerAttentionPath(layer, recompute),
-      window,
-      norms: { attention: normPlacement(layout.graph, layer.branches.attention), mlp: normPlacement(layout.graph, layer.branches.mlp) },
-      residual: layer.residual,
-      rotaryFraction: rotary.fraction,
-      mlp: layer.mlpActivation === null ? ('mixture-of-experts' as const) : ('dense' as const),
-    };
+    return { ...layer, window, rotaryFraction: rotary.fraction };
   });
   const window: LayoutSource = windowsFrom.has('config.json') ? 'config.json' : 'graph';
   return { from: { structure: 'graph', window, rotary: rotary.from }, layers };

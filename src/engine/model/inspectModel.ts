@@ -10,7 +10,7 @@ import { DATA_TYPE_NAMES, externalDataLocations } from '../onnx/proto';
 import type { AttentionPath } from '../../protocol/report';
 import { INDEX_FILE, SINGLE_FILE } from '../hf/checkpointFolder';
 import type { ModelLayout } from '../../protocol/layerLayout';
-import { graphLayout } from './graphLayout';
+import { graphLayout, matchedLayout } from './graphLayout';
 import { readDeclaredConfig } from './modelConfig';
 import { locateModelFiles, ModelFiles } from './modelFiles';
 import { probedStructure } from './preparedModel';
@@ -74,7 +74,7 @@ export function inspectModel(path: string): ModelInspection {
       contextLength: declared.contextLength,
       slidingWindowLayers: declared.slidingWindowLayers,
       torchDtype: declared.torchDtype,
-      layout: files.checkpoint?.layout ?? graphLayout(layout, declared),
+      layout: files.checkpoint?.layout ?? graphLayout(matchedLayout(layout), declared),
       ...checkpointFields(files),
     };
   } finally {

@@ -16,16 +16,38 @@ import { buildProbeEdits } from '../graph/probes';
 import { TensorTypes } from '../graph/tensorTypes';
 import { ByteSource, FileSource } from '../onnx/byteSource';
 import { ModelPiece, rewriteModel, writeModel } from '../onnx/encode';
-import { DATA_TYPE_NAMES, DataType, OnnxFormatError, OnnxModel, externalDataLocations, parseModel } from '../onnx/proto';
+import { DATA_TYPE_NAMES, DataType, OnnxFormatError, OnnxModel, ValueInfo, externalDataLocations, parseModel } from '../onnx/proto';
 import { WireFormatError } from '../onnx/wire';
+import { askGraph, FeedQuestions } from '../inputFeeds';
 import type { AttentionPath } from '../../protocol/report';
 import { cacheWriteError, defaultCacheFolder, linkOrCopy, publishFolder } from './cacheFiles';
+import { matchedLayout, type MatchedLayout } from './graphLayout';
 
 export { defaultCacheFolder } from './cacheFiles';
 
-export interface PreparedModel {
-  model: OnnxModel;
-  layout: DecoderLayout;
+/**
+ * The parts of a prepared model that running and describing it need. A PreparedModel has them
+ * with the whole parsed graph behind them; a model opened from the cache (model/openCache.ts) has
+ * only these, read back from a file instead of parsed from the model.
+ */
+export interface ProbedModel {
+  model: {
+    graph: { inputs: ValueInfo[]; outputs: ValueInfo[]; initializers: { has(name: string): boolean } };
+    metadata: Map<string, string>;
+  };
+  layout: {
+    idsInput: string;
+    embeddingTable: { dims: number[] } | null;
+    residuals: readonly string[];
+    learnedPositions: boolean;
+    /** The depth of each residual tensor (0, 0.5, 1, …; a parallel block has no l + 0.5). */
+    depths: readonly number[];
+    layers: readonly { mlpActivation: string | null; projectionWidths: number[] }[];
+  };
+  /** The layer layout the graph shows (model/graphLayout.ts). */
+  matchedLayout: MatchedLayout;
+  /** How the inputs besides the ids are fed: asked of the graph, or answered from the open cache. */
+  feeds: FeedQuestions;
   /** Element type of the residual stream (the embedding table's type). */
   elemType: number;
   dtype: string;
@@ -37,6 +59,11 @@ export interface PreparedModel {
   computesInBfloat16: boolean;
   /** Whether the probed copy computes that bfloat16 arithmetic in float32 instead (graph/bfloat16Compute.ts). */
   bfloat16InFloat32: boolean;
+}
+
+export interface PreparedModel extends ProbedModel {
+  model: OnnxModel;
+  layout: DecoderLayout;
 }
 
 export interface PrepareOptions {
@@ -83,7 +110,18 @@ export function prepareModel(onnxPath: string, options: PrepareOptions = {}): Pr
       }
     }
     const attentionPath = attentionPathOf(layout, options.recompute);
-    return { model, layout, elemType, dtype: DATA_TYPE_NAMES[elemType] ?? String(elemType), attentionPath, probedPath, computesInBfloat16, bfloat16InFloat32 };
+    return {
+      model,
+      layout,
+      matchedLayout: matchedLayout(layout, options.recompute),
+      elemType,
+      dtype: DATA_TYPE_NAMES[elemType] ?? String(elemType),
+      attentionPath,
+      probedPath,
+      computesInBfloat16,
+      bfloat16InFloat32,
+      feeds: askGraph(layout),
+    };
   } finally {
     source.close();
   }

@@ -12,7 +12,17 @@ export type AttributeValue =
   | { type: AttributeType.Int; value: number }
   | { type: AttributeType.Ints; value: number[] }
   | { type: AttributeType.Float; value: number }
-  | { type: AttributeType.String; value: string };
+  | { type: AttributeType.String; value: string }
+  | { type: AttributeType.Graph; value: NewGraph };
+
+/** A subgraph (a Loop or If body); it may read any value of the graphs around it by name. */
+export interface NewGraph {
+  name: string;
+  nodes: NewNode[];
+  initializers: NewTensor[];
+  inputs: NewValueInfo[];
+  outputs: NewValueInfo[];
+}
 
 export interface NewNode {
   opType: string;
@@ -76,8 +86,19 @@ function encodeAttribute(name: string, attribute: AttributeValue): WireWriter {
   if (attribute.type === AttributeType.Float) encoded.floatField(2, attribute.value);
   if (attribute.type === AttributeType.Ints) encoded.packedVarintField(8, attribute.value);
   if (attribute.type === AttributeType.String) encoded.stringField(4, attribute.value);
+  if (attribute.type === AttributeType.Graph) encoded.messageField(6, encodeGraph(attribute.value));
   encoded.varintField(20, attribute.type);
   return encoded;
+}
+
+function encodeGraph(graph: NewGraph): WireWriter {
+  const writer = new WireWriter();
+  for (const node of graph.nodes) writer.messageField(1, encodeNode(node));
+  writer.stringField(2, graph.name);
+  for (const tensor of graph.initializers) writer.messageField(5, encodeTensor(tensor));
+  for (const input of graph.inputs) writer.messageField(11, encodeValueInfo(input));
+  for (const output of graph.outputs) writer.messageField(12, encodeValueInfo(output));
+  return writer;
 }
 
 export function encodeTensor(tensor: NewTensor): WireWriter {

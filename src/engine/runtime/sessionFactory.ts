@@ -3,7 +3,7 @@
  * back by itself: asking for CUDA without its provider libraries throws at session creation, so
  * we catch that, record why, and create the session on the CPU.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { oneLine, SinkLensError } from '../errors';
@@ -27,12 +27,27 @@ export function cudaProviderInstalled(): boolean {
 }
 
 /**
+ * An onnxruntime-optimized copy of the model for CPU sessions (model/openCache.ts): `load` one
+ * made before, as it is (no optimizations at load: they are in it), or `save` the one this
+ * session makes. onnxruntime's optimizations of a probed graph take longer than its loading.
+ */
+export interface OptimizedCopy {
+  load?: string;
+  save?: string;
+}
+
+/** 'extended': the optimizations a saved copy may hold and still load on another CPU ('all' adds layout ones for convolutions). */
+const SAVED_LEVEL = 'extended';
+
+/** onnxruntime would also print each failure to stderr itself; Sink Lens reports it, whole, in one line (SINK_LENS_DEBUG keeps its log). */
+const LOG_SEVERITY = process.env.SINK_LENS_DEBUG ? 2 : 4;
+
+/**
  * `cpuModelPath`: the model to load should the session end up on the CPU, when that differs from
  * `modelPath` (a bfloat16 model computed in float32 there); called only then.
  */
-export async function createSession(modelPath: string, device: Device, cpuModelPath?: () => string): Promise<OpenedSession> {
-  // onnxruntime would also print each failure to stderr itself; Sink Lens reports it, whole, in one line (SINK_LENS_DEBUG keeps its log).
-  const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', logSeverityLevel: process.env.SINK_LENS_DEBUG ? 2 : 4 };
+export async function createSession(modelPath: string, device: Device, cpuModelPath?: () => string, optimized: OptimizedCopy = {}): Promise<OpenedSession> {
+  const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', logSeverityLevel: LOG_SEVERITY };
   let fallbackReason: string | null = null;
   if (device !== 'cpu') {
     if (!cudaProviderInstalled()) {
@@ -46,8 +61,23 @@ export async function createSession(modelPath: string, device: Device, cpuModelP
       }
     }
   }
-  const session = await createWith(cpuModelPath?.() ?? modelPath, { ...options, executionProviders: ['cpu'] });
+  const session = await createOnCpu(cpuModelPath?.() ?? modelPath, optimized);
   return { session, executionProvider: 'cpu', fallbackReason };
+}
+
+async function createOnCpu(modelPath: string, optimized: OptimizedCopy): Promise<ort.InferenceSession> {
+  const cpu = { executionProviders: ['cpu'], logSeverityLevel: LOG_SEVERITY } as const;
+  if (optimized.load) return createWith(optimized.load, { ...cpu, graphOptimizationLevel: 'disabled' });
+  if (!optimized.save) return createWith(modelPath, { ...cpu, graphOptimizationLevel: 'all' });
+  // Written under a temporary name and renamed once the session exists: never half a model.
+  const temporary = `${optimized.save}.${process.pid}.tmp`;
+  const session = await createWith(modelPath, { ...cpu, graphOptimizationLevel: SAVED_LEVEL, optimizedModelFilePath: temporary });
+  try {
+    renameSync(temporary, optimized.save);
+  } catch {
+    rmSync(temporary, { force: true }); // the next open optimizes again
+  }
+  return session;
 }
 
 async function createWith(modelPath: string, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {

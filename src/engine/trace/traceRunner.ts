@@ -16,6 +16,9 @@ import { checkpointIdentity } from './checkpointIdentity';
 import { modelPathOf } from './checkpoints';
 import { TraceCache, type Measurement } from './traceCache';
 
+/** Bump when a cached checkpoint's numbers would be computed differently (2: concentration null without growth). */
+const TRACE_MEASURES = 2;
+
 export interface TraceOptions {
   prompts: string[];
   device: Device;
@@ -32,7 +35,8 @@ export interface TraceOptions {
 
 export async function runTrace(checkpoints: Checkpoint[], options: TraceOptions): Promise<TraceDocument> {
   const epsilon = options.epsilon ?? DEFAULT_EPSILON;
-  const cache = new TraceCache(options.cacheFolder, JSON.stringify({ prompts: options.prompts, epsilon, bos: options.addBos ?? null, device: options.device }));
+  // `measures` names what a cached result holds: results of an earlier definition are measured again.
+  const cache = new TraceCache(options.cacheFolder, JSON.stringify({ prompts: options.prompts, epsilon, bos: options.addBos ?? null, device: options.device, measures: TRACE_MEASURES }));
   const results: TraceCheckpoint[] = [];
   for (const [index, checkpoint] of checkpoints.entries()) {
     throwIfAborted(options.signal);
@@ -84,6 +88,7 @@ async function measureCheckpoint(checkpoint: Checkpoint, options: TraceOptions, 
       formationDepth: verdict.formationDepth,
       sinkOnsetLayer: verdict.sinkOnsetLayer,
       concentration: verdict.concentration,
+      concentrationNullReason: verdict.concentrationNullReason ?? null,
       p0NormRatio,
       loss: mean(prompts.map((prompt) => prompt.loss)),
       prompts,

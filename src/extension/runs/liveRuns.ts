@@ -67,6 +67,6 @@ export class LiveRuns {
     const stored = await this.store.load(runId);
     if (stored) return stored.report;
     const live = this.runs.get(runId);
-    return live?.summary ? joinRunParts(live.summary, live.layers) : undefined;
+    return live?.summary ? joinRunParts(live.summary, live.layers, live.received) : undefined;
   }
 }

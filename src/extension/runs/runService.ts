@@ -244,7 +244,7 @@ export class RunService extends Disposable {
               live.received = new Array(part.summary.model.layers).fill(undefined);
               this.events.fire({ kind: 'summary', summary: part.summary });
               if (target && readSettings().decorationsEnabled) decorations.show(target.document, target.offsets, part.summary, settings.decorationLayer);
-              report(`${part.summary.tokens.length} tokens: computing attention per layer…`);
+              report(`${part.summary.tokens.length} tokens: receiving the layers…`);
               break;
             case 'runLayer':
               live.layers.push(part.layer);
@@ -265,7 +265,7 @@ export class RunService extends Disposable {
   /** Stores a finished run with its record (for the explorer) and returns what the command returns. */
   private async keep(live: LiveRun, text: string, target: PromptTarget | undefined): Promise<AnalyzeResult> {
     const { request } = live;
-    const report = joinRunParts(live.summary!, live.layers);
+    const report = joinRunParts(live.summary!, live.layers, live.received);
     const received = live.received.map((layer) => (layer ? Array.from(layer) : null));
     const record: RunRecord = {
       id: request.runId,
