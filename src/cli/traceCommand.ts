@@ -6,12 +6,12 @@
  */
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { CONCENTRATION_NULL_REASONS } from '../engine/metrics';
 import { discoverCheckpoints } from '../engine/trace/checkpoints';
 import { parseCondition } from '../engine/trace/traceConditions';
 import { parseShard, shareOf, type Shard } from '../engine/trace/traceShards';
 import { traceCsv, type TraceCheckpoint } from '../protocol/trace';
 import { runTrace } from '../engine/trace/traceRunner';
+import { CONCENTRATION_NULL_REASONS } from '../protocol/report';
 import { parseCommand, usage } from './analyzeArgs';
 import { renderTraceHtml } from './htmlReport';
 import { readPromptsFile } from '../engine/promptsFile';

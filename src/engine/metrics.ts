@@ -83,12 +83,6 @@ export function circuitVerdict(
 }
 
 /** Why `concentration` is null, in words (docs/ANALYSES.md). */
-export const CONCENTRATION_NULL_REASONS: Record<ConcentrationNullReason, string> = {
-  'no-formation': "P0's norm ratio never holds at 2x the others' median (no formation depth): no growth to share",
-  'no-depth-2': 'the model has fewer than two blocks: there is no depth 2',
-  'no-growth': "P0's norm ratio never rises above its depth-0 value: no growth to share",
-};
-
 /**
  * Share of P0's log-norm-ratio growth that happens in the first two blocks: (log R[2] − log R[0]) /
  * (max log R − log R[0]). Null, with the reason, where there is no growth to share.

@@ -110,6 +110,13 @@ export interface CircuitVerdict {
 
 export type ConcentrationNullReason = 'no-formation' | 'no-depth-2' | 'no-growth';
 
+/** Why concentration is null, in words (the CLI and the trace panel). */
+export const CONCENTRATION_NULL_REASONS: Record<ConcentrationNullReason, string> = {
+  'no-formation': "P0's norm ratio never holds at 2x the others' median (no formation depth): no growth to share",
+  'no-depth-2': 'the model has fewer than two blocks: there is no depth 2',
+  'no-growth': "P0's norm ratio never rises above its depth-0 value: no growth to share",
+};
+
 export interface ReportWarning {
   code: string;
   message: string;

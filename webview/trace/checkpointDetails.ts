@@ -29,7 +29,7 @@ export function checkpointDetails(checkpoint: TraceCheckpoint, index: number, co
         'First depth where the P0 norm ratio rises clearly above the other positions.',
       ),
       stat('sinkOnsetLayer', 'stat-onset-layer', verdictLayer(checkpoint.sinkOnsetLayer, 'no sink head'), checkpoint.sinkOnsetLayer, 'First layer with a sink head.'),
-      stat('concentration', 'stat-concentration', concentrationText(checkpoint.concentration).text, checkpoint.concentration, concentrationText(checkpoint.concentration).title),
+      stat('concentration', 'stat-concentration', concentrationText(checkpoint).text, checkpoint.concentration, concentrationText(checkpoint).title),
       stat('max P0 ratio', 'stat-max-ratio', `${formatNumber(maxRatio(checkpoint), 2)}×`, maxRatio(checkpoint)),
       stat('loss', 'stat-loss', `${formatNumber(checkpoint.loss, 3)} nats`, checkpoint.loss, 'Mean next-token cross-entropy on the probe prompts.'),
     ),

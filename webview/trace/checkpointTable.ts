@@ -19,7 +19,7 @@ export function checkpointTable(checkpoints: TraceCheckpoint[], onSelect: (index
           h('th', { scope: 'row' }, String(checkpoint.step)),
           h('td', {}, percent(checkpoint.sinkRate.all)),
           h('td', {}, percent(checkpoint.sinkRate.fromLayer2)),
-          h('td', { title: concentrationText(checkpoint.concentration).title }, concentrationText(checkpoint.concentration).text),
+          h('td', { title: concentrationText(checkpoint).title }, concentrationText(checkpoint).text),
           h('td', {}, `${formatNumber(maxRatio(checkpoint), 2)}×`),
           h('td', {}, formatNumber(checkpoint.loss, 3)),
         );

@@ -1,4 +1,5 @@
 /** How the trace panel reads a checkpoint: its largest P0 norm ratio, its concentration, its step as a label, and where step 0 goes on a log axis. */
+import { CONCENTRATION_NULL_REASONS } from '../../src/protocol/report';
 import type { TraceCheckpoint } from '../../src/protocol/trace';
 import { formatNumber, isNumber, maxOf } from '../kit/format';
 
@@ -15,7 +16,8 @@ export function zeroPosition(checkpoints: TraceCheckpoint[]): number {
 /** Why a checkpoint has no concentration (docs/ANALYSES.md): a share of growth where there is none is undefined. */
 export const NO_GROWTH = "no growth to share: P0's norm never reaches 2× the others' median (no formation depth), or its ratio does not rise above depth 0's";
 
-/** Concentration as the panel writes it: "—" where it is null, with why in its title. */
-export function concentrationText(value: number | null): { text: string; title: string } {
-  return isNumber(value) ? { text: formatNumber(value, 2), title: "Share of the P0 norm ratio's log growth reached by depth 2 (docs/ANALYSES.md)." } : { text: '—', title: `No concentration: ${NO_GROWTH}.` };
+/** Concentration as the panel writes it: "—" where it is null, with why in its title (the trace's own reason where it has one). */
+export function concentrationText({ concentration, concentrationNullReason }: Pick<TraceCheckpoint, 'concentration' | 'concentrationNullReason'>): { text: string; title: string } {
+  if (isNumber(concentration)) return { text: formatNumber(concentration, 2), title: "Share of the P0 norm ratio's log growth reached by depth 2 (docs/ANALYSES.md)." };
+  return { text: '—', title: `No concentration: ${concentrationNullReason ? CONCENTRATION_NULL_REASONS[concentrationNullReason] : NO_GROWTH}.` };
 }
