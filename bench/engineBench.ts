@@ -74,7 +74,9 @@ async function main(): Promise<void> {
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, onnxruntime-node ${ort.env.versions?.node}`;
   const loadBefore = loadAverage();
   console.log(`Sink Lens benchmark · ${machine}\nload average before: ${loadBefore}`);
-  console.log(`targets at T >= 2048 on 24 layers: CPU time <= ${TARGETS.cpuTime}x, one-shot peak RSS <= ${TARGETS.oneShotRss}x the plain pass; cached CLI start <= ${TARGETS.cachedStart}x a plain process\n`);
+  console.log(
+    `targets at T >= 2048 on 24 layers: CPU time <= ${TARGETS.cpuTime}x, one-shot peak RSS <= ${TARGETS.oneShotRss}x the plain pass; cached CLI start <= ${TARGETS.cachedStart}x a plain process\n`,
+  );
   console.log('fixture          T   job       plain CPU ms  job CPU ms  CPU × median (min–max)  wall × median (min–max)  one-shot RSS MB plain / job  RSS ×   torch eager CPU ms / RSS MB');
 
   const rows = [];
@@ -86,7 +88,11 @@ async function main(): Promise<void> {
       const torch = withTorch ? torchEager(model, tokens) : null;
       blas ??= torch?.blas ?? null;
       const targeted = name.endsWith('24') && tokens >= 2048;
-      const torchCell = torch ? `${torch.median_cpu_ms.toFixed(0)} / ${torch.peak_rss_mb.toFixed(0)}` : withTorch ? `not run (its kept maps alone: ${(keptMapsBytes(model, tokens) / 2 ** 30).toFixed(0)} GiB)` : '';
+      const torchCell = torch
+        ? `${torch.median_cpu_ms.toFixed(0)} / ${torch.peak_rss_mb.toFixed(0)}`
+        : withTorch
+          ? `not run (its kept maps alone: ${(keptMapsBytes(model, tokens) / 2 ** 30).toFixed(0)} GiB)`
+          : '';
       const against = async (job: BenchJob, label: string, torchText: string) => {
         const times: PairedTimes = await alternate(model, plainPass, job, tokens, pairsFor(tokens));
         const once = oneShot(job, model, tokens);
@@ -113,7 +119,9 @@ async function main(): Promise<void> {
     const plainOnce = oneShot(plainPass, model, 8192);
     const analysisOnce = oneShot(analysis, model, 8192);
     longRow = { fixture: long, tokens: 8192, plainPeakRssMb: plainOnce.peakRssMb, analysisPeakRssMb: analysisOnce.peakRssMb, rssRatio: analysisOnce.peakRssMb / plainOnce.peakRssMb };
-    console.log(`\n${long} at T = 8192 (memory only, one-shot): plain ${plainOnce.peakRssMb.toFixed(0)} MB, analysis ${analysisOnce.peakRssMb.toFixed(0)} MB, ${x(longRow.rssRatio)} (target <= ${TARGETS.longRss}x)`);
+    console.log(
+      `\n${long} at T = 8192 (memory only, one-shot): plain ${plainOnce.peakRssMb.toFixed(0)} MB, analysis ${analysisOnce.peakRssMb.toFixed(0)} MB, ${x(longRow.rssRatio)} (target <= ${TARGETS.longRss}x)`,
+    );
   }
 
   let fixed: FixedCosts | null = null;
@@ -121,13 +129,19 @@ async function main(): Promise<void> {
   if (process.env.SINK_LENS_BENCH_FIXED !== '0') {
     fixed = fixedCosts(ensureFixture(fixedFixture), 5);
     console.log(`\nCLI fixed costs on ${fixedFixture} (whole process: start, open, 3-token run, report), wall / CPU ms:`);
-    console.log(`  plain process (load onnxruntime, create the session, run): ${fixed.plain.wallMs.median.toFixed(0)} / ${fixed.plain.cpuMs.median.toFixed(0)} (session creation ${fixed.plain.createMs.median.toFixed(0)})`);
+    console.log(
+      `  plain process (load onnxruntime, create the session, run): ${fixed.plain.wallMs.median.toFixed(0)} / ${fixed.plain.cpuMs.median.toFixed(0)} (session creation ${fixed.plain.createMs.median.toFixed(0)})`,
+    );
     console.log(`  sink-lens analyze, cold cache: ${fixed.cold.wallMs.toFixed(0)} / ${fixed.cold.cpuMs.toFixed(0)}`);
-    console.log(`  sink-lens analyze, cached: ${fixed.cached.wallMs.median.toFixed(0)} / ${fixed.cached.cpuMs.median.toFixed(0)}: ${range(fixed.cachedWallRatio)} wall, ${range(fixed.cachedCpuRatio)} CPU of the plain process (target <= ${TARGETS.cachedStart}x)`);
+    console.log(
+      `  sink-lens analyze, cached: ${fixed.cached.wallMs.median.toFixed(0)} / ${fixed.cached.cpuMs.median.toFixed(0)}: ${range(fixed.cachedWallRatio)} wall, ${range(fixed.cachedCpuRatio)} CPU of the plain process (target <= ${TARGETS.cachedStart}x)`,
+    );
   }
   const loadAfter = loadAverage();
   console.log(`\nload average after: ${loadAfter}`);
-  console.log('! = outside the target. Ratios are per alternating pair: median (min–max). analysis: Analyzer.analyze, with reading the probe outputs and building the report; worker: the extension\'s whole job for one run as its worker does it (analysis, the parts the panel streams, the attention received that shades the tokens, serialized for IPC).');
+  console.log(
+    "! = outside the target. Ratios are per alternating pair: median (min–max). analysis: Analyzer.analyze, with reading the probe outputs and building the report; worker: the extension's whole job for one run as its worker does it (analysis, the parts the panel streams, the attention received that shades the tokens, serialized for IPC).",
+  );
   writeFileSync(
     join(repoRoot, 'bench', 'results.json'),
     `${JSON.stringify({ machine, loadAverage: { before: loadBefore, after: loadAfter }, targets: TARGETS, torchBlas: blas, rows, long: longRow, fixedCosts: fixed ? { fixture: fixedFixture, ...fixed } : null }, null, 2)}\n`,

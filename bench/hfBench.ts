@@ -93,7 +93,7 @@ function main(): void {
       `| ${what} | ${(run.wallMs / 1000).toFixed(1)} | ${(run.cpuMs / 1000).toFixed(1)} | ${(run.msBeforeSession / 1000).toFixed(2)} | ${run.peakRssBeforeSessionMb.toFixed(0)} (${(share * 100).toFixed(1)} %${share < TARGET_SHARE ? '' : ', over the 10 % target'}) | ${run.peakRssMb.toFixed(0)} | ${(run.loadMs / 1000).toFixed(1)} | ${run.runMs.toFixed(0)} |`,
     );
   }
-  console.log('\n(the tokenizer rows include the tokenizers library\'s tables for a 151k-token vocabulary: a fixed cost, not the weights\')');
+  console.log("\n(the tokenizer rows include the tokenizers library's tables for a 151k-token vocabulary: a fixed cost, not the weights')");
   rmSync(buildCache, { recursive: true, force: true });
   rmSync(cache, { recursive: true, force: true });
 }

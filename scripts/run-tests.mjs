@@ -35,7 +35,11 @@ const isUi = inFolder('ui');
 
 let failed = false;
 for (const suite of ['unit', 'engine']) failed = !run(suite, files.filter(inFolder(suite))) || failed;
-failed = !run('other', files.filter((file) => !isUi(file) && !inFolder('unit')(file) && !inFolder('engine')(file))) || failed;
+failed =
+  !run(
+    'other',
+    files.filter((file) => !isUi(file) && !inFolder('unit')(file) && !inFolder('engine')(file)),
+  ) || failed;
 for (const file of files.filter(isUi)) {
   const name = relative('out/test', file);
   if (run(name, [file])) continue;

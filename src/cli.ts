@@ -129,7 +129,9 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'demo') {
     if (rest.length > 0) throw new SinkLensError('usage', 'bad-arguments', 'demo takes no arguments');
     const model = bundledModelPath();
-    const sample = readFileSync(join(model, 'samples.txt'), 'utf8').split('\n').find((line) => line.trim());
+    const sample = readFileSync(join(model, 'samples.txt'), 'utf8')
+      .split('\n')
+      .find((line) => line.trim());
     if (!sample) throw new SinkLensError('model', 'no-samples', `${join(model, 'samples.txt')} has no sample prompt`);
     const html = resolve('sink-lens-demo', 'report.html');
     const report = await analyze({ ...parseAnalyzeArgs(['--prompt', sample]), model }, html);

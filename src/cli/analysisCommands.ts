@@ -34,9 +34,7 @@ export const ANALYSIS_COMMANDS: Record<string, (argv: string[]) => Promise<Comma
     if (values.prompts === undefined) throw usage('batch needs --prompts FILE');
     const inputs = manyPrompts(values);
     const positions = optionalInteger(values.positions, '--positions', 1) ?? 8;
-    const document = await withAnalyzer(common, (analyzer, options) =>
-      analyzeBatch(analyzer, inputs, { ...options, positions, includeReports: Boolean(values['include-reports']) }),
-    );
+    const document = await withAnalyzer(common, (analyzer, options) => analyzeBatch(analyzer, inputs, { ...options, positions, includeReports: Boolean(values['include-reports']) }));
     return { document, summary: formatBatch(document) };
   },
 

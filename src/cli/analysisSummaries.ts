@@ -6,7 +6,7 @@ const num = (value: number | null | undefined, digits = 2) => (value == null ? '
 const pct = (value: number | null | undefined) => (value == null ? 'n/a' : `${(value * 100).toFixed(1)} %`);
 
 export function formatBosComparison(doc: BosComparison): string {
-  const lines = ['With and without BOS (the paper\'s Table 1a / Figure 3)', '                 with BOS   without BOS'];
+  const lines = ["With and without BOS (the paper's Table 1a / Figure 3)", '                 with BOS   without BOS'];
   lines.push(`  sinkRate[0:]   ${pct(doc.sinkRate.withBos.all).padStart(9)}   ${pct(doc.sinkRate.withoutBos.all).padStart(9)}`);
   lines.push(`  sinkRate[2:]   ${pct(doc.sinkRate.withBos.fromLayer2).padStart(9)}   ${pct(doc.sinkRate.withoutBos.fromLayer2).padStart(9)}`);
   lines.push('', '  P0 norm ratio by depth');
@@ -26,7 +26,9 @@ export function formatBatch(doc: BatchDocument): string {
   });
   lines.push('', `Mean P0 hidden state: first massive activation ${doc.firstMassiveDepth === null ? 'none' : `at depth ${doc.firstMassiveDepth}`}`);
   for (const entry of doc.meanP0Hidden) {
-    lines.push(`  ${String(entry.depth).padEnd(6)} ${entry.top.map((top) => `d${top.dim}=${top.value.toFixed(2)}`).join('  ')}  (median |h| ${entry.median.toFixed(3)})${entry.massive ? '  MASSIVE' : ''}`);
+    lines.push(
+      `  ${String(entry.depth).padEnd(6)} ${entry.top.map((top) => `d${top.dim}=${top.value.toFixed(2)}`).join('  ')}  (median |h| ${entry.median.toFixed(3)})${entry.massive ? '  MASSIVE' : ''}`,
+    );
   }
   for (const layer of doc.mlp) lines.push(`MLP layer ${layer.layer} at P0: cross-input cosine ${num(layer.crossInputCosineP0)}`);
   return lines.join('\n');
@@ -51,7 +53,9 @@ export function formatSubstitution(doc: SubstitutionDocument): string {
   for (const [index, variant] of doc.variants.entries()) {
     const rule = keepsSinkReason(variant.sinkStrength, original.sinkStrength, epsilon, doc.uniformBaseline);
     const keeps = index === 0 ? '(reference)' : `${rule.keeps ? 'yes' : 'no'}: ${rule.reason}`;
-    lines.push(`  ${variant.label.padEnd(22)} ${JSON.stringify(variant.firstTokenText).slice(0, 12).padEnd(13)} ${num(variant.sinkStrength).padStart(13)}  ${pct(variant.sinkRate.all).padStart(11)}  ${keeps}`);
+    lines.push(
+      `  ${variant.label.padEnd(22)} ${JSON.stringify(variant.firstTokenText).slice(0, 12).padEnd(13)} ${num(variant.sinkStrength).padStart(13)}  ${pct(variant.sinkRate.all).padStart(11)}  ${keeps}`,
+    );
   }
   lines.push('  (keeps the sink? compares sink strength, the mean attention to position 0 over layers >= 1, not the sink rate)');
   lines.push('', `Finding: ${doc.finding}. ${doc.explanation}`);

@@ -73,7 +73,9 @@ export function singlePrompt(values: ParsedValues, allowIds = true): PromptInput
   const sources = [values.prompt, values['prompt-file'], allowIds ? values.ids : undefined].filter((value) => value !== undefined);
   if (sources.length !== 1) throw usage(`give exactly one of --prompt TEXT, --prompt-file FILE${allowIds ? ', --ids 1,2,3' : ''}`);
   if (values.ids !== undefined) {
-    const ids = String(values.ids).split(',').map((part) => part.trim());
+    const ids = String(values.ids)
+      .split(',')
+      .map((part) => part.trim());
     if (ids.some((id) => !/^\d+$/.test(id))) throw usage(`--ids must be comma-separated non-negative integers, got '${values.ids}'`);
     return { kind: 'ids', ids: ids.map(Number), source: 'ids' };
   }

@@ -102,7 +102,9 @@ function checkShardArguments(values: Record<string, unknown>, failIf: boolean): 
   const documents = ['out', 'html', 'csv'].filter((option) => values[option] !== undefined).map((option) => `--${option}`);
   if (failIf) documents.push('--fail-if');
   if (documents.length > 0) {
-    throw usage(`--shard measures its share into --cache and writes no trace: drop ${documents.join(', ')} here and give ${documents.length === 1 ? 'it' : 'them'} to the final trace without --shard, which assembles the document from the cache`);
+    throw usage(
+      `--shard measures its share into --cache and writes no trace: drop ${documents.join(', ')} here and give ${documents.length === 1 ? 'it' : 'them'} to the final trace without --shard, which assembles the document from the cache`,
+    );
   }
 }
 

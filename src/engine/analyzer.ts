@@ -211,14 +211,17 @@ export class Analyzer {
         );
       }
       if (this.tokenizer.vocabSize > this.model.vocabSize) {
-        warnings.push({ code: 'tokenizer-mismatch', message: `tokenizer.json has ${this.tokenizer.vocabSize} tokens but the embedding has ${this.model.vocabSize} rows; they may not belong together` });
+        warnings.push({
+          code: 'tokenizer-mismatch',
+          message: `tokenizer.json has ${this.tokenizer.vocabSize} tokens but the embedding has ${this.model.vocabSize} rows; they may not belong together`,
+        });
       }
       if (options.addBos) {
         const bos = options.bosId ?? this.model.bosTokenId;
         if (bos === null) {
           throw new SinkLensError('usage', 'no-bos', 'the model declares no BOS token; give one (--bos-id / sinkLens.bosTokenId) or analyse without BOS');
         }
-        tokens.unshift({ ...(this.tokenizer.tokenFor(bos)), special: true });
+        tokens.unshift({ ...this.tokenizer.tokenFor(bos), special: true });
       }
     }
     if (tokens.length < 2) {

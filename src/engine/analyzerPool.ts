@@ -28,7 +28,10 @@ export class AnalyzerPool {
     while (this.open.size > this.capacity) {
       const [oldest, pending] = this.open.entries().next().value as [string, Promise<Analyzer>];
       this.open.delete(oldest);
-      pending.then((evicted) => evicted.dispose(), () => undefined);
+      pending.then(
+        (evicted) => evicted.dispose(),
+        () => undefined,
+      );
     }
     return analyzer;
   }
@@ -40,7 +43,14 @@ export class AnalyzerPool {
   async disposeAll(): Promise<void> {
     const all = [...this.open.values()];
     this.open.clear();
-    await Promise.all(all.map((pending) => pending.then((analyzer) => analyzer.dispose(), () => undefined)));
+    await Promise.all(
+      all.map((pending) =>
+        pending.then(
+          (analyzer) => analyzer.dispose(),
+          () => undefined,
+        ),
+      ),
+    );
   }
 
   /** A changed file (same path, new mtime), or a hub id whose revision now names another commit, gets a new session. */

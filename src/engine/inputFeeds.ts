@@ -131,7 +131,12 @@ function feedFor(input: ValueInfo, questions: FeedQuestions, idsShape: ValueInfo
   if (!typed || !shape) throw refuse(`it needs ${KNOWN}, of a numeric or boolean type and a known rank`);
   if (!questions.isRead(name)) {
     // Nothing reads it: zeros of its declared shape, its symbolic sizes named as the ids' are the batch and T, others 1.
-    return grid(input, typed, (_, batch, tokens) => shape.map((dim) => (typeof dim === 'number' ? dim : dim !== null && dim === idsShape?.[0] ? batch : dim !== null && dim === idsShape?.[1] ? tokens : 1)), () => 0);
+    return grid(
+      input,
+      typed,
+      (_, batch, tokens) => shape.map((dim) => (typeof dim === 'number' ? dim : dim !== null && dim === idsShape?.[0] ? batch : dim !== null && dim === idsShape?.[1] ? tokens : 1)),
+      () => 0,
+    );
   }
   if (/^past|past_key_values|\.past_/.test(name)) {
     // [batch, heads, past, head size] or [2, batch, heads, past, head size]: every symbolic dimension but the batch is the past length, 0.
@@ -141,18 +146,40 @@ function feedFor(input: ValueInfo, questions: FeedQuestions, idsShape: ValueInfo
       return new ort.Tensor(typed.type, typed.make([]), dims);
     };
   }
-  if (name === 'use_cache_branch') return () => new ort.Tensor(typed.type, typed.make([0]), shape.map(() => 1));
+  if (name === 'use_cache_branch')
+    return () =>
+      new ort.Tensor(
+        typed.type,
+        typed.make([0]),
+        shape.map(() => 1),
+      );
   if (/mask/i.test(name)) {
-    if (shape.length === 2) return grid(input, typed, (_, batch, tokens) => [batchDim(shape[0], batch), fits(input, shape[1], tokens, 'exact')], () => 1);
+    if (shape.length === 2)
+      return grid(
+        input,
+        typed,
+        (_, batch, tokens) => [batchDim(shape[0], batch), fits(input, shape[1], tokens, 'exact')],
+        () => 1,
+      );
     if (shape.length === 3 || shape.length === 4) {
       const fill = questions.maskFill(input);
-      return grid(input, typed, (_, batch, tokens) => causalDims(input, batch, tokens), (index, dims) => causalValue(index, dims, fill));
+      return grid(
+        input,
+        typed,
+        (_, batch, tokens) => causalDims(input, batch, tokens),
+        (index, dims) => causalValue(index, dims, fill),
+      );
     }
     throw refuse(`it needs a [batch, sequence] mask (of ones) or a causal [batch, 1, sequence, sequence] one, not a ${shape.length}-D mask`);
   }
   if (/position/i.test(name) && (shape.length === 1 || shape.length === 2) && input.elemType !== DataType.Bool) {
     const dims = (batch: number, tokens: number) => (shape.length === 1 ? [fits(input, shape[0], tokens, 'exact')] : [batchDim(shape[0], batch), fits(input, shape[1], tokens, 'exact')]);
-    return grid(input, typed, (_, batch, tokens) => dims(batch, tokens), (index, shapeNow) => index % shapeNow[shapeNow.length - 1]);
+    return grid(
+      input,
+      typed,
+      (_, batch, tokens) => dims(batch, tokens),
+      (index, shapeNow) => index % shapeNow[shapeNow.length - 1],
+    );
   }
   throw refuse(`it needs ${KNOWN}; export the model without '${name}'`);
 }
@@ -186,7 +213,11 @@ function fits(input: ValueInfo, dim: number | string | null, tokens: number, rul
   if (typeof dim !== 'number') return tokens;
   if (dim === tokens || (rule === 'at most' && tokens <= dim)) return dim;
   const size = rule === 'exact' ? `a fixed length of ${dim} positions` : `room for at most ${dim} positions`;
-  throw new SinkLensError('model', 'fixed-length', `this model's input '${input.name}' has ${size}, but the prompt has ${tokens} tokens; ${rule === 'exact' ? `give exactly ${dim} tokens` : 'shorten the prompt'}, or re-export the model with a dynamic sequence axis`);
+  throw new SinkLensError(
+    'model',
+    'fixed-length',
+    `this model's input '${input.name}' has ${size}, but the prompt has ${tokens} tokens; ${rule === 'exact' ? `give exactly ${dim} tokens` : 'shorten the prompt'}, or re-export the model with a dynamic sequence axis`,
+  );
 }
 
 /** [batch, 1 (or a fixed head count), queries, keys] or [batch, queries, keys]. */

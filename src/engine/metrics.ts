@@ -58,13 +58,7 @@ export function massiveActivation(vector: ArrayLike<number>, depth: number, posi
 /**
  * The P0 Sink Circuit verdict. `ratios[i]` is p0NormRatio at `depths[i]`; `sinkScore` is [layer][head].
  */
-export function circuitVerdict(
-  depths: number[],
-  ratios: (number | null)[],
-  sinkScore: number[][],
-  epsilon: number,
-  baseline: number,
-): CircuitVerdict {
+export function circuitVerdict(depths: number[], ratios: (number | null)[], sinkScore: number[][], epsilon: number, baseline: number): CircuitVerdict {
   const layers = sinkScore.length;
   const formed = (i: number) => (ratios[i] ?? 0) >= FORMATION_RATIO;
   let formationDepth: number | null = null;
@@ -87,11 +81,7 @@ export function circuitVerdict(
  * Share of P0's log-norm-ratio growth that happens in the first two blocks: (log R[2] − log R[0]) /
  * (max log R − log R[0]). Null, with the reason, where there is no growth to share.
  */
-export function concentration(
-  depths: number[],
-  ratios: (number | null)[],
-  formationDepth: number | null,
-): { concentration: number | null; concentrationNullReason: ConcentrationNullReason | null } {
+export function concentration(depths: number[], ratios: (number | null)[], formationDepth: number | null): { concentration: number | null; concentrationNullReason: ConcentrationNullReason | null } {
   const none = (reason: ConcentrationNullReason) => ({ concentration: null, concentrationNullReason: reason });
   if (formationDepth === null) return none('no-formation');
   const at = (depth: number) => ratios[depths.indexOf(depth)];

@@ -105,10 +105,7 @@ async function runBatch(session: ort.InferenceSession, prepared: ProbedModel, re
   const maskHeads = mask ? mask[0][0].length : 1;
   const maskData = mask ? Float32Array.from(mask.flat(2)) : new Float32Array(batch * layerCount).fill(1);
   const feeds: Record<string, ort.Tensor> = {
-    [layout.idsInput]:
-      idsType === 'int32'
-        ? new ort.Tensor('int32', Int32Array.from(flatIds), [batch, T])
-        : new ort.Tensor('int64', BigInt64Array.from(flatIds, BigInt), [batch, T]),
+    [layout.idsInput]: idsType === 'int32' ? new ort.Tensor('int32', Int32Array.from(flatIds), [batch, T]) : new ort.Tensor('int64', BigInt64Array.from(flatIds, BigInt), [batch, T]),
     [PROBE_INPUTS.prefixLength]: new ort.Tensor('int64', BigInt64Array.of(BigInt(request.prefixLength ?? 1)), [1]),
     [PROBE_INPUTS.mapLayer]: new ort.Tensor('int64', BigInt64Array.of(BigInt(request.mapLayer ?? -1)), [1]),
     [PROBE_INPUTS.headMask]: new ort.Tensor('float32', maskData, [batch, layerCount, maskHeads]),

@@ -28,7 +28,7 @@ export function readPromptsFile(path: string): PromptInput[] {
       } catch {
         throw new SinkLensError('usage', 'bad-prompts-file', `${source} is not valid JSON`);
       }
-      const text = typeof value === 'string' ? value : (value as { text?: unknown; prompt?: unknown })?.text ?? (value as { prompt?: unknown })?.prompt;
+      const text = typeof value === 'string' ? value : ((value as { text?: unknown; prompt?: unknown })?.text ?? (value as { prompt?: unknown })?.prompt);
       if (typeof text !== 'string') throw new SinkLensError('usage', 'bad-prompts-file', `${source} has no "text" string`);
       return { kind: 'text', text, source };
     });

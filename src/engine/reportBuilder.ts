@@ -20,9 +20,7 @@ export function buildReport(probes: ProbeResults, context: ReportContext, row = 
   // A position the graph does not compute at some depth (a sliced last block) is NaN in the probes, null here.
   const norms = rowNorms.map(present);
   const ratios = rowNorms.map((values) => (Number.isNaN(values[0]) ? null : p0NormRatio(withoutAbsent(values))));
-  const firstTokenAttention = rowAttention.map((layer) =>
-    Array.from({ length: probes.heads }, (_, h) => Array.from(layer.subarray(h * T, (h + 1) * T))),
-  );
+  const firstTokenAttention = rowAttention.map((layer) => Array.from({ length: probes.heads }, (_, h) => Array.from(layer.subarray(h * T, (h + 1) * T))));
   const sinkScore = firstTokenAttention.map(sinkScores);
   const baseline = uniformBaseline(T);
   const epsilon = context.epsilon;
@@ -59,5 +57,7 @@ function withoutAbsent(values: Float32Array): Float32Array {
 function mixtureWarnings(mlpNorms: (Float32Array | null)[]): ReportWarning[] {
   const layers = mlpNorms.flatMap((values, layer) => (values ? [] : [layer]));
   if (layers.length === 0) return [];
-  return [{ code: 'mixture-of-experts', message: `layer${layers.length > 1 ? 's' : ''} ${layers.join(', ')} route tokens to experts, so there is no single MLP activation to measure (mlp norms are null)` }];
+  return [
+    { code: 'mixture-of-experts', message: `layer${layers.length > 1 ? 's' : ''} ${layers.join(', ')} route tokens to experts, so there is no single MLP activation to measure (mlp norms are null)` },
+  ];
 }

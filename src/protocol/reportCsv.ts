@@ -9,17 +9,13 @@ export function reportCsv(report: Pick<SinkReport, 'attention' | 'residual' | 't
   if (table === 'sinkScores') {
     rows.push(['layer', 'head', 'sinkScore', 'aboveEpsilon', 'epsilon', 'uniformBaseline']);
     const { sinkScore, sinkRate, uniformBaseline } = report.attention;
-    sinkScore.forEach((heads, layer) =>
-      heads.forEach((score, head) => rows.push([layer, head, score, score > sinkRate.epsilon ? 1 : 0, sinkRate.epsilon, uniformBaseline])),
-    );
+    sinkScore.forEach((heads, layer) => heads.forEach((score, head) => rows.push([layer, head, score, score > sinkRate.epsilon ? 1 : 0, sinkRate.epsilon, uniformBaseline])));
   } else if (table === 'mlpNorms') {
     rows.push(['layer', 'position', 'tokenId', 'token', 'mlpActivationNorm']);
     for (const { layer, norms } of report.mlp?.layers ?? []) norms?.forEach((norm, t) => rows.push([layer, t, report.tokens[t]?.id ?? '', report.tokens[t]?.text ?? '', norm]));
   } else {
     rows.push(['depth', 'position', 'tokenId', 'token', 'norm']);
-    report.residual.depths.forEach((depth, i) =>
-      report.tokens.forEach((token, t) => rows.push([depth, t, token.id, token.text, report.residual.norms[i][t]])),
-    );
+    report.residual.depths.forEach((depth, i) => report.tokens.forEach((token, t) => rows.push([depth, t, token.id, token.text, report.residual.norms[i][t]])));
   }
   return rows.map((row) => row.map(csvField).join(',')).join('\n') + '\n';
 }

@@ -66,8 +66,6 @@ export function traceCsv(trace: TraceDocument): string {
   const depths = trace.checkpoints[0]?.depths ?? [];
   const header = ['step', 'sinkRate_all', 'sinkRate_fromLayer2', 'formationDepth', 'sinkOnsetLayer', 'concentration', 'loss', ...depths.map((d) => `p0NormRatio_${d}`)];
   const cell = (value: number | null) => (value === null ? '' : String(value));
-  const rows = trace.checkpoints.map((c) =>
-    [c.step, c.sinkRate.all, c.sinkRate.fromLayer2, c.formationDepth, c.sinkOnsetLayer, c.concentration, c.loss, ...c.p0NormRatio].map(cell).join(','),
-  );
+  const rows = trace.checkpoints.map((c) => [c.step, c.sinkRate.all, c.sinkRate.fromLayer2, c.formationDepth, c.sinkOnsetLayer, c.concentration, c.loss, ...c.p0NormRatio].map(cell).join(','));
   return `${[header.join(','), ...rows].join('\n')}\n`;
 }

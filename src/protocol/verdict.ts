@@ -76,7 +76,9 @@ function formationSentence(report: VerdictInput): string | null {
     const where = circuit.withinTwoBlocks ? 'within the first two blocks, as the P0 Sink Circuit predicts' : 'later than the two blocks the paper finds';
     return `The first token's hidden state is at least ${FORMATION_RATIO}× the median norm of the others from depth ${circuit.formationDepth} on, at ${upTo} (formation depth ${circuit.formationDepth}): ${where}.`;
   }
-  const counted = residual.depths.map((depth, i) => ({ depth, value: residual.p0NormRatio[i] })).filter((entry): entry is { depth: number; value: number } => entry.value != null && entry.depth <= last);
+  const counted = residual.depths
+    .map((depth, i) => ({ depth, value: residual.p0NormRatio[i] }))
+    .filter((entry): entry is { depth: number; value: number } => entry.value != null && entry.depth <= last);
   if (counted.length === 0) return null;
   const peak = counted.reduce((best, entry) => (entry.value > best.value ? entry : best));
   if (peak.value < FORMATION_RATIO) {

@@ -40,12 +40,7 @@ export type TraceRunner = (checkpoints: Checkpoint[], options: TraceOptions) => 
  * The multi-run analyses (src/worker/multiAnalysis.ts): given the pooled analyzer (an engine
  * Analyzer in production), run one engine function and return its document.
  */
-export type MultiAnalysisRunner = (
-  analyzer: AnalyzerLike,
-  request: MultiAnalysisRequest,
-  signal: AbortSignal,
-  onProgress: (done: number, total: number) => void,
-) => Promise<MultiAnalysisResult>;
+export type MultiAnalysisRunner = (analyzer: AnalyzerLike, request: MultiAnalysisRequest, signal: AbortSignal, onProgress: (done: number, total: number) => void) => Promise<MultiAnalysisResult>;
 
 type Params<K extends keyof WorkerSide['requests']> = WorkerSide['requests'][K]['params'];
 type Context<K extends keyof WorkerSide['requests']> = RequestContext<WorkerSide['requests'][K]['progress']>;

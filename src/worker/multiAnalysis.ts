@@ -11,12 +11,7 @@ import { ablateHeads, checkHeads, sweepLayer } from '../engine/analyses/headAbla
 import { SinkLensError } from '../engine/errors';
 import type { MultiAnalysisRequest, MultiAnalysisResult } from '../protocol/channels/worker';
 
-export async function runMultiAnalysis(
-  analyzer: Analyzer,
-  request: MultiAnalysisRequest,
-  signal: AbortSignal,
-  onProgress: (done: number, total: number) => void,
-): Promise<MultiAnalysisResult> {
+export async function runMultiAnalysis(analyzer: Analyzer, request: MultiAnalysisRequest, signal: AbortSignal, onProgress: (done: number, total: number) => void): Promise<MultiAnalysisResult> {
   const inputs = request.prompts;
   if (inputs.length === 0) throw new SinkLensError('usage', 'no-prompts', 'no prompts to analyse');
   const { addBos, epsilon, maxTokens, truncate } = request.options;

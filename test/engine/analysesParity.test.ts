@@ -40,7 +40,11 @@ describe('analyses match the PyTorch reference on stories260k', { skip: sharedMo
     const reference = runReference(join(stories260k, 'model.onnx'), ids, ['--ablate', '0:3,0:5', '--no-logits']);
     assertClose(ablated.residual.norms, reference.norms, 'ablated residual norms');
     assertClose(ablated.attention.firstTokenAttention, reference.firstTokenAttention, 'ablated first-token attention');
-    assertClose(ablated.mlp.layers.map((layer) => layer.norms), reference.mlpNorms, 'ablated MLP norms');
+    assertClose(
+      ablated.mlp.layers.map((layer) => layer.norms),
+      reference.mlpNorms,
+      'ablated MLP norms',
+    );
     const unablated = analyzer.report(probes, 0, input, prompt, { addBos: false });
     assert.notDeepEqual(unablated.residual.norms[2], ablated.residual.norms[2], 'the ablation changes the state after block 0');
   });
@@ -63,7 +67,13 @@ describe('analyses match the PyTorch reference on stories260k', { skip: sharedMo
     const batch = await analyzeBatch(analyzer, inputs, { addBos: false, positions: 4 });
     const reference = PROMPTS.map((ids) => runReference(join(stories260k, 'model.onnx'), ids.slice(1), ['--no-logits']));
     const expected = reference[0].p0Hidden.map((_, d) => meanPairwise(reference.map((run) => run.p0Hidden[d])));
-    assertClose(batch.crossInputCosine.values.map((row) => row[0]), expected, 'cross-input cosine at P0 per depth', 1e-4, 1e-5);
+    assertClose(
+      batch.crossInputCosine.values.map((row) => row[0]),
+      expected,
+      'cross-input cosine at P0 per depth',
+      1e-4,
+      1e-5,
+    );
     assert.equal(batch.sinkRate.all, batch.prompts.reduce((sum, prompt) => sum + prompt.sinkRate.all, 0) / 3, 'rates are thresholded per prompt, then averaged');
   });
 

@@ -28,8 +28,14 @@ describe('architecture fixtures', { skip: torchMissing() ?? false }, () => {
         assert.equal(model.kvHeads, expected.kvHeads);
         assert.deepEqual(model.slidingWindowLayers, expected.sliding);
         const report = await analyzer.analyze({ kind: 'ids', ids: [0, 5, 9, 33, 2, 7, 100, 4, 11, 12], source: 'test' }, { addBos: false });
-        assert.deepEqual(report.mlp.layers.flatMap((layer) => (layer.norms === null ? [layer.layer] : [])), expected.moeLayers);
-        assert.equal(report.warnings.some((warning) => warning.code === 'mixture-of-experts'), expected.moeLayers.length > 0);
+        assert.deepEqual(
+          report.mlp.layers.flatMap((layer) => (layer.norms === null ? [layer.layer] : [])),
+          expected.moeLayers,
+        );
+        assert.equal(
+          report.warnings.some((warning) => warning.code === 'mixture-of-experts'),
+          expected.moeLayers.length > 0,
+        );
       } finally {
         await analyzer.dispose();
       }
@@ -46,11 +52,16 @@ describe('model inspection before the first run', () => {
     assert.equal(summary.dtype, 'float16');
     assert.equal(summary.attention, 'recomputed');
     assert.equal(summary.hasTokenizer, true);
-    assert.equal(summary.sizeBytes, statSync(join(onnxExports, 'tiny-random-LlamaForCausalLM-fp16', 'model.onnx')).size + statSync(join(onnxExports, 'tiny-random-LlamaForCausalLM-fp16', 'model.onnx.data')).size);
+    assert.equal(
+      summary.sizeBytes,
+      statSync(join(onnxExports, 'tiny-random-LlamaForCausalLM-fp16', 'model.onnx')).size + statSync(join(onnxExports, 'tiny-random-LlamaForCausalLM-fp16', 'model.onnx.data')).size,
+    );
   });
 
   it('finds model folders under a workspace, skipping node_modules', { skip: sharedModelsMissing() ?? false }, () => {
-    const found = findModelFolders(sharedModels).map((folder) => relative(sharedModels, folder)).sort();
+    const found = findModelFolders(sharedModels)
+      .map((folder) => relative(sharedModels, folder))
+      .sort();
     assert.deepEqual(found, ['onnx-exports/tiny-qwen35-cuda', 'onnx-exports/tiny-random-LlamaForCausalLM-fp16', 'onnx-exports/tiny-random-gpt2-fp32', 'stories260k']);
   });
 });

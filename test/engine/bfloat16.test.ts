@@ -92,7 +92,7 @@ function initializerBytes(model: OnnxModel): Map<string, string> {
 }
 
 function assertSaysFloat32(report: SinkReport): void {
-  assert.equal(report.model.dtype, 'bfloat16', 'the summary keeps the model\'s own dtype');
+  assert.equal(report.model.dtype, 'bfloat16', "the summary keeps the model's own dtype");
   assert.equal(report.runtime.executionProvider, 'cpu');
   const warning = report.warnings.find((candidate) => candidate.code === 'bfloat16-computed-in-float32');
   assert.ok(warning, JSON.stringify(report.warnings));
@@ -141,7 +141,7 @@ describe('bfloat16 models', { skip: torchMissing() ?? false }, () => {
     assert.equal(summary.layers, 4);
     const own = prepareModel(join(folder, 'model.onnx'), { cacheFolder: cacheFolder() });
     assert.equal(own.computesInBfloat16, true);
-    assert.equal(own.bfloat16InFloat32, false, 'for CUDA: the model\'s own bf16 compute');
+    assert.equal(own.bfloat16InFloat32, false, "for CUDA: the model's own bf16 compute");
     const widened = prepareModel(join(folder, 'model.onnx'), { cacheFolder: cacheFolder(), bfloat16InFloat32: true });
     assert.equal(widened.bfloat16InFloat32, true);
     assert.equal(widened.dtype, 'bfloat16');
@@ -243,7 +243,10 @@ describe('bfloat16 models', { skip: torchMissing() ?? false }, () => {
         assert.ok(error instanceof SinkLensError, String(error));
         assert.equal(error.code, 'no-bfloat16-kernel');
         assert.equal(error.category, 'model');
-        assert.match(error.message, /computes in bfloat16, which onnxruntime's CPU provider has no kernels for, and Sink Lens cannot compute it in float32 instead: it cannot see into the subgraph '(then|else)_branch' at node 'test\/If' \(If\)/);
+        assert.match(
+          error.message,
+          /computes in bfloat16, which onnxruntime's CPU provider has no kernels for, and Sink Lens cannot compute it in float32 instead: it cannot see into the subgraph '(then|else)_branch' at node 'test\/If' \(If\)/,
+        );
         assert.match(error.message, /run it on CUDA \(device cuda\), or analyse a float16 or float32 export/);
         assert.doesNotMatch(error.message, /\n/);
         return true;
@@ -256,7 +259,10 @@ describe('bfloat16 models', { skip: torchMissing() ?? false }, () => {
     const failure = "Could not find an implementation for Mul(14) node with name 'f/Mul'";
     const afterWidening = explainSessionFailure(failure, widened.probedPath, 'cpu', '1.30.0');
     assert.equal(afterWidening?.code, 'no-bfloat16-kernel');
-    assert.match(afterWidening!.message, /Sink Lens computed it in float32 for onnxruntime 1\.30\.0's CPU provider, which has no bfloat16 arithmetic, but Mul-14 at node 'f\/Mul' still has no kernel there/);
+    assert.match(
+      afterWidening!.message,
+      /Sink Lens computed it in float32 for onnxruntime 1\.30\.0's CPU provider, which has no bfloat16 arithmetic, but Mul-14 at node 'f\/Mul' still has no kernel there/,
+    );
     const asIs = explainSessionFailure(failure, own.probedPath, 'cpu', '1.30.0');
     assert.match(asIs!.message, /computes in bfloat16, and onnxruntime 1\.30\.0's CPU provider has no bfloat16 kernel for Mul-14 at node 'f\/Mul'; run it on CUDA/);
   });

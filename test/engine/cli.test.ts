@@ -28,7 +28,10 @@ describe('sink-lens CLI', () => {
     const report = JSON.parse(readFileSync(out, 'utf8')) as SinkReport;
     const T = 5;
     assert.equal(report.schema, 'sink-lens/report@1');
-    assert.deepEqual(report.tokens.map((token) => token.id), [1, 403, 407, 261, 378]);
+    assert.deepEqual(
+      report.tokens.map((token) => token.id),
+      [1, 403, 407, 261, 378],
+    );
     assert.equal(report.prompt.text, null, 'ids were given, so there is no text');
     assert.deepEqual(report.residual.depths, [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5]);
     for (const row of report.residual.norms) assert.equal(row.length, T);
@@ -99,7 +102,11 @@ describe('sink-lens CLI', () => {
       .messageField(11, encodeValueInfo({ name: 'x', elemType: DataType.Float, shape: [1, 4] }))
       .messageField(12, encodeValueInfo({ name: 'y', elemType: DataType.Float, shape: [1, 4] }));
     const model = new WireWriter().varintField(1, 8).messageField(7, graph).messageField(8, new WireWriter().stringField(1, '').varintField(2, 17)).finish();
-    assertOneLineError(cli('analyze', '--model', scratchModel(model), '--ids', '1,2'), 3, /^sink-lens: unsupported graph: expected an integer token-id input \(input_ids\) that selects rows of an embedding table, found input 'x' \(float32 \[1, 4\]\); Sink Lens needs the token ids as an input: export the model with input_ids$/);
+    assertOneLineError(
+      cli('analyze', '--model', scratchModel(model), '--ids', '1,2'),
+      3,
+      /^sink-lens: unsupported graph: expected an integer token-id input \(input_ids\) that selects rows of an embedding table, found input 'x' \(float32 \[1, 4\]\); Sink Lens needs the token ids as an input: export the model with input_ids$/,
+    );
   });
 
   it('a graph with an operator Sink Lens cannot see into exits 3 naming it', () => {
@@ -128,7 +135,12 @@ describe('sink-lens CLI', () => {
 
   it('ends quietly when the reader closes the pipe (sink-lens … | head), whatever the command', async () => {
     const sinklet = join(repoRoot, 'models', 'sinklet');
-    for (const args of [['--help'], ['inspect', '--model', sinklet], ['analyze', '--model', sinklet, '--ids', '1,5,9,12', '--device', 'cpu'], ['substitute', '--model', sinklet, '--ids', '1,5,9,12', '--device', 'cpu']]) {
+    for (const args of [
+      ['--help'],
+      ['inspect', '--model', sinklet],
+      ['analyze', '--model', sinklet, '--ids', '1,5,9,12', '--device', 'cpu'],
+      ['substitute', '--model', sinklet, '--ids', '1,5,9,12', '--device', 'cpu'],
+    ]) {
       // The read end is closed before the process writes anything, so its first write fails with EPIPE.
       const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout.destroy();

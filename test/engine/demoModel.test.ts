@@ -16,7 +16,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 const model = bundledModelPath();
-const samples = readFileSync(join(model, 'samples.txt'), 'utf8').split('\n').filter((line) => line.trim());
+const samples = readFileSync(join(model, 'samples.txt'), 'utf8')
+  .split('\n')
+  .filter((line) => line.trim());
 
 /** sinkRate over layers >= 1 at eps 0.3, and the best P0 norm ratio at depths <= 2. */
 function thresholds(report: SinkReport) {
@@ -50,7 +52,10 @@ describe('bundled demo model (models/sinklet)', () => {
     it(`sample ${index + 1} and its variations: sink rate over layers >= 1 of at least 0.5, P0 norm ratio >= 2 by depth 2`, async () => {
       for (const text of [sample, ...variations(sample)]) {
         const report = await analyzer.analyze({ kind: 'text', text, source: 'test' }, { addBos: true });
-        assert.ok(report.tokens.slice(1).every((token) => !token.text.startsWith('<0x')), `the task words tokenize as words: ${text}`);
+        assert.ok(
+          report.tokens.slice(1).every((token) => !token.text.startsWith('<0x')),
+          `the task words tokenize as words: ${text}`,
+        );
         const { rateFromLayer1, ratioByDepth2 } = thresholds(report);
         assert.ok(rateFromLayer1 >= 0.5, `sink rate over layers >= 1 is ${rateFromLayer1} for ${JSON.stringify(text)}`);
         assert.ok(ratioByDepth2 >= 2, `best P0 norm ratio by depth 2 is ${ratioByDepth2} for ${JSON.stringify(text)}`);

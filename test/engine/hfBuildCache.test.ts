@@ -69,7 +69,12 @@ describe('the graph built for a checkpoint', { skip: torchMissing() ?? false }, 
       const warning = report.warnings.find((candidate) => candidate.code === 'weights-copied');
       assert.ok(warning, JSON.stringify(report.warnings));
       const megabytes = (statSync(join(folder, 'model.safetensors')).size / 2 ** 20).toFixed(1);
-      assert.match(warning.message, new RegExp(`^the checkpoint's weights \\(${megabytes} MB\\) were copied into ${process.env.SINK_LENS_CACHE}/hf/\\w+, since it is on another filesystem than ${folder} and a hard link is impossible; the copy stays in the cache: set SINK_LENS_CACHE to a folder on the checkpoint's filesystem to avoid it$`));
+      assert.match(
+        warning.message,
+        new RegExp(
+          `^the checkpoint's weights \\(${megabytes} MB\\) were copied into ${process.env.SINK_LENS_CACHE}/hf/\\w+, since it is on another filesystem than ${folder} and a hard link is impossible; the copy stays in the cache: set SINK_LENS_CACHE to a folder on the checkpoint's filesystem to avoid it$`,
+        ),
+      );
       if (saved === undefined) delete process.env.SINK_LENS_CACHE;
       else process.env.SINK_LENS_CACHE = saved;
       const linked = await Analyzer.open(folder, { device: 'cpu' });

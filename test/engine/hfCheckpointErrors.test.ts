@@ -87,7 +87,10 @@ describe('bad Hugging Face checkpoints: one line, exit 3, nothing written', { sk
   it('config.json and weights that do not belong together', () => {
     const folder = copyOf(hfCheckpoint('hf-llama'));
     editConfig(folder, (config) => (config.intermediate_size = 100));
-    assertRefused(folder, /config\/weights shape mismatch: 'model\.layers\.0\.mlp\.down_proj\.weight' is \[64, 128\] in model\.safetensors, but config\.json \(.*intermediate_size 100.*\) implies \[64, 100\]/);
+    assertRefused(
+      folder,
+      /config\/weights shape mismatch: 'model\.layers\.0\.mlp\.down_proj\.weight' is \[64, 128\] in model\.safetensors, but config\.json \(.*intermediate_size 100.*\) implies \[64, 100\]/,
+    );
   });
 
   it('a folder with weights and no config.json', () => {
@@ -105,7 +108,10 @@ describe('bad Hugging Face checkpoints: one line, exit 3, nothing written', { sk
   it('a rope_scaling type Sink Lens does not build', () => {
     const folder = copyOf(hfCheckpoint('hf-llama'));
     editConfig(folder, (config) => (config.rope_scaling = { type: 'yarn', factor: 4.0 }));
-    assertRefused(folder, /config\.json of this llama model asks for rope_scaling type 'yarn', which Sink Lens cannot build \(it builds the rope types default, linear, llama3, longrope\); nothing was built/);
+    assertRefused(
+      folder,
+      /config\.json of this llama model asks for rope_scaling type 'yarn', which Sink Lens cannot build \(it builds the rope types default, linear, llama3, longrope\); nothing was built/,
+    );
   });
 
   it('an untied checkpoint without lm_head.weight', () => {
@@ -117,13 +123,21 @@ describe('bad Hugging Face checkpoints: one line, exit 3, nothing written', { sk
   it('a hub id that is not in the cache names where it looked and how to fetch it', () => {
     const hub = hubCacheFixture();
     const result = cli(['analyze', '--model', 'nobody/nothing', '--ids', '0,1'], { HF_HUB_CACHE: hub });
-    assertModelError(result, new RegExp(`model not found: nobody/nothing is not a file or folder here, nor in the local Hugging Face cache \\(looked for ${hub}/models--nobody--nothing; set HF_HUB_CACHE or HF_HOME if your cache is elsewhere\\); fetch it with: huggingface-cli download nobody/nothing$`));
+    assertModelError(
+      result,
+      new RegExp(
+        `model not found: nobody/nothing is not a file or folder here, nor in the local Hugging Face cache \\(looked for ${hub}/models--nobody--nothing; set HF_HUB_CACHE or HF_HOME if your cache is elsewhere\\); fetch it with: huggingface-cli download nobody/nothing$`,
+      ),
+    );
   });
 
   it('a revision that is not in the cache lists the ones that are', () => {
     const hub = hubCacheFixture();
     const result = cli(['inspect', '--model', `${HUB_MODEL}@v9`], { HF_HUB_CACHE: hub });
-    assertModelError(result, /revision 'v9' of sink-lens\/tiny-llama is not in the local Hugging Face cache \(.* has early → [0-9a-f]{7}, main → [0-9a-f]{7}\); fetch it with: huggingface-cli download sink-lens\/tiny-llama --revision v9$/);
+    assertModelError(
+      result,
+      /revision 'v9' of sink-lens\/tiny-llama is not in the local Hugging Face cache \(.* has early → [0-9a-f]{7}, main → [0-9a-f]{7}\); fetch it with: huggingface-cli download sink-lens\/tiny-llama --revision v9$/,
+    );
   });
 
   it('a damaged blob in the hub cache: refused, and the hub cache is left as it was', () => {

@@ -69,7 +69,7 @@ describe('downstream of a checkpoint named by hub id', { skip: torchMissing() ??
     // Other batch sizes (5 rows a prompt in the sweep, 2 here) may round differently in the last bits.
     assertClose(sweep.baseline.p0NormRatio, ablated.baseline.p0NormRatio, 'baseline in both', 1e-6);
     assertClose(sweep.variants[1].p0NormRatio, ablated.variants[0].p0NormRatio, 'head 0:1 removed in a sweep or on its own', 1e-6);
-    assert.equal(ablated.variants[0].p0NormRatio[0], ablated.baseline.p0NormRatio[0], 'nothing changes before layer 0\'s attention');
+    assert.equal(ablated.variants[0].p0NormRatio[0], ablated.baseline.p0NormRatio[0], "nothing changes before layer 0's attention");
     assert.notDeepEqual(ablated.variants[0].p0NormRatio, ablated.baseline.p0NormRatio);
     const substitution = json<SubstitutionDocument>('substitute', '--model', HUB_MODEL, '--prompt', PROMPT);
     assert.ok(substitution.variants.length >= 2);
@@ -85,23 +85,31 @@ describe('downstream of a checkpoint named by hub id', { skip: torchMissing() ??
     assert.ok(built && existsSync(built) && existsSync(join(built, '..', 'model.safetensors')));
   });
 
-  it('trace over checkpoint folders (two revisions copied as step folders), loss from the reference\'s logits, resumed from its cache', () => {
+  it("trace over checkpoint folders (two revisions copied as step folders), loss from the reference's logits, resumed from its cache", () => {
     const run = join(work, 'run');
-    for (const [step, revision] of [[100, 'main'], [200, 'early']] as const) {
+    for (const [step, revision] of [
+      [100, 'main'],
+      [200, 'early'],
+    ] as const) {
       const snapshot = resolveHubSnapshot({ repoId: HUB_MODEL, revision }, env).folder;
       cpSync(snapshot, join(run, `step-${step}`), { recursive: true, dereference: true });
     }
     const args = ['trace', '--checkpoints', run, '--prompts', join(work, 'prompts.txt'), '--cache', join(work, 'trace-cache')];
     const trace = json<TraceDocument>(...args);
-    assert.deepEqual(trace.checkpoints.map((checkpoint) => checkpoint.step), [100, 200]);
+    assert.deepEqual(
+      trace.checkpoints.map((checkpoint) => checkpoint.step),
+      [100, 200],
+    );
     assert.notDeepEqual(trace.checkpoints[0].p0NormRatio, trace.checkpoints[1].p0NormRatio);
     for (const checkpoint of trace.checkpoints) {
       const ids = [0, ...Buffer.from(PROMPTS[0])];
       const logits = runReference(checkpoint.path, ids).logits;
-      const loss = ids.slice(1).reduce((sum, next, t) => {
-        const max = Math.max(...logits[t]);
-        return sum + max + Math.log(logits[t].reduce((acc, value) => acc + Math.exp(value - max), 0)) - logits[t][next];
-      }, 0) / (ids.length - 1);
+      const loss =
+        ids.slice(1).reduce((sum, next, t) => {
+          const max = Math.max(...logits[t]);
+          return sum + max + Math.log(logits[t].reduce((acc, value) => acc + Math.exp(value - max), 0)) - logits[t][next];
+        }, 0) /
+        (ids.length - 1);
       const traced = checkpoint.prompts[0].loss;
       assert.ok(Math.abs(traced - loss) < 1e-4 * loss, `step ${checkpoint.step}: loss ${traced} vs reference ${loss}`);
     }
@@ -109,7 +117,7 @@ describe('downstream of a checkpoint named by hub id', { skip: torchMissing() ??
     assert.equal((again.stderr.match(/\(cached\)/g) ?? []).length, 2, 'nothing recomputed');
   });
 
-  it('the extension\'s analysis worker opens a hub id', async () => {
+  it("the extension's analysis worker opens a hub id", async () => {
     // The worker inherits the host's environment, as it does in VS Code.
     const saved = process.env.HF_HUB_CACHE;
     process.env.HF_HUB_CACHE = env.HF_HUB_CACHE;

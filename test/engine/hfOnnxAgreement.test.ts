@@ -25,7 +25,10 @@ const STORY = 'Once upon a time, there was a little girl named Lily. She loved t
 /** Every number the report and the probes give, for one prompt, from two analyzers. */
 async function assertSameNumbers(checkpoint: Analyzer, onnx: Analyzer, input: PromptInput, options: AnalyzeOptions, rtol = 1e-4): Promise<void> {
   const [a, b] = [await checkpoint.analyze(input, options), await onnx.analyze(input, options)];
-  assert.deepEqual(a.tokens.map((token) => token.id), b.tokens.map((token) => token.id));
+  assert.deepEqual(
+    a.tokens.map((token) => token.id),
+    b.tokens.map((token) => token.id),
+  );
   assertClose(a.residual.norms, b.residual.norms, 'residual norms', rtol);
   assertClose(a.attention.firstTokenAttention, b.attention.firstTokenAttention, 'first-token attention', rtol);
   assertClose(a.attention.sinkScore, b.attention.sinkScore, 'sink scores', rtol);
@@ -76,7 +79,7 @@ describe('stories260k converted as transformers converts LLaMA (q/k rows permute
     await exported?.dispose();
   });
 
-  it('gives the ONNX export\'s numbers, on text through its own tokenizer with BOS', async () => {
+  it("gives the ONNX export's numbers, on text through its own tokenizer with BOS", async () => {
     assert.equal(converted.model.bosTokenId, 1);
     assert.equal(converted.addsBosByDefault, true);
     await assertSameNumbers(converted, exported, { kind: 'text', text: STORY, source: 'test' }, { addBos: true });
@@ -89,10 +92,7 @@ describe('stories260k converted as transformers converts LLaMA (q/k rows permute
   it('does not agree when the rows are not permuted (the comparison can tell)', async () => {
     const wrong = await Analyzer.open(storiesCheckpoint(true), { device: 'cpu' });
     try {
-      await assert.rejects(
-        assertSameNumbers(wrong, exported, { kind: 'text', text: STORY, source: 'test' }, { addBos: true }, 1e-2),
-        /first-token attention|residual norms/,
-      );
+      await assert.rejects(assertSameNumbers(wrong, exported, { kind: 'text', text: STORY, source: 'test' }, { addBos: true }, 1e-2), /first-token attention|residual norms/);
     } finally {
       await wrong.dispose();
     }

@@ -75,7 +75,13 @@ describe('a model in the hub cache, by id', { skip: torchMissing() ?? false }, (
       [
         { modelPath: HUB_MODEL, revision: 'main', modelType: 'llama', supported: true, reason: null },
         { modelPath: `${HUB_MODEL}@early`, revision: 'early', modelType: 'llama', supported: true, reason: null },
-        { modelPath: `someone/encoder@${'f'.repeat(40)}`, revision: null, modelType: 'bert', supported: false, reason: "model_type 'bert' is not one Sink Lens builds (llama, mistral, qwen2, qwen3, phi3, gemma2, gemma3_text, olmo2, qwen3_moe, gpt2, gpt_neox)" },
+        {
+          modelPath: `someone/encoder@${'f'.repeat(40)}`,
+          revision: null,
+          modelType: 'bert',
+          supported: false,
+          reason: "model_type 'bert' is not one Sink Lens builds (llama, mistral, qwen2, qwen3, phi3, gemma2, gemma3_text, olmo2, qwen3_moe, gpt2, gpt_neox)",
+        },
       ],
     );
     assert.deepEqual(listHubCheckpoints({ HF_HUB_CACHE: join(hub, 'no-such-folder') }), []);
@@ -112,7 +118,7 @@ describe('a model in the hub cache, by id', { skip: torchMissing() ?? false }, (
     }
   });
 
-  it('the worker\'s pool opens a hub id like a path', async () => {
+  it("the worker's pool opens a hub id like a path", async () => {
     const pool = new AnalyzerPool(1);
     try {
       const analyzer = await pool.get(HUB_MODEL, 'cpu');

@@ -58,7 +58,10 @@ describe('traces over hub revisions and Trainer checkpoints', { skip: torchMissi
   it('takes every stepN revision in the cache by step, leaves main out with a note, and records each source', () => {
     notes.length = 0;
     const checkpoints = discoverCheckpoints(TRACE_HUB_MODEL, { onNote });
-    assert.deepEqual(checkpoints.map((checkpoint) => checkpoint.step), STEPS);
+    assert.deepEqual(
+      checkpoints.map((checkpoint) => checkpoint.step),
+      STEPS,
+    );
     const last = checkpoints.at(-1)!;
     assert.equal(last.path, `${TRACE_HUB_MODEL}@step8000`);
     assert.deepEqual(last.source, { kind: 'hub', repoId: TRACE_HUB_MODEL, revision: 'step8000', commit: resolveHubSnapshot({ repoId: TRACE_HUB_MODEL, revision: 'step8000' }).commit });
@@ -66,7 +69,10 @@ describe('traces over hub revisions and Trainer checkpoints', { skip: torchMissi
   });
 
   it('--revisions takes those, by step; what is not in the cache, names no step or is not a hub id is one line', () => {
-    assert.deepEqual(discoverCheckpoints(TRACE_HUB_MODEL, { revisions: ['step8000', 'step0', 'step1500', 'step0'] }).map((c) => c.step), [0, 1500, 8000]);
+    assert.deepEqual(
+      discoverCheckpoints(TRACE_HUB_MODEL, { revisions: ['step8000', 'step0', 'step1500', 'step0'] }).map((c) => c.step),
+      [0, 1500, 8000],
+    );
     assert.throws(
       () => discoverCheckpoints(TRACE_HUB_MODEL, { revisions: ['step0', 'step3000', 'step143000'] }),
       (error: SinkLensError) =>
@@ -85,7 +91,10 @@ describe('traces over hub revisions and Trainer checkpoints', { skip: torchMissi
       env: { ...process.env, HF_HUB_CACHE: hub },
     });
     assert.equal(cli.status, 3, cli.stderr);
-    assert.match(cli.stderr, /^sink-lens: revision step3000 of sink-lens\/sinklet is not in the local Hugging Face cache \(.*\); fetch it with: huggingface-cli download sink-lens\/sinklet --revision step3000\n$/);
+    assert.match(
+      cli.stderr,
+      /^sink-lens: revision step3000 of sink-lens\/sinklet is not in the local Hugging Face cache \(.*\); fetch it with: huggingface-cli download sink-lens\/sinklet --revision step3000\n$/,
+    );
   });
 
   it('a partially downloaded revision is left out with the command that completes it, and refused when named', () => {
@@ -97,7 +106,10 @@ describe('traces over hub revisions and Trainer checkpoints', { skip: torchMissi
     writeFileSync(join(repo, 'refs', 'v1.0'), readFileSync(join(repo, 'refs', 'step1000'), 'utf8'));
     notes.length = 0;
     const env = { ...process.env, HF_HUB_CACHE: partial };
-    assert.deepEqual(discoverCheckpoints(TRACE_HUB_MODEL, { onNote, env }).map((c) => c.step), STEPS.filter((step) => step !== 500));
+    assert.deepEqual(
+      discoverCheckpoints(TRACE_HUB_MODEL, { onNote, env }).map((c) => c.step),
+      STEPS.filter((step) => step !== 500),
+    );
     assert.deepEqual(notes, [
       `${TRACE_HUB_MODEL}: left out the refs that name no step: main (the commit of step8000), v1.0 (the commit of step1000)`,
       `${TRACE_HUB_MODEL}: left out step500: its snapshot has no config.json with model.safetensors (a partial download?); complete it with: huggingface-cli download ${TRACE_HUB_MODEL} --revision step500`,
@@ -108,7 +120,10 @@ describe('traces over hub revisions and Trainer checkpoints', { skip: torchMissi
   it("takes a Trainer's checkpoint-N folders by step, agreeing with trainer_state.json, with the run's tokenizer", () => {
     notes.length = 0;
     const checkpoints = discoverCheckpoints(run, { onNote });
-    assert.deepEqual(checkpoints.map((checkpoint) => checkpoint.step), STEPS.slice(1));
+    assert.deepEqual(
+      checkpoints.map((checkpoint) => checkpoint.step),
+      STEPS.slice(1),
+    );
     assert.deepEqual(checkpoints[0].source, { kind: 'local', path: join(run, 'checkpoint-250') });
     assert.deepEqual(notes, []);
     // A checkpoint opened on its own finds the tokenizer trainer.save_model() left in the output_dir.
@@ -123,7 +138,13 @@ describe('traces over hub revisions and Trainer checkpoints', { skip: torchMissi
     writeFileSync(join(odd, 'checkpoint-750', 'config.json'), readFileSync(join(run, 'config.json')));
     writeFileSync(join(odd, 'checkpoint-750', 'pytorch_model.bin'), 'not read');
     notes.length = 0;
-    assert.deepEqual(discoverCheckpoints(odd, { onNote }).map((c) => [c.step, c.path]), [[250, join(odd, 'best')], [500, join(odd, 'checkpoint-500')]]);
+    assert.deepEqual(
+      discoverCheckpoints(odd, { onNote }).map((c) => [c.step, c.path]),
+      [
+        [250, join(odd, 'best')],
+        [500, join(odd, 'checkpoint-500')],
+      ],
+    );
     assert.deepEqual(notes, [`left out ${join(odd, 'checkpoint-750')}: its weights are pytorch_model.bin, and Sink Lens reads safetensors (save with safe_serialization=True, the Trainer's default)`]);
     cpSync(join(run, 'checkpoint-1000'), join(odd, 'checkpoint-1200'), { recursive: true });
     assert.throws(() => discoverCheckpoints(odd), /checkpoint-1200: its name says step 1200 but its trainer_state\.json says global_step 1000/);
@@ -138,7 +159,10 @@ describe('traces over hub revisions and Trainer checkpoints', { skip: torchMissi
     });
 
     it('the revisions give the numbers of the ONNX checkpoints they were converted from, and the sink emerges', () => {
-      assert.deepEqual(fromHub.checkpoints.map((c) => c.step), STEPS);
+      assert.deepEqual(
+        fromHub.checkpoints.map((c) => c.step),
+        STEPS,
+      );
       for (const [i, hubCheckpoint] of fromHub.checkpoints.entries()) {
         const onnx = fromOnnx.checkpoints[i];
         const at = `step ${hubCheckpoint.step}`;
@@ -154,7 +178,10 @@ describe('traces over hub revisions and Trainer checkpoints', { skip: torchMissi
 
     it("the Trainer's checkpoints, holding the same bytes, have the revisions' content identity and numbers", async () => {
       const fromRun = await runTrace(discoverCheckpoints(run), { prompts: prompts(), device: 'cpu', cacheFolder: join(root, 'cache-run') });
-      assert.deepEqual(fromRun.checkpoints.map((c) => c.hash), fromHub.checkpoints.slice(1).map((c) => c.hash));
+      assert.deepEqual(
+        fromRun.checkpoints.map((c) => c.hash),
+        fromHub.checkpoints.slice(1).map((c) => c.hash),
+      );
       assert.deepEqual(fromRun.checkpoints.map(measurement), fromHub.checkpoints.slice(1).map(measurement));
     });
 

@@ -39,10 +39,14 @@ describe("onnxruntime's init_decoder shape of the real fused GPT-2 export", { sk
   });
   after(() => Promise.all(analyzers.map((analyzer) => analyzer.dispose())));
 
-  it('the sliced graph gives the unsliced one\'s last logits (run as exported, fed by hand)', async () => {
+  it("the sliced graph gives the unsliced one's last logits (run as exported, fed by hand)", async () => {
     const feeds = {
       input_ids: new ort.Tensor('int32', Int32Array.from(IDS), [1, T]),
-      position_ids: new ort.Tensor('int32', Int32Array.from(IDS, (_, t) => t), [1, T]),
+      position_ids: new ort.Tensor(
+        'int32',
+        Int32Array.from(IDS, (_, t) => t),
+        [1, T],
+      ),
       attention_mask: new ort.Tensor('int32', new Int32Array(T).fill(1), [1, T]),
       ...Object.fromEntries(Array.from({ length: LAYERS }, (_, l) => [`past_${l}`, new ort.Tensor('float32', new Float32Array(0), [2, 1, 4, 0, 8])])),
     };
@@ -62,7 +66,7 @@ describe("onnxruntime's init_decoder shape of the real fused GPT-2 export", { sk
     assert.equal(last.model.layers, LAYERS);
   });
 
-  it('depths 4.5 and 5 hold the last position only (the unsliced values there), every other number is the unsliced model\'s', () => {
+  it("depths 4.5 and 5 hold the last position only (the unsliced values there), every other number is the unsliced model's", () => {
     last.residual.norms.forEach((row, d) => {
       const expected = d >= 2 * LAYERS - 1 ? full.residual.norms[d].map((value, t) => (t === T - 1 ? value : null)) : full.residual.norms[d];
       assert.equal(closeOrAbsent(row, expected, `norms at depth ${d / 2}`, 1e-5), null);
@@ -72,10 +76,16 @@ describe("onnxruntime's init_decoder shape of the real fused GPT-2 export", { sk
       assert.equal(closeOrAbsent(layer.norms!, expected, `layer ${l} MLP norms`, 1e-5), null);
     });
     assertClose(last.attention.firstTokenAttention, full.attention.firstTokenAttention, 'attention to key 0 of every layer and query', 1e-5);
-    assert.deepEqual(last.residual.p0NormRatio.map((ratio) => ratio === null), [...new Array(2 * LAYERS - 1).fill(false), true, true]);
+    assert.deepEqual(
+      last.residual.p0NormRatio.map((ratio) => ratio === null),
+      [...new Array(2 * LAYERS - 1).fill(false), true, true],
+    );
     assert.equal(last.massiveActivations.length, 2 * LAYERS - 1, 'no massive-activation entry where P0 is absent');
     const warning = last.warnings.find((entry) => entry.code === 'partial-positions');
     assert.match(warning?.message ?? '', /^the graph computes depths 4\.5 and 5 only at the last position \(its residual stream is sliced at node 'GatherLastToken_1'\)/);
-    assert.equal(full.warnings.some((entry) => entry.code === 'partial-positions'), false);
+    assert.equal(
+      full.warnings.some((entry) => entry.code === 'partial-positions'),
+      false,
+    );
   });
 });

@@ -11,7 +11,7 @@ const bytes = (value: unknown, indent?: number) => new TextEncoder().encode(JSON
 describe('topLevelMember', () => {
   const document = {
     version: '1.0',
-    model: { vocab: { 'added_tokens': 5, '"}]{[': 6, 'é€😀': 7 }, merges: ['a b', '\\" ]'] },
+    model: { vocab: { added_tokens: 5, '"}]{[': 6, 'é€😀': 7 }, merges: ['a b', '\\" ]'] },
     truncation: null,
     padding: false,
     count: -12.5e3,

@@ -104,12 +104,21 @@ describe('layer layout of fused exporter graphs', { skip: sharedModelsMissing() 
   it('GPT-2 with fused Attention and SkipLayerNormalization: recomputed, pre-norm (the fused norm feeds the operator), no rotary', () => {
     const { layout } = inspectModel(join(onnxExports, 'tiny-random-gpt2-fp32'));
     const seen = layout.layers.map((entry) => [entry.attention, entry.norms.attention, entry.norms.mlp, entry.residual, entry.rotaryFraction]);
-    assert.deepEqual(seen, Array.from({ length: 5 }, () => ['recomputed', 'pre', 'pre', 'sequential', 0]));
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 5 }, () => ['recomputed', 'pre', 'pre', 'sequential', 0]),
+    );
   });
 
   it('LLaMA with RotaryEmbedding over whole heads: the rotary fraction from the graph', () => {
     const { layout } = inspectModel(join(onnxExports, 'tiny-random-LlamaForCausalLM-fp16'));
     assert.deepEqual(layout.from.rotary, 'graph');
-    assert.deepEqual(layout.layers.map((entry) => [entry.attention, entry.norms.attention, entry.rotaryFraction]), [['recomputed', 'pre', 1], ['recomputed', 'pre', 1]]);
+    assert.deepEqual(
+      layout.layers.map((entry) => [entry.attention, entry.norms.attention, entry.rotaryFraction]),
+      [
+        ['recomputed', 'pre', 1],
+        ['recomputed', 'pre', 1],
+      ],
+    );
   });
 });

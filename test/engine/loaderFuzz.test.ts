@@ -26,7 +26,9 @@ function seeded(seed: number): (limit: number) => number {
 
 /** Byte ranges that hold graph structure (nodes, inputs, outputs), where damage matters most. */
 function structuralRanges(bytes: Uint8Array): [number, number][] {
-  return parseModel(bytes).graph.fields.filter((field) => field.field !== 5).map((field) => [field.start, field.end]);
+  return parseModel(bytes)
+    .graph.fields.filter((field) => field.field !== 5)
+    .map((field) => [field.start, field.end]);
 }
 
 function mutate(bytes: Uint8Array, ranges: [number, number][], random: (limit: number) => number): Uint8Array {
@@ -79,7 +81,10 @@ describe('fuzzed model and tokenizer files fail cleanly', { skip: sharedModelsMi
     for (const [i, bytes] of survivors.entries()) {
       const path = join(folder, `m${i}.onnx`);
       writeFileSync(path, bytes);
-      const result = spawnSync(process.execPath, [cliPath, 'analyze', '--model', path, '--ids', '1,2,3,4', '--device', 'cpu', '--out', join(folder, `r${i}.json`)], { encoding: 'utf8', timeout: 60_000 });
+      const result = spawnSync(process.execPath, [cliPath, 'analyze', '--model', path, '--ids', '1,2,3,4', '--device', 'cpu', '--out', join(folder, `r${i}.json`)], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       assert.ok([0, 3, 4].includes(result.status ?? -1), `model ${i}: exit ${result.status} signal ${result.signal}\n${result.stderr}`);
       if (result.status !== 0) assert.equal(result.stderr.trimEnd().split('\n').length, 1, `one line: ${result.stderr}`);
     }

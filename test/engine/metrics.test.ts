@@ -21,7 +21,13 @@ describe('metrics (docs/ANALYSES.md definitions)', () => {
   });
 
   it('sinkScore averages attention to key 0 over all queries, q = 0 included', () => {
-    assert.deepEqual(sinkScores([[1, 0.5, 0.3], [1, 0, 0]]), [0.6, 1 / 3]);
+    assert.deepEqual(
+      sinkScores([
+        [1, 0.5, 0.3],
+        [1, 0, 0],
+      ]),
+      [0.6, 1 / 3],
+    );
   });
 
   it('sinkRate counts heads strictly above epsilon from a layer on', () => {
@@ -41,7 +47,10 @@ describe('metrics (docs/ANALYSES.md definitions)', () => {
     vector[12] = 458.55;
     vector[13] = 0.07;
     const found = massiveActivation(vector, 1, 0, 0.5);
-    assert.deepEqual(found.top.map((entry) => entry.dim), [7, 12, 13]);
+    assert.deepEqual(
+      found.top.map((entry) => entry.dim),
+      [7, 12, 13],
+    );
     assert.ok(Math.abs(found.top[0].value + 767.6) < 1e-3);
     assert.equal(found.median, 0.5, 'the layer median is the reference');
     assert.ok(Math.abs((found.rowMedian ?? NaN) - 0.05) < 1e-7, "the row's own (lower) median, under its own name");
@@ -76,8 +85,33 @@ describe('metrics (docs/ANALYSES.md definitions)', () => {
   it('sinkOnsetLayer needs the head mean above epsilon and above twice the uniform baseline', () => {
     const depths = [0, 0.5, 1, 1.5, 2];
     const ratios = [1, 1, 1, 1, 1];
-    assert.equal(circuitVerdict(depths, ratios, [[0.2, 0.3], [0.5, 0.6]], 0.3, 0.2).sinkOnsetLayer, 1);
-    assert.equal(circuitVerdict(depths, ratios, [[0.2, 0.3], [0.5, 0.6]], 0.3, 0.3).sinkOnsetLayer, null, '0.55 < 2 x 0.3');
+    assert.equal(
+      circuitVerdict(
+        depths,
+        ratios,
+        [
+          [0.2, 0.3],
+          [0.5, 0.6],
+        ],
+        0.3,
+        0.2,
+      ).sinkOnsetLayer,
+      1,
+    );
+    assert.equal(
+      circuitVerdict(
+        depths,
+        ratios,
+        [
+          [0.2, 0.3],
+          [0.5, 0.6],
+        ],
+        0.3,
+        0.3,
+      ).sinkOnsetLayer,
+      null,
+      '0.55 < 2 x 0.3',
+    );
   });
 
   it('concentration is the share of log-ratio growth reached by depth 2', () => {

@@ -82,7 +82,10 @@ describe('ONNX Attention (opset 23)', { skip: torchMissing() ?? false }, () => {
 
   it("P·V reproduces the operator's output, from its own probabilities and from recomputed ones", () => {
     for (let l = 0; l < LAYERS; l++) {
-      for (const [path, run] of [['operator output', operator], ['recomputed', recomputed]] as const) {
+      for (const [path, run] of [
+        ['operator output', operator],
+        ['recomputed', recomputed],
+      ] as const) {
         assertClose(run.extra[verificationOutputs.recomputed(l)], run.extra[verificationOutputs.fused(l)], `layer ${l}, ${path}: P·V vs the operator's output`, 1e-5, 1e-6);
       }
     }
@@ -94,7 +97,10 @@ describe('ONNX Attention (opset 23)', { skip: torchMissing() ?? false }, () => {
 
   it('the attention each key receives and the layer medians match the PyTorch reference, by the operator and recomputed', () => {
     const reference = runReference(folder, IDS, ['--no-logits']);
-    for (const [path, run] of [['operator output', operator], ['recomputed', recomputed]] as const) {
+    for (const [path, run] of [
+      ['operator output', operator],
+      ['recomputed', recomputed],
+    ] as const) {
       assertClose(run.row.received, reference.received, `${path}: attention received per key`);
       assertClose(run.row.layerMedian, reference.layerMedian, `${path}: layer median |h| at every depth`);
     }

@@ -64,12 +64,18 @@ describe('ONNX wire reading and writing', () => {
       outputs: [{ name: 'x2', elemType: DataType.Float, shape: ['batch', 2] }],
     });
     const rewritten = parseModel(materialize(original.source, pieces));
-    assert.deepEqual(rewritten.graph.nodes.map((node) => node.opType), ['Relu', 'Identity']);
+    assert.deepEqual(
+      rewritten.graph.nodes.map((node) => node.opType),
+      ['Relu', 'Identity'],
+    );
     assert.deepEqual(rewritten.graph.nodes[0].inputs, ['x2']);
     assert.equal(rewritten.graph.nodes[0].name, 'relu');
     assert.deepEqual(tensorValues(rewritten.graph.initializers.get('k')!), [-1]);
     assert.deepEqual(tensorValues(rewritten.graph.initializers.get('w')!), [1.5, -2]);
-    assert.deepEqual(rewritten.graph.outputs.map((output) => output.name), ['y', 'x2']);
+    assert.deepEqual(
+      rewritten.graph.outputs.map((output) => output.name),
+      ['y', 'x2'],
+    );
     assert.equal(rewritten.metadata.get('bos_token_id'), '1');
   });
 

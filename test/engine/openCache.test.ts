@@ -48,7 +48,10 @@ describe('the open cache', () => {
   });
 
   const entries = () => readdirSync(join(cache, 'opened')).map((name) => join(cache, 'opened', name));
-  const optimizedCopies = () => readdirSync(cache, { recursive: true, encoding: 'utf8' }).filter((name) => /optimized-.*\.onnx$/.test(name)).map((name) => join(cache, name));
+  const optimizedCopies = () =>
+    readdirSync(cache, { recursive: true, encoding: 'utf8' })
+      .filter((name) => /optimized-.*\.onnx$/.test(name))
+      .map((name) => join(cache, name));
 
   it('a second open comes from the cache and gives the same numbers as the first', async () => {
     const cold = await openAndAnalyze(model);

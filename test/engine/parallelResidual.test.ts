@@ -37,8 +37,14 @@ describe('parallel attention + MLP blocks: block outputs only, in every document
     assert.equal(report.residual.norms.length, DEPTHS.length);
     assert.equal(report.residual.p0NormRatio.length, DEPTHS.length);
     assert.equal(report.residual.p0Separation.length, DEPTHS.length);
-    assert.deepEqual(report.massiveActivations.map((entry) => entry.depth), DEPTHS);
-    assert.deepEqual(report.model.layout?.layers.map((layer) => layer.residual), ['parallel', 'parallel', 'parallel']);
+    assert.deepEqual(
+      report.massiveActivations.map((entry) => entry.depth),
+      DEPTHS,
+    );
+    assert.deepEqual(
+      report.model.layout?.layers.map((layer) => layer.residual),
+      ['parallel', 'parallel', 'parallel'],
+    );
     assert.ok(report.circuit.formationDepth === null || Number.isInteger(report.circuit.formationDepth), 'a formation depth is a block output');
     assert.match(formatSummary(report), /every block runs attention and MLP in parallel on h\[l\]: h\[l \+ 1\] is the only state after the block, so there is no depth l \+ 0\.5/);
   });

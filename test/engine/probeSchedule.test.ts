@@ -47,9 +47,15 @@ function assertProbesRunWithTheirLayer(order: string[], softmaxNodes: string[]):
       assert.ok(at < nextSoftmaxAt, `${name} ran at step ${at}, after layer ${layer + 1}'s Softmax (step ${nextSoftmaxAt})`);
     }
     const attention = probes.filter(([name]) => name.includes('/Gather_'));
-    assert.ok(attention.some(([, at]) => at > softmaxAt), `layer ${layer}'s key-0 Gather runs after its Softmax`);
+    assert.ok(
+      attention.some(([, at]) => at > softmaxAt),
+      `layer ${layer}'s key-0 Gather runs after its Softmax`,
+    );
     const received = probes.filter(([name]) => name.startsWith(probeNodePrefix(`layer${layer}/received`)));
-    assert.ok(received.some(([name]) => name.includes('/ReduceSum_')), `layer ${layer}'s attention-received sum over queries ran`);
+    assert.ok(
+      received.some(([name]) => name.includes('/ReduceSum_')),
+      `layer ${layer}'s attention-received sum over queries ran`,
+    );
     for (const [name, at] of received) assert.ok(at > softmaxAt, `${name} (attention received) ran at step ${at}, before its Softmax (step ${softmaxAt})`);
     // The layer median of both depths of the block (and of depth 0 in layer 0) runs with the layer too.
     const medians = probes.filter(([name]) => name.startsWith(probeNodePrefix(`layer${layer}/median`)) && name.includes('/Compress_'));

@@ -48,7 +48,10 @@ describe('prompt edge cases (stories260k)', { skip: sharedModelsMissing() ?? fal
   it('--truncate keeps the first tokens and says so in the report', async () => {
     const report = await analyzer.analyze(text('Once upon a time, there was a girl.'), { addBos: true, maxTokens: 5, truncate: true });
     assert.equal(report.tokens.length, 5);
-    assert.deepEqual(report.warnings.map((warning) => warning.code), ['truncated']);
+    assert.deepEqual(
+      report.warnings.map((warning) => warning.code),
+      ['truncated'],
+    );
   });
 
   it('1 MB of text is tokenized and refused as too long, quickly enough not to matter', async () => {

@@ -46,7 +46,10 @@ describe('a Pythia-shaped hub cache whose BOS sink grows over its revisions', { 
   it('holds the revisions as the hub does: refs/stepN and main, snapshots linking into blobs', () => {
     const repo = join(cache.hub, 'models--sink-lens--pythia-sinklet');
     assert.equal(cache.revisions.length, 4);
-    assert.deepEqual(cache.revisions.map((entry) => entry.revision), cache.revisions.map((entry) => `step${entry.step}`));
+    assert.deepEqual(
+      cache.revisions.map((entry) => entry.revision),
+      cache.revisions.map((entry) => `step${entry.step}`),
+    );
     for (const { revision, commit } of cache.revisions) {
       assert.equal(readFileSync(join(repo, 'refs', revision), 'utf8'), commit);
       const weights = join(pythiaSnapshot(cache, revision), 'model.safetensors');
@@ -76,7 +79,10 @@ describe('a Pythia-shaped hub cache whose BOS sink grows over its revisions', { 
     });
 
     it('takes the revisions by step, with their commits, and reports block outputs only', () => {
-      assert.deepEqual(trace.checkpoints.map((checkpoint) => checkpoint.step), cache.revisions.map((entry) => entry.step));
+      assert.deepEqual(
+        trace.checkpoints.map((checkpoint) => checkpoint.step),
+        cache.revisions.map((entry) => entry.step),
+      );
       for (const [i, checkpoint] of trace.checkpoints.entries()) {
         const { revision, commit } = cache.revisions[i];
         assert.deepEqual(checkpoint.source, { kind: 'hub', repoId: PYTHIA_HUB_ID, revision, commit });

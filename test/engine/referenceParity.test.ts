@@ -35,10 +35,7 @@ const storiesPrompts = [
 /** The bundled demo model (tools/sinklet; vocab 323, BOS id 1): a plain torch.onnx export without
  * constant folding (Transposed weights, RoPE computed in the graph), config.json beside it. */
 const sinklet = join(repoRoot, 'models', 'sinklet');
-const sinkletPrompts = [
-  [1, 5, 9, 12, 40, 77, 150, 259, 260, 300, 322, 7],
-  Array.from({ length: 40 }, (_, i) => (i === 0 ? 1 : 3 + ((i * 37) % 320))),
-];
+const sinkletPrompts = [[1, 5, 9, 12, 40, 77, 150, 259, 260, 300, 322, 7], Array.from({ length: 40 }, (_, i) => (i === 0 ? 1 : 3 + ((i * 37) % 320)))];
 
 const cases: Case[] = [
   {
@@ -59,10 +56,7 @@ const cases: Case[] = [
     name: `fixture ${name}`,
     model: () => fixture(name),
     referenceModel: () => fixture(name),
-    prompts: [
-      [0, 72, 101, 108, 108, 111],
-      Array.from({ length: 40 }, (_, i) => (i * 53) % 256),
-    ],
+    prompts: [[0, 72, 101, 108, 108, 111], Array.from({ length: 40 }, (_, i) => (i * 53) % 256)],
     skip: () => torchMissing(),
   })),
 ];

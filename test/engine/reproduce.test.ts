@@ -32,7 +32,10 @@ function publishedIdsCache(): string {
   const hub = join(mkdtempSync(join(tmpdir(), 'sink-lens-reproduce-')), 'hub');
   const llama = resolveHubSnapshot({ repoId: HUB_MODEL, revision: null }, { HF_HUB_CACHE: hubCacheFixture() }).folder;
   const tokenizerFiles = ['tokenizer.json', 'tokenizer_config.json'].map((name) => join(llama, name));
-  const files = (folder: string) => readdirSync(folder).filter((name) => name !== 'fixture.json').map((name) => join(folder, name));
+  const files = (folder: string) =>
+    readdirSync(folder)
+      .filter((name) => name !== 'fixture.json')
+      .map((name) => join(folder, name));
   const repositories: Record<string, string[]> = {
     'meta-llama/Meta-Llama-3-8B': files(llama),
     'meta-llama/Llama-2-7b-hf': files(llama),
@@ -69,7 +72,7 @@ describe('docs/REPRODUCE.md', { skip: torchMissing() ?? false }, () => {
     });
 
     const sinkRates = (output: string) => (output.match(/^\d+ prompts · sinkRate \(per prompt, averaged\): all \d+\.\d %, from layer 2 (\d+\.\d %|n\/a)$/gm) ?? []).length;
-    assert.deepEqual(outputs.map(sinkRates), [4, 1, 1, 0], 'four models on natural text, then repeated tokens, then Sun et al.\'s batch');
+    assert.deepEqual(outputs.map(sinkRates), [4, 1, 1, 0], "four models on natural text, then repeated tokens, then Sun et al.'s batch");
     assert.match(outputs[2], /^Mean P0 hidden state: first massive activation/m);
     assert.match(outputs[2], /^ {2}2 +d\d+=-?\d+\.\d+ {2}d\d+=-?\d+\.\d+ {2}d\d+=-?\d+\.\d+ {2}\(median \|h\| /m, 'the depth-2 line with its top-3 dims');
     const top = JSON.parse(outputs[2].trim().split('\n').pop()!) as { dim: number; value: number }[];
@@ -79,9 +82,16 @@ describe('docs/REPRODUCE.md', { skip: torchMissing() ?? false }, () => {
 
     // --max-tokens 64 --truncate keeps the first 64 tokens of each prompt, BOS included.
     const out = join(work, 'check.json');
-    const check = spawnSync(process.execPath, [cliPath, 'batch', '--model', 'meta-llama/Llama-2-7b-hf', '--prompts', join(work, 'gu-natural.jsonl'), '--max-tokens', '64', '--truncate', '--out', out], { env, encoding: 'utf8' });
+    const check = spawnSync(
+      process.execPath,
+      [cliPath, 'batch', '--model', 'meta-llama/Llama-2-7b-hf', '--prompts', join(work, 'gu-natural.jsonl'), '--max-tokens', '64', '--truncate', '--out', out],
+      { env, encoding: 'utf8' },
+    );
     assert.equal(check.status, 0, check.stderr);
     const batch = JSON.parse(readFileSync(out, 'utf8')) as BatchDocument;
-    assert.deepEqual(batch.prompts.map((prompt) => prompt.tokens), [64, 64, 64]);
+    assert.deepEqual(
+      batch.prompts.map((prompt) => prompt.tokens),
+      [64, 64, 64],
+    );
   });
 });

@@ -32,8 +32,14 @@ describe('tokenizer kinds', () => {
       }),
     );
     const { text, tokens } = await tokenizer.encode('Hello Worlds! 😀');
-    assert.deepEqual(tokens.map((token) => token.text), ['hello', 'world', '##s', '!', '[UNK]']);
-    assert.deepEqual(tokens.map((token) => text.slice(token.start, token.end)), ['Hello', 'World', 's', '!', '😀']);
+    assert.deepEqual(
+      tokens.map((token) => token.text),
+      ['hello', 'world', '##s', '!', '[UNK]'],
+    );
+    assert.deepEqual(
+      tokens.map((token) => text.slice(token.start, token.end)),
+      ['Hello', 'World', 's', '!', '😀'],
+    );
     assert.equal(tokens[4].special, true);
   });
 
@@ -46,11 +52,30 @@ describe('tokenizer kinds', () => {
         pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
         post_processor: null,
         decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
-        model: { type: 'Unigram', unk_id: 0, byte_fallback: false, vocab: [['<unk>', 0], ['▁hello', -1], ['▁world', -1], ['▁', -2], ['s', -3], ['o', -3], ['l', -3]] },
+        model: {
+          type: 'Unigram',
+          unk_id: 0,
+          byte_fallback: false,
+          vocab: [
+            ['<unk>', 0],
+            ['▁hello', -1],
+            ['▁world', -1],
+            ['▁', -2],
+            ['s', -3],
+            ['o', -3],
+            ['l', -3],
+          ],
+        },
       }),
     );
     const { text, tokens } = await tokenizer.encode('hello worlds');
-    assert.deepEqual(tokens.map((token) => token.text), ['▁hello', '▁world', 's']);
-    assert.deepEqual(tokens.map((token) => text.slice(token.start, token.end)), ['hello', ' world', 's']);
+    assert.deepEqual(
+      tokens.map((token) => token.text),
+      ['▁hello', '▁world', 's'],
+    );
+    assert.deepEqual(
+      tokens.map((token) => text.slice(token.start, token.end)),
+      ['hello', ' world', 's'],
+    );
   });
 });

@@ -27,7 +27,11 @@ describe('training traces', { skip: torchMissing() ?? false }, () => {
     // Three "checkpoints" sharing one byte-level tokenizer: an untrained and a trained LLaMA, and the trained one again.
     const trained = fixture('llama-trained');
     const random = fixture('llama-gqa-random');
-    for (const [step, source] of [[0, random], [500, trained], [1000, trained]] as const) {
+    for (const [step, source] of [
+      [0, random],
+      [500, trained],
+      [1000, trained],
+    ] as const) {
       const folder = join(root, 'run', `step-${step}`);
       mkdirSync(folder, { recursive: true });
       copyFileSync(join(source, 'model.onnx'), join(folder, 'model.onnx'));
@@ -40,8 +44,14 @@ describe('training traces', { skip: torchMissing() ?? false }, () => {
   });
 
   it('discovers steps from folder names, in order', () => {
-    assert.deepEqual(discoverCheckpoints(join(root, 'run')).map((checkpoint) => checkpoint.step), [0, 500, 1000]);
-    assert.deepEqual(discoverCheckpoints(join(root, 'run', 'step-*')).map((checkpoint) => checkpoint.step), [0, 500, 1000]);
+    assert.deepEqual(
+      discoverCheckpoints(join(root, 'run')).map((checkpoint) => checkpoint.step),
+      [0, 500, 1000],
+    );
+    assert.deepEqual(
+      discoverCheckpoints(join(root, 'run', 'step-*')).map((checkpoint) => checkpoint.step),
+      [0, 500, 1000],
+    );
   });
 
   it('equals single-prompt reports of the same checkpoints, and its loss equals the reference cross-entropy', async () => {
@@ -61,11 +71,13 @@ describe('training traces', { skip: torchMissing() ?? false }, () => {
       if (checkpoint.formationDepth === null) assert.equal(checkpoint.concentrationNullReason, 'no-formation', 'no formation, no growth to share');
       const ids = report.tokens.map((token) => token.id);
       const logits = runReference(checkpoint.step === 0 ? fixture('llama-gqa-random') : fixture('llama-trained'), ids).logits;
-      const expected = ids.slice(1).reduce((sum, next, t) => {
-        const row = logits[t];
-        const max = Math.max(...row);
-        return sum + max + Math.log(row.reduce((acc, value) => acc + Math.exp(value - max), 0)) - row[next];
-      }, 0) / (ids.length - 1);
+      const expected =
+        ids.slice(1).reduce((sum, next, t) => {
+          const row = logits[t];
+          const max = Math.max(...row);
+          return sum + max + Math.log(row.reduce((acc, value) => acc + Math.exp(value - max), 0)) - row[next];
+        }, 0) /
+        (ids.length - 1);
       assert.ok(Math.abs(checkpoint.loss - expected) < 1e-4 * expected, `step ${checkpoint.step}: loss ${checkpoint.loss} vs reference ${expected}`);
     }
     assert.ok(trace.checkpoints[1].loss < trace.checkpoints[0].loss, 'the trained checkpoint predicts code better than the random one');
@@ -101,7 +113,11 @@ describe('training traces', { skip: torchMissing() ?? false }, () => {
     assert.equal(condition.holds({ sinkRate: { all: 0, fromLayer2: 0.2 } } as never), true);
     assert.equal(condition.holds({ sinkRate: { all: 0, fromLayer2: 0.8 } } as never), false);
     assert.throws(() => parseCondition('sinkRate.everything > 1'), /METRIC one of/);
-    const result = spawnSync(process.execPath, [cliPath, 'trace', '--checkpoints', join(root, 'run'), '--prompts', prompts, '--device', 'cpu', '--cache', join(root, 'cache-a'), '--fail-if', 'loss > 0'], { encoding: 'utf8' });
+    const result = spawnSync(
+      process.execPath,
+      [cliPath, 'trace', '--checkpoints', join(root, 'run'), '--prompts', prompts, '--device', 'cpu', '--cache', join(root, 'cache-a'), '--fail-if', 'loss > 0'],
+      { encoding: 'utf8' },
+    );
     assert.equal(result.status, 1, result.stderr);
     assert.match(result.stderr, /--fail-if 'loss > 0' holds at step 1000/);
   });

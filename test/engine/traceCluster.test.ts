@@ -95,7 +95,11 @@ describe('traces on a cluster, as docs/TRACE.md writes them', { skip: torchMissi
     if (!single.has(key)) {
       const out = join(root, 'single', `${single.size}.json`);
       const args = [cliPath, 'trace', '--checkpoints', checkpoints, ...(revisions.length ? ['--revisions', revisions.join(',')] : []), '--prompts', PROMPTS];
-      const result = await run(process.execPath, [...args, '--cache', join(root, 'single', 'cache'), '--device', 'cpu', '--out', out], { ...process.env, HF_HUB_CACHE: hub, SINK_LENS_CACHE: join(root, 'single', 'graphs') });
+      const result = await run(process.execPath, [...args, '--cache', join(root, 'single', 'cache'), '--device', 'cpu', '--out', out], {
+        ...process.env,
+        HF_HUB_CACHE: hub,
+        SINK_LENS_CACHE: join(root, 'single', 'graphs'),
+      });
       ok(result, 'the one-process trace');
       single.set(key, readFileSync(out, 'utf8'));
     }
@@ -127,7 +131,10 @@ describe('traces on a cluster, as docs/TRACE.md writes them', { skip: torchMissi
 
   it('the scripts and manifests take exactly the settings the test gives them', () => {
     const given = Object.keys(settings('x', '')).sort();
-    assert.deepEqual(scriptSettings(shardScript), given.filter((key) => key !== 'OUT'));
+    assert.deepEqual(
+      scriptSettings(shardScript),
+      given.filter((key) => key !== 'OUT'),
+    );
     assert.deepEqual(scriptSettings(assembleScript), given);
     assert.deepEqual(Object.keys(shardJob.env).sort(), [...given.filter((key) => key !== 'OUT'), 'SHARDS'].sort());
     assert.deepEqual(Object.keys(assembleJob.env).sort(), given);
@@ -144,7 +151,10 @@ describe('traces on a cluster, as docs/TRACE.md writes them', { skip: torchMissi
       [['--shard', '1of3', '--cache', root], /^sink-lens: --shard 1of3: expected I\/N with N ≥ 1 shards and I their 0-based index/],
       [['--shard', '0/0', '--cache', root], /^sink-lens: --shard 0\/0: expected I\/N with N ≥ 1/],
       [['--shard', '0/2'], /^sink-lens: --shard needs --cache DIR: the folder every shard and the final assembly share/],
-      [['--shard', '0/2', '--cache', root, '--out', join(root, 'x.json'), '--fail-if', 'loss > 1'], /^sink-lens: --shard measures its share into --cache and writes no trace: drop --out, --fail-if here/],
+      [
+        ['--shard', '0/2', '--cache', root, '--out', join(root, 'x.json'), '--fail-if', 'loss > 1'],
+        /^sink-lens: --shard measures its share into --cache and writes no trace: drop --out, --fail-if here/,
+      ],
     ];
     for (const [extra, expected] of refusals) {
       const result = await run(process.execPath, [...args, ...extra], env);
@@ -162,7 +172,11 @@ describe('traces on a cluster, as docs/TRACE.md writes them', { skip: torchMissi
       assert.equal(Number(line[2]), line[1].split(', ').length, 'a shard measures its whole share');
       return line[1].split(', ').map(Number);
     });
-    assert.deepEqual(shared, [[0, 1000, 4000], [250, 1500, 8000], [500, 2000]]);
+    assert.deepEqual(shared, [
+      [0, 1000, 4000],
+      [250, 1500, 8000],
+      [500, 2000],
+    ]);
     assert.match(assembly.stderr, /sink-lens: 8 checkpoints, all from the cache\n/);
     assert.equal(trace, await oneProcess(TRACE_HUB_MODEL));
     const document = JSON.parse(trace) as TraceDocument;
@@ -171,7 +185,9 @@ describe('traces on a cluster, as docs/TRACE.md writes them', { skip: torchMissi
 
   it('a truncated cache entry is measured again, not read, and the document is the same', async () => {
     const cache = join(root, 'slurm-hub', 'trace-cache');
-    const entry = readdirSync(cache).filter((name) => name.endsWith('.json')).sort()[3];
+    const entry = readdirSync(cache)
+      .filter((name) => name.endsWith('.json'))
+      .sort()[3];
     truncateSync(join(cache, entry), 100);
     const env = { ...process.env, ...settings('slurm-hub', TRACE_HUB_MODEL), OUT: join(root, 'slurm-hub', 'again') };
     const assembly = await run('bash', [join(root, 'slurm-hub-assemble.sbatch')], env);
@@ -214,6 +230,10 @@ describe('traces on a cluster, as docs/TRACE.md writes them', { skip: torchMissi
     ok(assembly, 'the assembly');
     assert.match(assembly.stderr, /sink-lens: 8 checkpoints, all from the cache\n/);
     assert.equal(readFileSync(out, 'utf8'), await oneProcess(TRACE_HUB_MODEL));
-    assert.deepEqual(readdirSync(cache).filter((name) => name.endsWith('.tmp')), [], 'no temporary file is left');
+    assert.deepEqual(
+      readdirSync(cache).filter((name) => name.endsWith('.tmp')),
+      [],
+      'no temporary file is left',
+    );
   });
 });

@@ -60,7 +60,10 @@ describe('verdict wording on real runs', () => {
     const u = stories.attention.uniformBaseline;
     assert.ok(Math.abs(u - (1 + 1 / 2 + 1 / 3 + 1 / 4 + 1 / 5) / 5) < 1e-12);
     assert.ok(text.why, 'a reason under the headline');
-    assert.ok(text.why.includes(`on 5 tokens a head that spreads its attention evenly gives the first token ${u.toFixed(3)} (the uniform share); twice that is 2 × ${u.toFixed(3)} = ${(2 * u).toFixed(3)}`), text.why);
+    assert.ok(
+      text.why.includes(`on 5 tokens a head that spreads its attention evenly gives the first token ${u.toFixed(3)} (the uniform share); twice that is 2 × ${u.toFixed(3)} = ${(2 * u).toFixed(3)}`),
+      text.why,
+    );
     assert.match(text.why, /^Why 95 % of heads above ε = 0\.30 is still no sink/);
     const printed = cli('analyze', '--model', stories260k, '--ids', '1,403,407,261,378');
     const lines = printed.split('\n');

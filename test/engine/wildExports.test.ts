@@ -58,9 +58,10 @@ for (const spec of WILD_SPECS) {
     // binding cannot read ("not enough space"); the engine declares such inputs float32 in its copy
     // (graph/float16Inputs.ts), but the unmodified graph cannot be fed there.
     const float16Input = Object.values(HAND_FEEDS[spec.name](T)).some((tensor) => tensor.type === 'float16');
-    const cannotFeed = float16Input && typeof (globalThis as { Float16Array?: unknown }).Float16Array === 'function'
-      ? `onnxruntime-node ${ort.env.versions.common} cannot feed float16 inputs on Node ${process.versions.node} (Float16Array); the analysis below checks this fixture against PyTorch`
-      : false;
+    const cannotFeed =
+      float16Input && typeof (globalThis as { Float16Array?: unknown }).Float16Array === 'function'
+        ? `onnxruntime-node ${ort.env.versions.common} cannot feed float16 inputs on Node ${process.versions.node} (Float16Array); the analysis below checks this fixture against PyTorch`
+        : false;
     it('the unmodified graph, fed by hand, computes the reference model', { skip: cannotFeed }, async () => {
       const session = await ort.InferenceSession.create(join(folder, 'model.onnx'));
       const { logits } = await session.run({ input_ids: int64(spec.ids, [1, T]), ...HAND_FEEDS[spec.name](T) });
@@ -109,7 +110,14 @@ for (const spec of WILD_SPECS) {
       const probes = await analyzer.probe({ rows: [spec.ids], headMask: [mask] });
       const expected = expectedAt(spec, runReference(folder, spec.ids, ['--ablate', '0:1', '--no-logits']));
       probes.rows[0].norms.forEach((row, d) => {
-        assert.equal(closeOrAbsent(Array.from(row, (value) => (Number.isNaN(value) ? null : value)), expected.norms[d], `norms at depth ${d / 2} with L0H1 ablated`), null);
+        assert.equal(
+          closeOrAbsent(
+            Array.from(row, (value) => (Number.isNaN(value) ? null : value)),
+            expected.norms[d],
+            `norms at depth ${d / 2} with L0H1 ablated`,
+          ),
+          null,
+        );
       });
     });
 
@@ -118,7 +126,12 @@ for (const spec of WILD_SPECS) {
       const together = await analyzer.probe({ rows: [spec.ids, other] });
       for (const [r, ids] of [spec.ids, other].entries()) {
         const alone = await analyzer.probe({ rows: [ids] });
-        assertClose(together.rows[r].norms.map((row) => Array.from(row, (v) => (Number.isNaN(v) ? -1 : v))), alone.rows[0].norms.map((row) => Array.from(row, (v) => (Number.isNaN(v) ? -1 : v))), `row ${r} norms`, 1e-5);
+        assertClose(
+          together.rows[r].norms.map((row) => Array.from(row, (v) => (Number.isNaN(v) ? -1 : v))),
+          alone.rows[0].norms.map((row) => Array.from(row, (v) => (Number.isNaN(v) ? -1 : v))),
+          `row ${r} norms`,
+          1e-5,
+        );
         assertClose(together.rows[r].firstTokenAttention, alone.rows[0].firstTokenAttention, `row ${r} first-token attention`, 1e-5);
       }
     });
@@ -131,7 +144,10 @@ for (const spec of WILD_SPECS) {
       const report = await analyzer.analyze(input, { addBos: false });
       assert.deepEqual([written.model.layers, written.model.heads, written.warnings], [report.model.layers, report.model.heads, report.warnings]);
       written.residual.norms.forEach((row, d) => assert.equal(closeOrAbsent(row, report.residual.norms[d], `norms at depth ${d / 2}`, 1e-6), null));
-      assert.deepEqual(written.residual.p0NormRatio.map((ratio) => ratio === null), report.residual.p0NormRatio.map((ratio) => ratio === null));
+      assert.deepEqual(
+        written.residual.p0NormRatio.map((ratio) => ratio === null),
+        report.residual.p0NormRatio.map((ratio) => ratio === null),
+      );
       assertClose(written.attention.firstTokenAttention, report.attention.firstTokenAttention, 'first-token attention', 1e-6);
     });
 
@@ -155,7 +171,13 @@ describe('what a [batch, 1, T, T] mask holds is read from how the graph uses it'
   for (const [name, fill] of FILLS) {
     it(`${name}: visible ${fill.visible}, hidden ${fill.hidden}`, () => {
       const { model, layout } = prepareModel(join(fixture(name), 'model.onnx'), { cacheFolder: mkdtempSync(join(tmpdir(), 'sink-lens-wild-')) });
-      assert.deepEqual(maskFill(layout, model.graph.inputs.find((input) => input.name === 'attention_mask')!), fill);
+      assert.deepEqual(
+        maskFill(
+          layout,
+          model.graph.inputs.find((input) => input.name === 'attention_mask')!,
+        ),
+        fill,
+      );
     });
   }
 });

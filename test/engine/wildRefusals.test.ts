@@ -139,6 +139,9 @@ describe('refusals in exporter graphs from the wild', { skip: torchMissing() ?? 
 
   it("onnxruntime's messages over several lines are kept whole, on one line", () => {
     const message = 'Got invalid dimensions for input: input_ids for the following indices\n index: 1 Got: 14 Expected: 8\n Please fix either the inputs/outputs or the model.';
-    assert.equal(asSinkLensError(new Error(message)).message, 'Got invalid dimensions for input: input_ids for the following indices index: 1 Got: 14 Expected: 8 Please fix either the inputs/outputs or the model.');
+    assert.equal(
+      asSinkLensError(new Error(message)).message,
+      'Got invalid dimensions for input: input_ids for the following indices index: 1 Got: 14 Expected: 8 Please fix either the inputs/outputs or the model.',
+    );
   });
 });

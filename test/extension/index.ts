@@ -15,7 +15,10 @@ export const SUITES = ['sinkLens', 'reliability', 'soak', 'onnxExports', 'wildEx
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 180_000 });
   // SINK_LENS_EXTENSION_SUITES=onnxExports,soak runs only those files (for work on one suite); CI runs all.
-  const only = (process.env.SINK_LENS_EXTENSION_SUITES ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+  const only = (process.env.SINK_LENS_EXTENSION_SUITES ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   for (const name of SUITES) if (only.length === 0 || only.includes(name)) mocha.addFile(join(__dirname, `${name}.test.js`));
   const results: { title: string; state: string; error?: string }[] = [];
   return new Promise((resolve, reject) => {

@@ -170,7 +170,11 @@ suite('Real exporter outputs (../shared/models/onnx-exports) through the extensi
 
   /** Everything a finished run must satisfy, from the returned, stored and posted report. */
   async function checkRun(spec: ExportSpec, result: AnalyzeResult | undefined, posted: PanelEvent[]): Promise<void> {
-    assert.deepEqual(errors.map((error) => error.message), [], 'no error was shown');
+    assert.deepEqual(
+      errors.map((error) => error.message),
+      [],
+      'no error was shown',
+    );
     assert.ok(result, 'the command returned a report');
     const { report } = result;
     assert.equal(api.client.busy, false, 'nothing is left in flight');
@@ -201,12 +205,18 @@ suite('Real exporter outputs (../shared/models/onnx-exports) through the extensi
     if ('ids' in spec.prompt) {
       assert.equal(report.prompt.text, null);
       assert.equal(report.prompt.bos, false, 'ids are used exactly as given');
-      assert.deepEqual(report.tokens.map((token) => token.id), spec.prompt.ids);
+      assert.deepEqual(
+        report.tokens.map((token) => token.id),
+        spec.prompt.ids,
+      );
     } else {
       assert.equal(report.prompt.text, spec.prompt.text);
     }
     assert.equal(report.prompt.bos, cli.prompt.bos);
-    assert.deepEqual(report.tokens.map((token) => token.id), cli.tokens.map((token) => token.id));
+    assert.deepEqual(
+      report.tokens.map((token) => token.id),
+      cli.tokens.map((token) => token.id),
+    );
     const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= spec.tolerance * Math.max(1, Math.abs(b)), `${what}: extension ${a}, CLI ${b}`);
     report.attention.sinkScore.forEach((layer, l) => layer.forEach((score, h) => close(score, cli.attention.sinkScore[l][h], `sinkScore[${l}][${h}]`)));
     report.attention.firstTokenAttention.forEach((layer, l) =>
@@ -229,7 +239,10 @@ suite('Real exporter outputs (../shared/models/onnx-exports) through the extensi
     assert.ok(stored, 'the run is stored');
     assert.deepEqual(stored.report, report);
     assert.equal(stored.received.length, decoder.num_hidden_layers);
-    assert.ok(stored.received.every((layer) => layer !== null && layer.length === report.tokens.length), 'attention received of every layer');
+    assert.ok(
+      stored.received.every((layer) => layer !== null && layer.length === report.tokens.length),
+      'attention received of every layer',
+    );
     const record = (await api.runStore.list()).find((run) => run.id === result.runId);
     assert.ok(record, 'the run is listed');
     assert.equal(record.modelPath, spec.modelPath);
@@ -270,7 +283,11 @@ suite('Real exporter outputs (../shared/models/onnx-exports) through the extensi
         }
       }
     }
-    assert.deepEqual(errors.map((error) => error.message), [], 'no error was shown');
+    assert.deepEqual(
+      errors.map((error) => error.message),
+      [],
+      'no error was shown',
+    );
   }
 
   for (const spec of SPECS.filter((entry) => 'text' in entry.prompt)) {
@@ -305,7 +322,12 @@ suite('Real exporter outputs (../shared/models/onnx-exports) through the extensi
       assert.equal((error as Error & { code?: string }).code, 'no-tokenizer');
       assert.equal((error as Error & { category?: string }).category, 'model');
       const notice = noTokenizerNotice(error as never);
-      assert.match(notice.message, new RegExp(`^this model folder has no tokenizer\\.json: ${spec.modelPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; put the model's own tokenizer\\.json there, or analyse token ids: put the cursor in a list of ids .* and run "Sink Lens: Analyze Token Ids…"$`));
+      assert.match(
+        notice.message,
+        new RegExp(
+          `^this model folder has no tokenizer\\.json: ${spec.modelPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; put the model's own tokenizer\\.json there, or analyse token ids: put the cursor in a list of ids .* and run "Sink Lens: Analyze Token Ids…"$`,
+        ),
+      );
       assert.deepEqual(notice.actions, ['Analyze Token Ids…', 'Select Model…']);
       assert.equal((await api.runStore.list()).length, runsBefore, 'no run was stored');
       assert.equal(api.client.busy, false);
@@ -328,7 +350,10 @@ suite('Real exporter outputs (../shared/models/onnx-exports) through the extensi
       const again = await vscode.commands.executeCommand<AnalyzeResult | undefined>('sinkLens.rerun', { runId: first.runId });
       assert.ok(again, 'the re-run ran');
       assert.notEqual(again.runId, first.runId);
-      assert.deepEqual(again.report.tokens.map((token) => token.id), QWEN_IDS);
+      assert.deepEqual(
+        again.report.tokens.map((token) => token.id),
+        QWEN_IDS,
+      );
       assert.deepEqual(again.report.attention.sinkScore, first.report.attention.sinkScore);
       assert.deepEqual(errors, []);
     });
@@ -345,4 +370,3 @@ suite('Real exporter outputs (../shared/models/onnx-exports) through the extensi
     });
   });
 });
-

@@ -105,15 +105,18 @@ suite('Sink Lens reliability and security in the extension host', () => {
       await cursorInPrompt();
       assert.ok(await vscode.commands.executeCommand<AnalyzeResult>('sinkLens.analyzePrompt'), 'a run first, so that a worker is alive');
       assert.ok(api.client.workerPid, 'a worker is alive');
-      const result = await vscode.commands.executeCommand<{ version: string; installed: string[]; sha512: string; packageUrl: string; storageFolder: string }>(
-        'sinkLens.installCudaProvider',
-        { consent: true, binaryFolder },
-      );
+      const result = await vscode.commands.executeCommand<{ version: string; installed: string[]; sha512: string; packageUrl: string; storageFolder: string }>('sinkLens.installCudaProvider', {
+        consent: true,
+        binaryFolder,
+      });
       assert.ok(result, 'installed');
       assert.ok(result.packageUrl.startsWith(`${base}/good/microsoft.ml.onnxruntime.gpu.linux/${result.version}/`), result.packageUrl);
       assert.deepEqual(readdirSync(binaryFolder).sort(), LIBRARIES);
       for (const library of LIBRARIES) assert.equal(readFileSync(join(binaryFolder, library), 'utf8'), `test contents of ${library}`);
-      assert.deepEqual(result.installed.sort(), LIBRARIES.map((library) => join(binaryFolder, library)));
+      assert.deepEqual(
+        result.installed.sort(),
+        LIBRARIES.map((library) => join(binaryFolder, library)),
+      );
       assert.equal(result.sha512, createHash('sha512').update(nupkg).digest('base64'));
       // The extension's global storage keeps them (the real binding folder is not touched).
       assert.ok(result.storageFolder.includes('sink-lens.sink-lens'), result.storageFolder);
@@ -150,10 +153,16 @@ suite('Sink Lens reliability and security in the extension host', () => {
     });
     suiteTeardown(() => config().update('maxTokens', undefined, vscode.ConfigurationTarget.Global));
 
-    test('the engine\'s refusal names the token count and the limit (what the dialog shows)', async () => {
+    test("the engine's refusal names the token count and the limit (what the dialog shows)", async () => {
       const modelPath = api.runs.modelPath();
       await assert.rejects(
-        api.client.request('analyze', { runId: 'too-long', model: { modelPath, device: 'cpu' }, prompt: { kind: 'text', text: PROMPT, source: 'test' }, options: { addBos: true, epsilon: 0.3, maxTokens: 8 }, withReceived: true }),
+        api.client.request('analyze', {
+          runId: 'too-long',
+          model: { modelPath, device: 'cpu' },
+          prompt: { kind: 'text', text: PROMPT, source: 'test' },
+          options: { addBos: true, epsilon: 0.3, maxTokens: 8 },
+          withReceived: true,
+        }),
         new RegExp(`the prompt has ${fullTokens} tokens, more than the limit of 8 tokens \\(maxTokens\\)`),
       );
     });
@@ -163,7 +172,10 @@ suite('Sink Lens reliability and security in the extension host', () => {
       const result = await vscode.commands.executeCommand<AnalyzeResult>('sinkLens.analyzePrompt', { longPrompt: 'truncate' });
       assert.ok(result);
       assert.equal(result.report.tokens.length, 8);
-      assert.ok(result.report.warnings.some((warning) => warning.code === 'truncated'), JSON.stringify(result.report.warnings));
+      assert.ok(
+        result.report.warnings.some((warning) => warning.code === 'truncated'),
+        JSON.stringify(result.report.warnings),
+      );
     });
 
     test('"Analyze All" analyses every token (the limit raised for this run only)', async () => {
@@ -223,10 +235,7 @@ suite('Sink Lens reliability and security in the extension host', () => {
         if (event && runId) posted.push(`${event.type}:${runId}`);
       });
       try {
-        const [first, second] = await Promise.all([
-          vscode.commands.executeCommand<AnalyzeResult>('sinkLens.analyzePrompt'),
-          vscode.commands.executeCommand<AnalyzeResult>('sinkLens.analyzePrompt'),
-        ]);
+        const [first, second] = await Promise.all([vscode.commands.executeCommand<AnalyzeResult>('sinkLens.analyzePrompt'), vscode.commands.executeCommand<AnalyzeResult>('sinkLens.analyzePrompt')]);
         assert.ok(first && second, 'both ran');
         assert.notEqual(first.runId, second.runId);
         assert.deepEqual(first.report.attention.sinkScore, second.report.attention.sinkScore, 'the same numbers: nothing of one run leaked into the other');

@@ -51,7 +51,7 @@ suite('Sink Lens in the extension host', () => {
     });
   });
 
-  test('decorations sit on the tokens\' text; BOS is shown before the prompt, not dropped', () => {
+  test("decorations sit on the tokens' text; BOS is shown before the prompt, not dropped", () => {
     const snapshot = api.decorations.snapshot(document.uri);
     assert.ok(snapshot, 'the document is decorated');
     assert.equal(snapshot.runId, result.runId);
@@ -64,9 +64,15 @@ suite('Sink Lens in the extension host', () => {
     }
     // Each token is decorated exactly once, as a group member or a virtual token.
     const seen = [...snapshot.groups.flatMap((g) => g.tokens), ...snapshot.virtual.flatMap((v) => v.tokens)].sort((a, b) => a - b);
-    assert.deepEqual(seen, tokens.map((_, index) => index));
+    assert.deepEqual(
+      seen,
+      tokens.map((_, index) => index),
+    );
     if (result.report.prompt.bos) {
-      assert.ok(snapshot.virtual.some((entry) => entry.tokens.includes(0) && entry.at === result.prompt.start), 'BOS is anchored at the prompt start');
+      assert.ok(
+        snapshot.virtual.some((entry) => entry.tokens.includes(0) && entry.at === result.prompt.start),
+        'BOS is anchored at the prompt start',
+      );
     }
     // Shading follows attention received: the most-attended real token has the top level.
     assert.ok(snapshot.groups.some((group) => group.level >= 1));
@@ -114,7 +120,10 @@ suite('Sink Lens in the extension host', () => {
     assert.equal(compared.report.tokens.length, result.report.tokens.length - 1, 'one token fewer: no BOS');
     assert.ok((await api.runStore.list()).some((run) => run.id === compared.runId && run.options.addBos === false));
     await vscode.commands.executeCommand('sinkLens.deleteRun', { runId: compared.runId });
-    assert.equal((await api.runStore.list()).some((run) => run.id === compared.runId), false);
+    assert.equal(
+      (await api.runStore.list()).some((run) => run.id === compared.runId),
+      false,
+    );
     assert.equal(await api.runStore.load(compared.runId), undefined);
     // Re-run the original so the decorations below belong to it again.
     const cursor = document.positionAt(document.getText().indexOf('little girl'));
@@ -192,7 +201,13 @@ suite('Sink Lens in the extension host', () => {
     const abort = new AbortController();
     const pending = api.client.request(
       'analyze',
-      { runId: 'cancel-test', model: { modelPath, device: 'cpu' }, prompt: { kind: 'text', text: PROMPT.repeat(4), source: 'test' }, options: { addBos: true, epsilon: 0.3, maxTokens: 2048 }, withReceived: true },
+      {
+        runId: 'cancel-test',
+        model: { modelPath, device: 'cpu' },
+        prompt: { kind: 'text', text: PROMPT.repeat(4), source: 'test' },
+        options: { addBos: true, epsilon: 0.3, maxTokens: 2048 },
+        withReceived: true,
+      },
       { signal: abort.signal },
     );
     const pid = api.client.workerPid;

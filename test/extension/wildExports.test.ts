@@ -47,10 +47,17 @@ suite('Exporter shapes from the wild through the extension', () => {
   for (const spec of WILD_SPECS) {
     test(`${spec.name}: "Analyze Token Ids…" matches the PyTorch reference (1e-4), null where the graph computes no value`, async () => {
       const { result, posted } = await analyzeIds(spec.name, spec.ids);
-      assert.deepEqual(errors.map((error) => error.message), [], 'no error was shown');
+      assert.deepEqual(
+        errors.map((error) => error.message),
+        [],
+        'no error was shown',
+      );
       assert.ok(result, 'the command returned a report');
       const { report } = result;
-      assert.deepEqual(report.tokens.map((token) => token.id), spec.ids);
+      assert.deepEqual(
+        report.tokens.map((token) => token.id),
+        spec.ids,
+      );
       assert.deepEqual([report.model.layers, report.model.heads], [spec.layers, spec.heads]);
       const reference = runReference(fixture(spec.name), spec.ids, ['--no-logits']);
       const expected = expectedAt(spec, reference);
@@ -61,12 +68,18 @@ suite('Exporter shapes from the wild through the extension', () => {
       );
       assert.equal(closeOrAbsent(report.attention.sinkScore.flat(), reference.sinkScore.flat(), 'sink scores'), null);
       expected.p0Present.forEach((present, d) => assert.equal(report.residual.p0NormRatio[d] === null, !present, `P0 norm ratio at depth ${d / 2}`));
-      assert.equal(report.warnings.some((warning) => warning.code === 'partial-positions'), spec.lastOnlyDepths.length > 0);
+      assert.equal(
+        report.warnings.some((warning) => warning.code === 'partial-positions'),
+        spec.lastOnlyDepths.length > 0,
+      );
       // Stored as returned; the panel got every layer (a new panel's replay may send them twice) and the end of the run, and no error.
       assert.deepEqual((await api.runStore.load(result.runId))?.report, report);
       const layersPosted = posted.flatMap((message) => (message.type === 'runLayer' && message.body.runId === result.runId ? [message.body.layer] : []));
       assert.equal(new Set(layersPosted).size, spec.layers);
-      assert.ok(posted.some((message) => message.type === 'runEnd' && message.body.runId === result.runId), 'the run ended in the panel');
+      assert.ok(
+        posted.some((message) => message.type === 'runEnd' && message.body.runId === result.runId),
+        'the run ended in the panel',
+      );
       assert.equal(posted.filter((message) => message.type === 'runError').length, 0);
     });
   }

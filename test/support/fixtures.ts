@@ -34,16 +34,7 @@ export const VARIANT_FIXTURES = ['llama-attention23', 'llama-bf16', 'llama-bf16-
  * Exporter shapes from the wild (tools/torch_ref/wild.py, issue 12): gpt2-random's or
  * llama-gqa-random's model written another way, with other inputs; tested on their own.
  */
-export const WILD_FIXTURES = [
-  'gpt2-conv1d',
-  'gpt2-sliced-last',
-  'gpt2-mask-additive',
-  'gpt2-mask-bool',
-  'gpt2-mask-keep',
-  'gpt2-fixed-length',
-  'llama-mask-only',
-  'llama-positions-only',
-] as const;
+export const WILD_FIXTURES = ['gpt2-conv1d', 'gpt2-sliced-last', 'gpt2-mask-additive', 'gpt2-mask-bool', 'gpt2-mask-keep', 'gpt2-fixed-length', 'llama-mask-only', 'llama-positions-only'] as const;
 export type WildFixture = (typeof WILD_FIXTURES)[number];
 export type FixtureName = (typeof FIXTURES)[number] | (typeof VARIANT_FIXTURES)[number] | WildFixture | 'llama-bench-4' | 'llama-bench-24';
 

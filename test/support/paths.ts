@@ -11,7 +11,5 @@ export const cliPath = join(repoRoot, 'dist', 'cli.js');
 
 /** Why a test that needs ../shared/models cannot run here, or null when it can. */
 export function sharedModelsMissing(): string | null {
-  return existsSync(join(stories260k, 'model.onnx'))
-    ? null
-    : `../shared/models is absent (looked in ${sharedModels}); these tests need the workplace's shared models`;
+  return existsSync(join(stories260k, 'model.onnx')) ? null : `../shared/models is absent (looked in ${sharedModels}); these tests need the workplace's shared models`;
 }

@@ -15,7 +15,12 @@ import { Reference, runReference } from './torchReference';
 export function assertReceivedAndMedians(report: SinkReport, reference: Reference, rtol = 1e-4): void {
   assert.ok(report.attention.received, 'the report carries attention.received');
   assertClose(report.attention.received, reference.received, 'attention received per key', rtol);
-  assertClose(report.massiveActivations.map((entry) => entry.median), reference.layerMedian, 'layer median |h| at every depth', rtol);
+  assertClose(
+    report.massiveActivations.map((entry) => entry.median),
+    reference.layerMedian,
+    'layer median |h| at every depth',
+    rtol,
+  );
 }
 
 /** `referenceArgs`: further reference.py options (its precision, e.g. --bfloat16-values). */

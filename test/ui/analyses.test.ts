@@ -63,7 +63,10 @@ test('palette → substitution, head sweep, with/without BOS, many prompts: the 
   const settings = { 'workbench.colorTheme': 'Default Dark Modern', 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'sinkLens.device': 'cpu' };
   const prepare = (sandbox: Sandbox) => {
     writeUserSettings(sandbox, settings);
-    const prompts = readFileSync(SAMPLES, 'utf8').split(/\r?\n/).filter((line) => line.trim() !== '').slice(0, PROMPT_COUNT);
+    const prompts = readFileSync(SAMPLES, 'utf8')
+      .split(/\r?\n/)
+      .filter((line) => line.trim() !== '')
+      .slice(0, PROMPT_COUNT);
     // The editor's file: one paragraph per prompt. The CLI's: one prompt per line (the same prompts).
     writeFileSync(join(sandbox.workspace, 'prompts.txt'), `${prompts.join('\n\n')}\n`);
     const cliPrompts = join(sandbox.root, 'cli-prompts.txt');
@@ -196,7 +199,9 @@ test('palette → substitution, head sweep, with/without BOS, many prompts: the 
     // One prompt: no cross-input cosines to show, and the view says why instead of showing blanks.
     assert.equal(await view.locator('[data-testid^="sweep-cos-"]').count(), 0);
     await view.getByTestId('one-prompt-note').waitFor();
-    t.diagnostic(`L0H1+L1H0 removed: max P0 norm ratio ${maxOf(selected.baseline.p0NormRatio).toFixed(3)} → ${maxOf(selected.variants[0].p0NormRatio).toFixed(3)}, sinkRate ${selected.baseline.sinkRate.all} → ${selected.variants[0].sinkRate.all}`);
+    t.diagnostic(
+      `L0H1+L1H0 removed: max P0 norm ratio ${maxOf(selected.baseline.p0NormRatio).toFixed(3)} → ${maxOf(selected.variants[0].p0NormRatio).toFixed(3)}, sinkRate ${selected.baseline.sinkRate.all} → ${selected.variants[0].sinkRate.all}`,
+    );
     await shot('analyses-ablate-selected.png', 1100);
 
     // 7. From the explorer: the run's "Layer 1" node, context menu "Ablate Each Head of Layer…".

@@ -18,7 +18,10 @@ import { DEMO_MODEL, DEMO_SETTINGS, demoModelMissing, REPO, RESULTS, writeUserSe
 import { cspViolations, inWorkbench, openFile, runCommand, webviewWith } from './workbench';
 
 const MODEL = DEMO_MODEL;
-const SAMPLES = () => readFileSync(join(MODEL, 'samples.txt'), 'utf8').split('\n').filter((line) => line.trim() !== '');
+const SAMPLES = () =>
+  readFileSync(join(MODEL, 'samples.txt'), 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '');
 
 /** Whether every table of the page fits the page's width (no column hidden past the right edge). */
 async function tablesFit(view: FrameLocator, selector: string): Promise<{ fits: boolean; widths: string }> {

@@ -33,7 +33,7 @@ function longRunModel(): string | { missing: string } {
   }
 }
 
-test('the progress notification\'s Cancel button cancels a run; the next run completes', { timeout: 600_000 }, async (t) => {
+test("the progress notification's Cancel button cancels a run; the next run completes", { timeout: 600_000 }, async (t) => {
   const missing = missingPrerequisite();
   if (missing) {
     t.skip(missing);
@@ -89,7 +89,10 @@ test('the progress notification\'s Cancel button cancels a run; the next run com
     // Again, cancelled while its one forward pass runs (everything the panel shows comes from it,
     // attention received included): once the model is open and the pass has started.
     await runCommand(page, 'Sink Lens: Analyze Prompt Sinks');
-    await view.getByTestId('progress').filter({ hasText: /running on CPU/ }).waitFor({ timeout: 180_000 });
+    await view
+      .getByTestId('progress')
+      .filter({ hasText: /running on CPU/ })
+      .waitFor({ timeout: 180_000 });
     const progress = page.locator('.notifications-toasts .notification-toast', { hasText: 'Sink Lens: analysing' });
     await progress.locator('.monaco-button', { hasText: 'Cancel' }).click();
     await view.locator('body[data-run-state="cancelled"], body[data-run-state="done"]').waitFor({ state: 'attached', timeout: 60_000 });

@@ -27,7 +27,10 @@ const ENGLISH = 'The quick brown fox jumps over the lazy dog near the river bank
 /** The run on screen: its id, once the panel has it done. */
 async function doneRun(view: FrameLocator, prompt: string): Promise<string> {
   await view.locator('body[data-run-state="done"]').waitFor({ state: 'attached', timeout: 120_000 });
-  await view.getByTestId('prompt').filter({ hasText: prompt.slice(0, 30) }).waitFor();
+  await view
+    .getByTestId('prompt')
+    .filter({ hasText: prompt.slice(0, 30) })
+    .waitFor();
   return (await view.locator('.run-page').getAttribute('data-run-id'))!;
 }
 
@@ -37,7 +40,10 @@ async function readMap(page: Page, view: FrameLocator): Promise<string> {
   const box = await canvas.boundingBox();
   assert.ok(box, 'the map is drawn');
   await moveMouseInto(page, canvas, 3, box.height - 3);
-  await view.getByTestId('heatmap-readout').filter({ hasText: /query \d+/ }).waitFor();
+  await view
+    .getByTestId('heatmap-readout')
+    .filter({ hasText: /query \d+/ })
+    .waitFor();
   return (await view.getByTestId('heatmap-readout').textContent())!;
 }
 
@@ -85,7 +91,14 @@ test('each state of the Sink Report belongs to the run on screen; the demo model
     // Run B, from the focused panel: the cursor goes to the English paragraph, the Sink Report takes the focus.
     await page.locator('.monaco-editor .view-line', { hasText: 'The quick brown' }).click();
     await page.locator('.monaco-editor .cursors-layer .cursor').first().waitFor();
-    assert.match((await page.locator('.statusbar-item', { hasText: /^Ln \d+, Col \d+/ }).first().textContent())!, /^Ln 3,/, 'the cursor is in the English paragraph');
+    assert.match(
+      (await page
+        .locator('.statusbar-item', { hasText: /^Ln \d+, Col \d+/ })
+        .first()
+        .textContent())!,
+      /^Ln 3,/,
+      'the cursor is in the English paragraph',
+    );
     await view.getByTestId('verdict-headline').click();
     await runCommand(page, 'Sink Lens: Analyze Prompt Sinks');
     const runB = await doneRun(view, ENGLISH);
@@ -142,7 +155,10 @@ test('each state of the Sink Report belongs to the run on screen; the demo model
     await tall('current-panel-light.png');
     await view.getByTestId('open-demo-prompts').click();
     await page.locator('.tabs-container .tab', { hasText: 'samples.txt' }).waitFor();
-    await page.locator('.monaco-editor .view-lines', { hasText: TASK_PROMPT().slice(0, 20) }).first().waitFor();
+    await page
+      .locator('.monaco-editor .view-lines', { hasText: TASK_PROMPT().slice(0, 20) })
+      .first()
+      .waitFor();
     assert.deepEqual(cspViolations(consoleLines), []);
   });
 });

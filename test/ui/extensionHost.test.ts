@@ -43,7 +43,15 @@ test('mocha suite inside the real extension host (code-server)', { timeout: 600_
     if (results?.metrics) t.diagnostic(`measured in the extension host: ${JSON.stringify(results.metrics)}`);
     writeFileSync(join(RESULTS, 'extension-host-suite.json'), JSON.stringify({ code, results, log: log.slice(-200) }, null, 2));
     assert.ok(results, `the suite wrote no results (exit ${code}); workbench log:\n${log.slice(-40).join('\n')}\n${server.log().slice(-4000)}`);
-    assert.equal(results.failures, 0, JSON.stringify(results.results.filter((r: { state: string }) => r.state === 'failed'), null, 2));
+    assert.equal(
+      results.failures,
+      0,
+      JSON.stringify(
+        results.results.filter((r: { state: string }) => r.state === 'failed'),
+        null,
+        2,
+      ),
+    );
     if (process.env.SINK_LENS_EXTENSION_SUITES) t.diagnostic(`only the suites ${process.env.SINK_LENS_EXTENSION_SUITES} ran (SINK_LENS_EXTENSION_SUITES)`);
     else assert.ok(results.results.length >= 9, 'all tests ran');
     assert.equal(code, 0);

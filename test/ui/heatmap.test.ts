@@ -54,7 +54,19 @@ test('the webview draws a 2048 x 2048 attention map and reads values on hover', 
       const heads = 2;
       const summary = {
         runId: 'big',
-        model: { path: '/synthetic/model.onnx', architecture: 'synthetic', layers, heads, kvHeads: null, hiddenSize: 8, vocabSize: 10, attention: 'softmax', bosTokenId: 1, dtype: 'float32', slidingWindowLayers: [] },
+        model: {
+          path: '/synthetic/model.onnx',
+          architecture: 'synthetic',
+          layers,
+          heads,
+          kvHeads: null,
+          hiddenSize: 8,
+          vocabSize: 10,
+          attention: 'softmax',
+          bosTokenId: 1,
+          dtype: 'float32',
+          slidingWindowLayers: [],
+        },
         runtime: { executionProvider: 'cpu', fallbackReason: null, onnxruntime: 'n/a', timingsMs: { load: 0, tokenize: 0, run: 0, summarize: 0 } },
         prompt: { text: 'x'.repeat(T - 1), source: 'synthetic', bos: true },
         tokens: Array.from({ length: T }, (_, i) => ({ id: i === 0 ? 1 : 5, text: i === 0 ? '<s>' : 'x', start: Math.max(0, i - 1), end: i, special: i === 0 })),
@@ -62,7 +74,10 @@ test('the webview draws a 2048 x 2048 attention map and reads values on hover', 
         norms: Array.from({ length: 5 }, (_, d) => Float32Array.from({ length: T }, (_, i) => (i === 0 ? 10 + d : 1 + d * 0.1))),
         p0NormRatio: [10, 10, 10, 10, 10],
         p0Separation: [],
-        sinkScore: [[0.5, 0.2], [0.6, 0.1]],
+        sinkScore: [
+          [0.5, 0.2],
+          [0.6, 0.1],
+        ],
         uniformBaseline: 0.004,
         sinkRate: { epsilon: 0.3, all: 0.5, fromLayer2: null },
         circuit: { formationDepth: 0, sinkOnsetLayer: 0, withinTwoBlocks: true, concentration: null },
@@ -86,7 +101,8 @@ test('the webview draws a 2048 x 2048 attention map and reads values on hover', 
     // Open layer 1, head 0: the webview asks the host, and we answer as the host would.
     const answer = async (head: number) => {
       const request = await page.waitForFunction(
-        (h) => (window as unknown as { posted: { kind: string; type: string; params: { head: number } }[] }).posted.find((m) => m.kind === 'request' && m.type === 'attentionMap' && m.params.head === h),
+        (h) =>
+          (window as unknown as { posted: { kind: string; type: string; params: { head: number } }[] }).posted.find((m) => m.kind === 'request' && m.type === 'attentionMap' && m.params.head === h),
         head,
       );
       const requestId = await request.evaluate((message) => (message as unknown as { id: number }).id);
@@ -117,7 +133,10 @@ test('the webview draws a 2048 x 2048 attention map and reads values on hover', 
     assert.ok(box);
     // One screen pixel covers several of the 2048 rows: read whichever query is under the pointer.
     await moveMouseInto(page, canvas, 1.3, box.height - 2); // 1 px border, then key 0
-    await page.getByTestId('heatmap-readout').filter({ hasText: /query \d+/ }).waitFor();
+    await page
+      .getByTestId('heatmap-readout')
+      .filter({ hasText: /query \d+/ })
+      .waitFor();
     const readout = await page.getByTestId('heatmap-readout').textContent();
     const query = Number(/query (\d+)/.exec(readout ?? '')?.[1]);
     assert.ok(query > tokens - 10, readout ?? '');
@@ -125,9 +144,15 @@ test('the webview draws a 2048 x 2048 attention map and reads values on hover', 
     // Keyboard: End goes to the diagonal of the current query, arrows move one cell.
     await canvas.focus();
     await page.keyboard.press('End');
-    await page.getByTestId('heatmap-readout').filter({ hasText: `key ${query} ` }).waitFor();
+    await page
+      .getByTestId('heatmap-readout')
+      .filter({ hasText: `key ${query} ` })
+      .waitFor();
     await page.keyboard.press('ArrowLeft');
-    await page.getByTestId('heatmap-readout').filter({ hasText: `key ${query - 1} ` }).waitFor();
+    await page
+      .getByTestId('heatmap-readout')
+      .filter({ hasText: `key ${query - 1} ` })
+      .waitFor();
     assert.match((await page.getByTestId('heatmap-readout').textContent()) ?? '', /: 0\.0000\b/);
     // Another head: a new map of the same size is painted.
     await page.getByTestId('sink-cell-1-1').click();

@@ -46,7 +46,10 @@ function readColours(body: HTMLElement): Colours {
   const parse = (css: string): Rgba => {
     const rgb = /rgba?\(([^)]+)\)/.exec(css);
     const srgb = /color\(srgb ([^)]+)\)/.exec(css);
-    const parts = (rgb ?? srgb)?.[1].split(/[\s,/]+/).filter(Boolean).map(Number);
+    const parts = (rgb ?? srgb)?.[1]
+      .split(/[\s,/]+/)
+      .filter(Boolean)
+      .map(Number);
     if (!parts) throw new Error(`cannot read the colour ${css}`);
     const scale = srgb ? 255 : 1;
     return [parts[0] * scale, parts[1] * scale, parts[2] * scale, parts[3] ?? 1];
@@ -54,7 +57,10 @@ function readColours(body: HTMLElement): Colours {
   const over = (top: Rgba, bottom: Rgba): Rgba => [0, 1, 2].map((i) => top[i] * top[3] + bottom[i] * (1 - top[3])).concat(1) as Rgba;
   const show = (color: Rgba) => `rgb(${color.slice(0, 3).map(Math.round).join(', ')})`;
   const luminance = (color: Rgba) => {
-    const [r, g, b] = color.slice(0, 3).map((v) => v / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+    const [r, g, b] = color
+      .slice(0, 3)
+      .map((v) => v / 255)
+      .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
     return 0.2126 * r + 0.7152 * g + 0.0722 * b;
   };
   const ratio = (a: Rgba, b: Rgba) => {
@@ -113,7 +119,9 @@ function readColours(body: HTMLElement): Colours {
 async function checkColours(t: TestContext, view: FrameLocator, theme: string, expected: { sinks: number; selected: number }): Promise<void> {
   const colours = await view.locator('body').evaluate(readColours);
   const weakest = [...colours.texts].sort((a, b) => a.ratio - b.ratio)[0];
-  t.diagnostic(`${theme}: accent ${colours.accent} (${colours.accentRatio.toFixed(2)}:1 on the page), weakest text ${weakest.what} ${weakest.text} on ${weakest.background} (${weakest.ratio.toFixed(2)}:1)`);
+  t.diagnostic(
+    `${theme}: accent ${colours.accent} (${colours.accentRatio.toFixed(2)}:1 on the page), weakest text ${weakest.what} ${weakest.text} on ${weakest.background} (${weakest.ratio.toFixed(2)}:1)`,
+  );
   assert.ok(colours.texts.length > expected.sinks, `${theme}: the grid and tokens are there`);
   for (const painted of colours.texts) assert.ok(painted.ratio >= 4.5, `${theme}: ${painted.what} is ${painted.text} on ${painted.background}, contrast ${painted.ratio.toFixed(2)}:1 < 4.5:1`);
   assert.equal(colours.sinks.length, expected.sinks, `${theme}: the heads above ε are outlined as sinks`);
@@ -158,7 +166,10 @@ test('the report in the high-contrast themes: readable cells and tokens, sinks a
     // A sink's map open (a click also selects it alone), a plain head added, a token focused.
     const [sink, other] = [sinks[0], plain[0]];
     await view.getByTestId(`sink-cell-${sink.layer}-${sink.head}`).click();
-    await view.getByTestId('map-status').filter({ hasText: `Layer ${sink.layer}, head ${sink.head}` }).waitFor();
+    await view
+      .getByTestId('map-status')
+      .filter({ hasText: `Layer ${sink.layer}, head ${sink.head}` })
+      .waitFor();
     await view.getByTestId(`sink-cell-${other.layer}-${other.head}`).click({ modifiers: ['Control'] });
     await view.getByTestId('selected-heads').filter({ hasText: '(2 heads)' }).waitFor();
     await view.getByTestId('token-1').click();

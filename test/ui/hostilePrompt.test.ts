@@ -58,8 +58,15 @@ test('a hostile prompt shows as text in the real webview and nothing in it runs'
     assert.deepEqual(inside.images, [], 'no img element was created');
     assert.equal(inside.withOnerror, 0);
     // The scripts are VS Code's injected acquireVsCodeApi and our bundle; none came from the prompt.
-    assert.ok(inside.scripts.some((script) => /dist\/webview\.js$/.test(script)), 'the bundle is loaded');
-    assert.deepEqual(inside.scripts.filter((script) => script.includes('__pwned')), [], 'no script element was created from the prompt');
+    assert.ok(
+      inside.scripts.some((script) => /dist\/webview\.js$/.test(script)),
+      'the bundle is loaded',
+    );
+    assert.deepEqual(
+      inside.scripts.filter((script) => script.includes('__pwned')),
+      [],
+      'no script element was created from the prompt',
+    );
     assert.ok(inside.scripts.length <= 2, `only VS Code's injected script and the bundle: ${inside.scripts.length}`);
     for (const other of page.frames()) {
       const pwned = await other.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned).catch(() => undefined);

@@ -30,7 +30,22 @@ describe('HTML report export', { skip: missing ?? false }, () => {
     const folder = mkdtempSync(join(tmpdir(), 'sink-lens-html-'));
     const html = join(folder, 'trace.html');
     const model = join(REPO, 'models', 'sinklet');
-    const args = [cli, 'trace', '--checkpoints', join(model, 'checkpoints'), '--prompts', join(model, 'samples.txt'), '--html', html, '--out', join(folder, 'trace.json'), '--cache', join(folder, 'cache'), '--device', 'cpu'];
+    const args = [
+      cli,
+      'trace',
+      '--checkpoints',
+      join(model, 'checkpoints'),
+      '--prompts',
+      join(model, 'samples.txt'),
+      '--html',
+      html,
+      '--out',
+      join(folder, 'trace.json'),
+      '--cache',
+      join(folder, 'cache'),
+      '--device',
+      'cpu',
+    ];
     const result = spawnSync(process.execPath, args, { encoding: 'utf8' });
     assert.equal(result.status, 0, result.stderr);
     const trace = JSON.parse(readFileSync(join(folder, 'trace.json'), 'utf8')) as TraceDocument;
@@ -58,7 +73,7 @@ describe('HTML report export', { skip: missing ?? false }, () => {
     }
   });
 
-  it('renders the bundled model\'s report offline, with its attention maps', async () => {
+  it("renders the bundled model's report offline, with its attention maps", async () => {
     const folder = mkdtempSync(join(tmpdir(), 'sink-lens-html-'));
     const html = join(folder, 'report.html');
     const json = join(folder, 'report.json');
@@ -94,7 +109,10 @@ describe('HTML report export', { skip: missing ?? false }, () => {
         const [download] = await Promise.all([tab.waitForEvent('download'), tab.getByTestId('export-json').click()]);
         assert.deepEqual(JSON.parse(readFileSync((await download.path())!, 'utf8')), report);
         await tab.getByTestId('show-map').click();
-        await tab.getByTestId('map-status').filter({ hasText: /^Layer 0, mean of heads/ }).waitFor();
+        await tab
+          .getByTestId('map-status')
+          .filter({ hasText: /^Layer 0, mean of heads/ })
+          .waitFor();
         mkdirSync(RESULTS, { recursive: true });
         await tab.screenshot({ path: join(RESULTS, `html-report-${scheme}.png`), fullPage: true });
         assert.deepEqual(problems, [], 'no console errors, CSP violations or requests');
@@ -105,7 +123,7 @@ describe('HTML report export', { skip: missing ?? false }, () => {
     }
   });
 
-  it('a GPT-NeoX report (parallel attention + MLP): block outputs only, and the norms chart\'s depth axis says so', async (t) => {
+  it("a GPT-NeoX report (parallel attention + MLP): block outputs only, and the norms chart's depth axis says so", async (t) => {
     const exported = exportFixtureReport(t, 'hf-neox', () => hfCheckpoint('hf-neox'), ['--ids', '0,20,30,40,50,60']);
     if (!exported) return;
     assert.deepEqual(exported.report.residual.depths, [0, 1, 2, 3]);

@@ -23,7 +23,6 @@ const PROMPTS = join(REPO, 'models', 'sinklet', 'samples.txt');
 const KEPT = ['step0', 'step1000', 'step1500', 'step8000'];
 const LEFT_OUT = ['step250', 'step500', 'step2000', 'step4000'];
 
-
 test('palette → Analyze Checkpoint Trace… → a hub model, four of its revisions → the trace panel', { timeout: 900_000 }, async (t) => {
   const missing = missingPrerequisite() ?? (existsSync(join(hfFixturesRoot, 'trace-hub', 'fixture.json')) ? null : torchMissing());
   if (missing) {
@@ -67,7 +66,10 @@ test('palette → Analyze Checkpoint Trace… → a hub model, four of its revis
 
     const view = await webviewWith(page, 'body[data-trace-state="done"]', 300_000);
     assert.equal(await view.getByTestId('checkpoint-count').getAttribute('data-count'), String(KEPT.length));
-    assert.deepEqual(expected.checkpoints.map((checkpoint) => checkpoint.step), [0, 1000, 1500, 8000]);
+    assert.deepEqual(
+      expected.checkpoints.map((checkpoint) => checkpoint.step),
+      [0, 1000, 1500, 8000],
+    );
 
     // The last revision is selected first: its source and numbers are the CLI's, and the sink has formed.
     const lastRate = await assertSelectedCheckpoint(view, expected.checkpoints.at(-1)!);

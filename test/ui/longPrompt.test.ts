@@ -66,7 +66,10 @@ test('2048 tokens in the real panel: a virtualised strip that reaches every toke
     for (const index of [TOKENS - 30, TOKENS - 20, TOKENS - 12, TOKENS - 5, TOKENS - 1, TOKENS - 25, TOKENS - 15, TOKENS - 8, TOKENS - 3, TOKENS - 9]) {
       await clearTiming(view, 'timingTokenHover');
       await view.getByTestId(`token-${index}`).hover();
-      await view.getByTestId('token-hover').filter({ hasText: `#${index} · id ${IDS[index]} ` }).waitFor();
+      await view
+        .getByTestId('token-hover')
+        .filter({ hasText: `#${index} · id ${IDS[index]} ` })
+        .waitFor();
       hovers.push(await timing(view, 'token-hover'));
     }
     timings.tokenHoverMs = hovers;
@@ -90,7 +93,11 @@ test('2048 tokens in the real panel: a virtualised strip that reaches every toke
 
     t.diagnostic(`webview timings in the real panel, T = ${TOKENS} (benchmarks, not asserted): ${JSON.stringify(timings, (_, v) => (typeof v === 'number' ? Math.round(v * 10) / 10 : v))}`);
     writeFileSync(join(RESULTS, 'webview-timings-2048.json'), JSON.stringify(timings, null, 2));
-    assert.deepEqual(consoleLines.filter((line) => /^error: .*(TypeError|RangeError|Uncaught)/.test(line)), [], 'no script error in the workbench or the webview');
+    assert.deepEqual(
+      consoleLines.filter((line) => /^error: .*(TypeError|RangeError|Uncaught)/.test(line)),
+      [],
+      'no script error in the workbench or the webview',
+    );
     assert.deepEqual(cspViolations(consoleLines), []);
     await page.screenshot({ path: join(RESULTS, 'ui-long-prompt.png') });
   });
@@ -106,4 +113,3 @@ async function timing(view: FrameLocator, name: string): Promise<number> {
 async function clearTiming(view: FrameLocator, key: string): Promise<void> {
   await view.locator('body').evaluate((body, name) => delete (body as HTMLElement).dataset[name], key);
 }
-

@@ -13,7 +13,6 @@ import type { SinkReport } from '../../src/protocol/report';
 import { cliReport, missingPrerequisite, moveMouseInto, RESULTS, SAMPLE_PROMPT, SAMPLE_PY, writeUserSettings, type Sandbox } from './codeServer';
 import { activeWebview, cspViolations, inWorkbench, openFile, runCommand, saveExport } from './workbench';
 
-
 test('palette → Analyze Prompt Sinks → the webview shows the report (light and dark)', { timeout: 600_000 }, async (t) => {
   const missing = missingPrerequisite();
   if (missing) {
@@ -55,7 +54,11 @@ test('palette → Analyze Prompt Sinks → the webview shows the report (light a
     // A cell in the middle of the grid (whatever the model's size) and the corners.
     const mapLayer = Math.min(1, layers - 1);
     const mapHead = Math.min(3, heads - 1);
-    for (const [layer, head] of [[0, 0], [mapLayer, mapHead], [layers - 1, heads - 1]]) {
+    for (const [layer, head] of [
+      [0, 0],
+      [mapLayer, mapHead],
+      [layers - 1, heads - 1],
+    ]) {
       const shown = await view.getByTestId(`sink-cell-${layer}-${head}`).textContent();
       assert.equal(shown, expected.attention.sinkScore[layer][head].toFixed(2), `sinkScore L${layer} H${head}`);
     }
@@ -67,12 +70,18 @@ test('palette → Analyze Prompt Sinks → the webview shows the report (light a
 
     // Open a layer's attention map from the grid and read a value by hovering the heat map.
     await view.getByTestId(`sink-cell-${mapLayer}-${mapHead}`).click();
-    await view.getByTestId('map-status').filter({ hasText: `Layer ${mapLayer}, head ${mapHead}` }).waitFor();
+    await view
+      .getByTestId('map-status')
+      .filter({ hasText: `Layer ${mapLayer}, head ${mapHead}` })
+      .waitFor();
     const canvas = view.locator('.heatmap-canvas');
     const box = await canvas.boundingBox();
     assert.ok(box);
     await moveMouseInto(page, canvas, 3, box.height - 3);
-    await view.getByTestId('heatmap-readout').filter({ hasText: /query \d+/ }).waitFor();
+    await view
+      .getByTestId('heatmap-readout')
+      .filter({ hasText: /query \d+/ })
+      .waitFor();
     const readout = await view.getByTestId('heatmap-readout').textContent();
     // One pixel may cover several rows of a long prompt: check the value of whichever query it is.
     const query = Number(/query (\d+)/.exec(readout ?? '')?.[1]);
@@ -92,14 +101,19 @@ test('palette → Analyze Prompt Sinks → the webview shows the report (light a
       assert.ok(existsSync(path), `${path} was written`);
       return path;
     };
-    const csv = readFileSync(await exported('export-grid-csv', /sinkScores.*\.csv$/), 'utf8').trim().split('\n');
+    const csv = readFileSync(await exported('export-grid-csv', /sinkScores.*\.csv$/), 'utf8')
+      .trim()
+      .split('\n');
     assert.equal(csv[0], 'layer,head,sinkScore,aboveEpsilon,epsilon,uniformBaseline');
     assert.equal(csv.length, 1 + layers * heads);
     const png = readFileSync(await exported('export-norms-png', /norms.*\.png$/));
     assert.deepEqual([...png.subarray(1, 4)], [...Buffer.from('PNG')], 'a PNG file');
     const json = JSON.parse(readFileSync(await exported('export-json', /\.json$/), 'utf8')) as SinkReport;
     assert.equal(json.schema, 'sink-lens/report@1');
-    assert.deepEqual(json.attention.sinkScore.map((row) => row.map((v) => v.toFixed(4))), expected.attention.sinkScore.map((row) => row.map((v) => v.toFixed(4))));
+    assert.deepEqual(
+      json.attention.sinkScore.map((row) => row.map((v) => v.toFixed(4))),
+      expected.attention.sinkScore.map((row) => row.map((v) => v.toFixed(4))),
+    );
     // Theme change (as a user editing settings.json would): the panel follows without a reload.
     writeUserSettings(sandbox, { 'workbench.colorTheme': 'Default Light Modern', 'workbench.secondarySideBar.defaultVisibility': 'hidden' });
     await view.locator('body.vscode-light').waitFor();

@@ -40,13 +40,20 @@ test('a sliced last block: the panel warns, and draws its charts around the abse
     const ratios = (await view.getByTestId('p0-ratios').textContent()) ?? '';
     assert.match(ratios, /2\.5: – · 3: –$/, `no P0 ratio where position 0 is absent: ${ratios}`);
     assert.match(ratios, /^P0 \/ median of others: 0: \d/, `a ratio where it is present: ${ratios}`);
-    for (const [chart, selector] of [['norms', 'section.norms canvas'], ['MLP', '[data-testid="mlp-chart"] canvas']]) {
+    for (const [chart, selector] of [
+      ['norms', 'section.norms canvas'],
+      ['MLP', '[data-testid="mlp-chart"] canvas'],
+    ]) {
       const canvas = view.locator(selector).first();
       await canvas.waitFor({ state: 'visible' });
       const box = await canvas.boundingBox();
       assert.ok(box && box.width > 100 && box.height > 50, `the ${chart} chart is drawn: ${JSON.stringify(box)}`);
     }
-    assert.deepEqual(consoleLines.filter((line) => /^error: .*(TypeError|RangeError|Uncaught)/.test(line)), [], 'no script error in the workbench or the webview');
+    assert.deepEqual(
+      consoleLines.filter((line) => /^error: .*(TypeError|RangeError|Uncaught)/.test(line)),
+      [],
+      'no script error in the workbench or the webview',
+    );
     assert.deepEqual(cspViolations(consoleLines), []);
     await page.screenshot({ path: join(RESULTS, 'ui-partial-positions.png') });
   });

@@ -46,7 +46,10 @@ test('palette → Analyze Checkpoint Trace… → the Pythia-shaped run, every r
     await page.locator('.quick-input-widget input').press('Enter');
 
     const view = await webviewWith(page, 'body[data-trace-state="done"]', 300_000);
-    assert.deepEqual(expected.checkpoints.map((checkpoint) => checkpoint.step), [0, 100, 200, 400]);
+    assert.deepEqual(
+      expected.checkpoints.map((checkpoint) => checkpoint.step),
+      [0, 100, 200, 400],
+    );
     assert.equal(await view.getByTestId('checkpoint-count').getAttribute('data-count'), '4');
     assert.match((await view.getByTestId('trace-heat-depths').textContent()) ?? '', /block outputs only: attention and MLP run in parallel, so there is no l \+ 0\.5/);
 

@@ -113,7 +113,10 @@ test('palette → Open Demo Trace → the trace webview shows the emergence (lig
     const box = await heat.boundingBox();
     assert.ok(box);
     await moveMouseInto(page, heat, 64 + 6, 6 + 26 * expected.checkpoints[0].depths.length - 6);
-    await view.getByTestId('trace-heatmap-readout').filter({ hasText: /step 0 · depth 0:/ }).waitFor();
+    await view
+      .getByTestId('trace-heatmap-readout')
+      .filter({ hasText: /step 0 · depth 0:/ })
+      .waitFor();
     const readout = await view.getByTestId('trace-heatmap-readout').textContent();
     assert.ok(readout?.includes(expected.checkpoints[0].p0NormRatio[0]!.toFixed(3)), readout ?? '');
 
@@ -171,7 +174,11 @@ test('palette → Open Demo Trace → the trace webview shows the emergence (lig
     await fromContextMenu(page, traceRow, 'Delete Trace');
     await traceRow.waitFor({ state: 'detached' });
     await page.locator('.tabs-container .tab', { hasText: 'Sink Trace' }).waitFor({ state: 'detached' });
-    assert.deepEqual(storedTraces(sandbox).map((trace) => trace.id), [], 'the deleted trace is no longer stored');
+    assert.deepEqual(
+      storedTraces(sandbox).map((trace) => trace.id),
+      [],
+      'the deleted trace is no longer stored',
+    );
     await shot('trace-deleted.png');
   });
 });

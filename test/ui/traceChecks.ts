@@ -12,7 +12,21 @@ export function cliHubTrace(root: string, hub: string, model: string, prompts: s
   const out = join(root, 'cli-trace.json');
   const result = spawnSync(
     process.execPath,
-    [join(REPO, 'dist', 'cli.js'), 'trace', '--checkpoints', model, ...(revisions ? ['--revisions', revisions.join(',')] : []), '--prompts', prompts, '--device', 'cpu', '--out', out, '--cache', join(root, 'cli-cache')],
+    [
+      join(REPO, 'dist', 'cli.js'),
+      'trace',
+      '--checkpoints',
+      model,
+      ...(revisions ? ['--revisions', revisions.join(',')] : []),
+      '--prompts',
+      prompts,
+      '--device',
+      'cpu',
+      '--out',
+      out,
+      '--cache',
+      join(root, 'cli-cache'),
+    ],
     { encoding: 'utf8', env: { ...process.env, HF_HUB_CACHE: hub, SINK_LENS_CACHE: join(root, 'cli-graphs') } },
   );
   assert.equal(result.status, 0, `the CLI traced the same revisions: ${result.stderr}`);

@@ -56,7 +56,13 @@ export async function webviewWith(page: Page, selector: string, timeout = 120_00
     const count = await frames.count();
     for (let i = 0; i < count; i++) {
       const view = frames.nth(i).contentFrame().frameLocator('iframe#active-frame');
-      if ((await view.locator(selector).count().catch(() => 0)) > 0) return view;
+      if (
+        (await view
+          .locator(selector)
+          .count()
+          .catch(() => 0)) > 0
+      )
+        return view;
     }
     if (Date.now() > deadline) throw new Error(`no webview shows ${selector}`);
     await page.waitForTimeout(500); // polling the frames: there is no event for "a webview shows X"
@@ -97,13 +103,10 @@ export async function fromContextMenu(page: Page, row: Locator, label: string): 
 export async function saveExport(page: Page, view: FrameLocator, testId: string, pattern: RegExp, statusTestId: string): Promise<string> {
   await view.getByTestId(testId).click();
   const dialogInput = page.locator('.quick-input-widget input');
-  await page.waitForFunction(
-    (source) => {
-      const input = document.querySelector<HTMLInputElement>('.quick-input-widget input');
-      return !!input && input.offsetParent !== null && new RegExp(source).test(input.value);
-    },
-    pattern.source,
-  );
+  await page.waitForFunction((source) => {
+    const input = document.querySelector<HTMLInputElement>('.quick-input-widget input');
+    return !!input && input.offsetParent !== null && new RegExp(source).test(input.value);
+  }, pattern.source);
   await dialogInput.press('Enter');
   await dialogInput.waitFor({ state: 'hidden' });
   const saved = await view.getByTestId(statusTestId).filter({ hasText: pattern }).textContent();

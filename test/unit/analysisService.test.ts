@@ -71,11 +71,14 @@ describe('AnalysisService (the worker logic) through the worker channel', () => 
     // The MLP's P0 against the others' median (all equal here): ratio 1.
     assert.deepEqual(layers[1].mlpAtP0, { norm: 2, othersMedian: 2, ratio: 1 });
     // The shading is the report's own attention.received, from the analysis's one run: no map passes.
-    assert.deepEqual(receivedParts.map((part) => [part.layer, Array.from(part.received)]), fakeReport().attention.received!.map((row, layer) => [layer, row]));
+    assert.deepEqual(
+      receivedParts.map((part) => [part.layer, Array.from(part.received)]),
+      fakeReport().attention.received!.map((row, layer) => [layer, row]),
+    );
     assert.deepEqual(analyzer.calls, ['analyze']);
   });
 
-  it('runs one request at a time and answers attention maps as Float32Array, reusing a layer\'s maps', async () => {
+  it("runs one request at a time and answers attention maps as Float32Array, reusing a layer's maps", async () => {
     const analyzer = new FakeAnalyzer();
     const { host, sent, opened } = harness(async () => analyzer);
     const order: string[] = [];

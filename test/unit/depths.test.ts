@@ -20,7 +20,15 @@ it('a mixed model names its parallel blocks', () => {
 });
 
 it('a layout is described one line per run of equal layers, with where each part comes from', () => {
-  const layer = (l: number, window: number | null) => ({ layer: l, attention: 'softmax' as const, window, norms: { attention: 'sandwich' as const, mlp: 'sandwich' as const }, residual: 'sequential' as const, rotaryFraction: 1, mlp: 'dense' as const });
+  const layer = (l: number, window: number | null) => ({
+    layer: l,
+    attention: 'softmax' as const,
+    window,
+    norms: { attention: 'sandwich' as const, mlp: 'sandwich' as const },
+    residual: 'sequential' as const,
+    rotaryFraction: 1,
+    mlp: 'dense' as const,
+  });
   const layout = { from: { structure: 'graph' as const, window: 'graph' as const, rotary: 'config.json' as const }, layers: [layer(0, 512), layer(1, 512), layer(2, null), layer(3, 512)] };
   assert.deepEqual(describeLayout(layout), [
     'layers 0-1, 3: softmax attention, sliding window 512, sandwich-norm, sequential residual, rotary all dims, dense MLP',

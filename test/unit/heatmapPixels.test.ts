@@ -41,7 +41,10 @@ describe('heat map pixels', () => {
       matrix[q * tokens + q] += 0.1;
     }
     const pooled = maxPool(matrix, tokens, 2); // 4 x 4 blocks
-    assert.deepEqual(Array.from(pooled).map((v) => +v.toFixed(2)), [1, -1, 0.9, 0.1]);
+    assert.deepEqual(
+      Array.from(pooled).map((v) => +v.toFixed(2)),
+      [1, -1, 0.9, 0.1],
+    );
     const pixels = new Uint8ClampedArray(2 * 2 * 4);
     paintPooled(pooled, 2, lut, [9, 9, 9], pixels, 1);
     assert.deepEqual(Array.from(pixels.subarray(4, 8)), [9, 9, 9, 255]);

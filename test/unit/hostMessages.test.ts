@@ -58,7 +58,14 @@ describe('host messages, checked where they arrive in the webview', () => {
   it('a field a document adds is kept on the way (documents may grow); one a message adds is not', () => {
     let received: unknown;
     const endpoint = new Endpoint<ReportWebviewSide, ReportHostSide>({ local: reportWebviewChecks, remote: reportHostChecks, send: () => undefined });
-    endpoint.listen({ runBegin: (summary) => (received = summary), runLayer: () => undefined, runReceived: () => undefined, runEnd: (body) => (received = body), runError: () => undefined, focus: () => undefined });
+    endpoint.listen({
+      runBegin: (summary) => (received = summary),
+      runLayer: () => undefined,
+      runReceived: () => undefined,
+      runEnd: (body) => (received = body),
+      runError: () => undefined,
+      focus: () => undefined,
+    });
     const summary = toRunSummary('r1', fakeReport());
     endpoint.receive({ kind: 'event', type: 'runBegin', body: { ...summary, model: { ...summary.model, source: 'huggingface' } } });
     assert.equal((received as { model: { source?: string } }).model.source, 'huggingface');

@@ -14,14 +14,44 @@ import { AnalysisService, type AnalyzerLike, type MultiAnalysisRunner } from '..
 import { runMultiAnalysis } from '../../src/worker/multiAnalysis';
 import { workerChannel } from '../support/workerChannel';
 
-const model = { path: '/m', architecture: 'llama', layers: 2, heads: 2, kvHeads: null, hiddenSize: 4, vocabSize: 10, attention: 'softmax', bosTokenId: 1, dtype: 'float32', slidingWindowLayers: [1] } as const;
-const analyzer = { model, executionProvider: 'cpu', fallbackReason: null, analyze: async () => { throw new Error('unused'); }, attentionMaps: async () => { throw new Error('unused'); }, dispose: async () => undefined } as unknown as AnalyzerLike;
+const model = {
+  path: '/m',
+  architecture: 'llama',
+  layers: 2,
+  heads: 2,
+  kvHeads: null,
+  hiddenSize: 4,
+  vocabSize: 10,
+  attention: 'softmax',
+  bosTokenId: 1,
+  dtype: 'float32',
+  slidingWindowLayers: [1],
+} as const;
+const analyzer = {
+  model,
+  executionProvider: 'cpu',
+  fallbackReason: null,
+  analyze: async () => {
+    throw new Error('unused');
+  },
+  attentionMaps: async () => {
+    throw new Error('unused');
+  },
+  dispose: async () => undefined,
+} as unknown as AnalyzerLike;
 
 async function run(runner?: MultiAnalysisRunner): Promise<{ sent: string[]; outcome: PromiseSettledResult<MultiAnalysisResult>; progress: unknown[] }> {
   const service = new AnalysisService({ get: async () => analyzer, disposeAll: async () => undefined }, undefined, runner);
   const { host, sent } = workerChannel(service.handlers());
   const progress: unknown[] = [];
-  const request: MultiAnalysisRequest = { kind: 'batch', prompts: [{ kind: 'text', text: 'a', source: 's:1' }, { kind: 'text', text: 'b', source: 's:2' }], options: { addBos: true, epsilon: 0.3, maxTokens: 64 } };
+  const request: MultiAnalysisRequest = {
+    kind: 'batch',
+    prompts: [
+      { kind: 'text', text: 'a', source: 's:1' },
+      { kind: 'text', text: 'b', source: 's:2' },
+    ],
+    options: { addBos: true, epsilon: 0.3, maxTokens: 64 },
+  };
   const [outcome] = await Promise.allSettled([host.request('multiAnalysis', { model: { modelPath: '/m', device: 'cpu' }, request }, { onProgress: (part) => progress.push(part) })]);
   return { sent: sent(), outcome, progress };
 }
@@ -50,7 +80,10 @@ it('runs the runner on the pooled analyzer and answers progress, then the docume
     return { kind: 'batch', model: given.model, document: batchDocument };
   });
   assert.deepEqual(sent, ['progress:modelOpened', 'progress:multiProgress', 'progress:multiProgress', 'reply']);
-  assert.deepEqual(progress.slice(1), [{ type: 'multiProgress', done: 1, total: 2 }, { type: 'multiProgress', done: 2, total: 2 }]);
+  assert.deepEqual(progress.slice(1), [
+    { type: 'multiProgress', done: 1, total: 2 },
+    { type: 'multiProgress', done: 2, total: 2 },
+  ]);
   assert.ok(outcome.status === 'fulfilled' && outcome.value.kind === 'batch');
   assert.deepEqual(outcome.value.document, batchDocument);
 });
@@ -79,10 +112,26 @@ describe('ablateHeads in the worker (the report grid\'s "Ablate Selected Heads")
   after(() => demo?.dispose());
 
   it('removes exactly the selected heads together: the same document as `sink-lens ablate --ablate 0:1,1:0`', async () => {
-    const result = await runMultiAnalysis(demo, request([{ layer: 0, head: 1 }, { layer: 1, head: 0 }, { layer: 0, head: 1 }]), new AbortController().signal, () => undefined);
+    const result = await runMultiAnalysis(
+      demo,
+      request([
+        { layer: 0, head: 1 },
+        { layer: 1, head: 0 },
+        { layer: 0, head: 1 },
+      ]),
+      new AbortController().signal,
+      () => undefined,
+    );
     assert.equal(result.kind, 'ablateHeads');
     assert.ok(result.kind === 'ablateHeads');
-    assert.deepEqual(result.heads, [{ layer: 0, head: 1 }, { layer: 1, head: 0 }], 'a repeated head is removed once');
+    assert.deepEqual(
+      result.heads,
+      [
+        { layer: 0, head: 1 },
+        { layer: 1, head: 0 },
+      ],
+      'a repeated head is removed once',
+    );
     // What the CLI computes for the same prompt (src/cli/analysisCommands.ts).
     const cli = await ablateHeads(demo, [{ kind: 'text', text: prompt.text, source: prompt.source }], [parseHeadList('0:1,1:0', demo.model.layers, demo.model.heads)], { ...options });
     assert.deepEqual(result.document, cli);

@@ -15,7 +15,10 @@ describe('packedDocument', () => {
       attention: { firstTokenAttention: [[float32Values(100, 1), float32Values(100, 2)]], uniformBaseline: 0.4567891234 },
       // Doubles computed in JS (ratios): not float32, kept to the last bit.
       ratios: Array.from({ length: 40 }, (_, i) => 1 / (i + 3)),
-      norms: [[...float32Values(20, 3), null, null], [null, ...float32Values(30, 4)]],
+      norms: [
+        [...float32Values(20, 3), null, null],
+        [null, ...float32Values(30, 4)],
+      ],
       short: [1.1, 2.2, null],
       mixed: [...float32Values(20, 5), 'x'],
       empty: [],
@@ -30,7 +33,10 @@ describe('packedDocument', () => {
     const norms = new Float32Array(float32Values(64, 6));
     norms[3] = NaN;
     const back = unpackDocument(packDocument({ norms, small: new Float32Array([1, 2]) })) as { norms: (number | null)[]; small: number[] };
-    assert.deepEqual(back.norms, Array.from(norms, (value) => (Number.isNaN(value) ? null : value)));
+    assert.deepEqual(
+      back.norms,
+      Array.from(norms, (value) => (Number.isNaN(value) ? null : value)),
+    );
     assert.deepEqual(back.small, [1, 2]);
   });
 

@@ -66,7 +66,10 @@ describe('the Sink Report state', () => {
   });
 
   it('cancelled while loading the model: the panel says so with what was asked, and no earlier run under it', () => {
-    const done = feed([{ type: 'runBegin', body: runA }, { type: 'runEnd', body: { runId: 'run-a' } }]).shown;
+    const done = feed([
+      { type: 'runBegin', body: runA },
+      { type: 'runEnd', body: { runId: 'run-a' } },
+    ]).shown;
     const { shown } = feed(
       [
         { type: 'runStarted', body: asked('run-b') },
@@ -81,7 +84,11 @@ describe('the Sink Report state', () => {
   });
 
   it('cancelled while streaming: the partial run goes too', () => {
-    const { shown } = feed([{ type: 'runStarted', body: asked('run-a') }, { type: 'runBegin', body: runA }, { type: 'runError', body: { runId: 'run-a', error: cancelled } }]);
+    const { shown } = feed([
+      { type: 'runStarted', body: asked('run-a') },
+      { type: 'runBegin', body: runA },
+      { type: 'runError', body: { runId: 'run-a', error: cancelled } },
+    ]);
     assert.equal(shown.kind, 'ended');
     assert.equal(runState(shown), 'cancelled');
   });
@@ -91,7 +98,15 @@ describe('the Sink Report state', () => {
     assert.deepEqual(viewStateFor(runA, kept), kept);
     assert.deepEqual(viewStateFor(runB, kept), freshViewState('run-b'), 'another run starts with nothing selected, no token, no map');
     assert.deepEqual(viewStateFor(runA, null), freshViewState('run-a'));
-    const outside = viewStateFor(runA, { ...kept, layer: 7, focusedToken: 9, selectedHeads: [{ layer: 0, head: 5 }, { layer: 0, head: 1 }] });
+    const outside = viewStateFor(runA, {
+      ...kept,
+      layer: 7,
+      focusedToken: 9,
+      selectedHeads: [
+        { layer: 0, head: 5 },
+        { layer: 0, head: 1 },
+      ],
+    });
     assert.deepEqual(outside, { runId: 'run-a', layer: 0, head: 1, focusedToken: null, mapOpen: false, selectedHeads: [{ layer: 0, head: 1 }] });
   });
 

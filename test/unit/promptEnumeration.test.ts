@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { enumeratePrompts } from '../../src/extension/prompts/promptEnumeration';
 
-const texts = (text: string, languageId: string, fileName: string, range?: { start: number; end: number }) =>
-  enumeratePrompts({ text, languageId, fileName }, range).map((prompt) => prompt.text);
+const texts = (text: string, languageId: string, fileName: string, range?: { start: number; end: number }) => enumeratePrompts({ text, languageId, fileName }, range).map((prompt) => prompt.text);
 
 describe('enumeratePrompts', () => {
   it('takes every non-blank string literal of Python, decoded, and skips comments', () => {
-    const source = 'x = "hello world"  # "not this"\ny = \'\'\'triple\nq\'\'\'\nz = f("a\\nb", \'\')\n';
+    const source = "x = \"hello world\"  # \"not this\"\ny = '''triple\nq'''\nz = f(\"a\\nb\", '')\n";
     assert.deepEqual(texts(source, 'python', 'a.py'), ['hello world', 'triple\nq', 'a\nb']);
   });
 

@@ -51,63 +51,89 @@ async function inStoreFolder(body: (folder: string) => Promise<void>): Promise<v
 describe('RunStore', () => {
   it('adds, lists newest first, loads, survives a new instance, deletes; leaves no temporary files', async () => {
     await inStoreFolder(async (folder) => {
-    const store = new RunStore(folder);
-    const report = { schema: 'sink-lens/report@1' } as unknown as SinkReport;
-    await store.add(record('a1'), { report, received: [[1, 0]], offsets: [0, 5] });
-    await store.add(record('b2'), { report, received: [null], offsets: null });
-    assert.deepEqual((await store.list()).map((run) => run.id), ['b2', 'a1']);
-    const reopened = new RunStore(folder);
-    assert.deepEqual((await reopened.list()).map((run) => run.id), ['b2', 'a1']);
-    assert.deepEqual((await reopened.load('a1'))?.received, [[1, 0]]);
-    await reopened.delete('a1');
-    assert.deepEqual((await new RunStore(folder).list()).map((run) => run.id), ['b2']);
-    assert.equal(await reopened.load('a1'), undefined);
-    assert.deepEqual(readdirSync(folder).filter((name) => name.endsWith('.tmp')), []);
+      const store = new RunStore(folder);
+      const report = { schema: 'sink-lens/report@1' } as unknown as SinkReport;
+      await store.add(record('a1'), { report, received: [[1, 0]], offsets: [0, 5] });
+      await store.add(record('b2'), { report, received: [null], offsets: null });
+      assert.deepEqual(
+        (await store.list()).map((run) => run.id),
+        ['b2', 'a1'],
+      );
+      const reopened = new RunStore(folder);
+      assert.deepEqual(
+        (await reopened.list()).map((run) => run.id),
+        ['b2', 'a1'],
+      );
+      assert.deepEqual((await reopened.load('a1'))?.received, [[1, 0]]);
+      await reopened.delete('a1');
+      assert.deepEqual(
+        (await new RunStore(folder).list()).map((run) => run.id),
+        ['b2'],
+      );
+      assert.equal(await reopened.load('a1'), undefined);
+      assert.deepEqual(
+        readdirSync(folder).filter((name) => name.endsWith('.tmp')),
+        [],
+      );
     });
   });
 
   it('round-trips a stored run through its binary file exactly, a fraction of its JSON size', async () => {
     await inStoreFolder(async (folder) => {
-    const run = storedRun(512, 7);
-    await new RunStore(folder).add(record('r1'), run);
-    assert.deepEqual(await new RunStore(folder).load('r1'), JSON.parse(JSON.stringify(run)));
-    const bytes = statSync(join(folder, 'run-r1.slrun')).size;
-    assert.ok(bytes < Buffer.byteLength(JSON.stringify(run)) / 3, `${bytes} bytes against ${Buffer.byteLength(JSON.stringify(run))} of JSON`);
+      const run = storedRun(512, 7);
+      await new RunStore(folder).add(record('r1'), run);
+      assert.deepEqual(await new RunStore(folder).load('r1'), JSON.parse(JSON.stringify(run)));
+      const bytes = statSync(join(folder, 'run-r1.slrun')).size;
+      assert.ok(bytes < Buffer.byteLength(JSON.stringify(run)) / 3, `${bytes} bytes against ${Buffer.byteLength(JSON.stringify(run))} of JSON`);
     });
   });
 
   it('keeps the stored runs within the size limit, dropping the oldest first and always keeping the newest', async () => {
     await inStoreFolder(async (folder) => {
-    let limit = Infinity;
-    const store = new RunStore(folder, () => limit);
-    for (const id of ['r1', 'r2', 'r3']) assert.deepEqual(await store.add(record(id), storedRun(256, id.length)), []);
-    const size = statSync(join(folder, 'run-r1.slrun')).size;
-    limit = size * 2.5;
-    assert.deepEqual(await store.add(record('r4'), storedRun(256, 4)), ['r2', 'r1']);
-    assert.deepEqual((await new RunStore(folder).list()).map((run) => run.id), ['r4', 'r3']);
-    assert.deepEqual(readdirSync(folder).filter((name) => name.startsWith('run-')).sort(), ['run-r3.slrun', 'run-r4.slrun']);
-    assert.equal(await store.load('r1'), undefined);
-    // A lower limit applies when asked (the setting changed); a run larger than the limit alone stays.
-    limit = 1;
-    assert.deepEqual(await store.prune(), ['r3']);
-    assert.deepEqual((await store.list()).map((run) => run.id), ['r4']);
-    assert.ok(await store.load('r4'));
+      let limit = Infinity;
+      const store = new RunStore(folder, () => limit);
+      for (const id of ['r1', 'r2', 'r3']) assert.deepEqual(await store.add(record(id), storedRun(256, id.length)), []);
+      const size = statSync(join(folder, 'run-r1.slrun')).size;
+      limit = size * 2.5;
+      assert.deepEqual(await store.add(record('r4'), storedRun(256, 4)), ['r2', 'r1']);
+      assert.deepEqual(
+        (await new RunStore(folder).list()).map((run) => run.id),
+        ['r4', 'r3'],
+      );
+      assert.deepEqual(
+        readdirSync(folder)
+          .filter((name) => name.startsWith('run-'))
+          .sort(),
+        ['run-r3.slrun', 'run-r4.slrun'],
+      );
+      assert.equal(await store.load('r1'), undefined);
+      // A lower limit applies when asked (the setting changed); a run larger than the limit alone stays.
+      limit = 1;
+      assert.deepEqual(await store.prune(), ['r3']);
+      assert.deepEqual(
+        (await store.list()).map((run) => run.id),
+        ['r4'],
+      );
+      assert.ok(await store.load('r4'));
     });
   });
 
   it('opens a run stored as JSON by an earlier version, counts it in the limit and removes it with its run', async () => {
     await inStoreFolder(async (folder) => {
-    const old = storedRun(64, 9);
-    writeFileSync(join(folder, 'runs.json'), JSON.stringify({ version: 1, runs: [record('old')] }));
-    writeFileSync(join(folder, 'run-old.json'), JSON.stringify(old));
-    const oldBytes = statSync(join(folder, 'run-old.json')).size;
-    let limit = Infinity;
-    const store = new RunStore(folder, () => limit);
-    assert.deepEqual(await store.load('old'), JSON.parse(JSON.stringify(old)));
-    await store.add(record('new'), storedRun(64, 10));
-    limit = oldBytes + statSync(join(folder, 'run-new.slrun')).size - 1;
-    assert.deepEqual(await store.prune(), ['old']);
-    assert.deepEqual(readdirSync(folder).filter((name) => name.startsWith('run-')), ['run-new.slrun']);
+      const old = storedRun(64, 9);
+      writeFileSync(join(folder, 'runs.json'), JSON.stringify({ version: 1, runs: [record('old')] }));
+      writeFileSync(join(folder, 'run-old.json'), JSON.stringify(old));
+      const oldBytes = statSync(join(folder, 'run-old.json')).size;
+      let limit = Infinity;
+      const store = new RunStore(folder, () => limit);
+      assert.deepEqual(await store.load('old'), JSON.parse(JSON.stringify(old)));
+      await store.add(record('new'), storedRun(64, 10));
+      limit = oldBytes + statSync(join(folder, 'run-new.slrun')).size - 1;
+      assert.deepEqual(await store.prune(), ['old']);
+      assert.deepEqual(
+        readdirSync(folder).filter((name) => name.startsWith('run-')),
+        ['run-new.slrun'],
+      );
     });
   });
 
@@ -131,7 +157,10 @@ describe('TraceStore', () => {
       await store.add(trace(3), { schema: 'sink-lens/trace@1' } as unknown as TraceDocument);
       await store.add(trace(4), { schema: 'sink-lens/trace@1' } as unknown as TraceDocument);
       const index = JSON.parse(readFileSync(join(storage, 'traces', 'index.json'), 'utf8')) as TraceRecord[];
-      assert.deepEqual(index.map((record) => [record.id, record.checkpoints]), [[id, 4]]);
+      assert.deepEqual(
+        index.map((record) => [record.id, record.checkpoints]),
+        [[id, 4]],
+      );
       assert.equal((await new TraceStore(storage).load(id))?.schema, 'sink-lens/trace@1');
       assert.equal(await store.load('../runs'), undefined, 'ids outside [0-9a-f] are never read');
     } finally {

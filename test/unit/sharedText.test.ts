@@ -28,7 +28,12 @@ it('reportCsv lists the MLP activation norm per layer and position, and no rows 
     ],
     residual: { depths: [0], norms: [[1, 2]], p0NormRatio: [0.5] },
     attention: { sinkScore: [[0.5]], uniformBaseline: 0.75, sinkRate: { epsilon: 0.3, all: 1, fromLayer2: null }, firstTokenAttention: [] },
-    mlp: { layers: [{ layer: 0, norms: [15.5, 3.25] }, { layer: 1, norms: null }] },
+    mlp: {
+      layers: [
+        { layer: 0, norms: [15.5, 3.25] },
+        { layer: 1, norms: null },
+      ],
+    },
   } as unknown as SinkReport;
   assert.equal(reportCsv(report, 'mlpNorms'), 'layer,position,tokenId,token,mlpActivationNorm\n0,0,1,<s>,15.5\n0,1,7,a,3.25\n');
   assert.equal(reportCsv({ ...report, mlp: undefined }, 'mlpNorms'), 'layer,position,tokenId,token,mlpActivationNorm\n');

@@ -24,7 +24,13 @@ describe('layoutTokens', () => {
 
   it('puts byte tokens of one emoji in ONE group instead of stacking four decorations', () => {
     // "a😀" : "a" (0..1), then four byte tokens all covering the surrogate pair (1..3).
-    const tokens = [{ start: 0, end: 1 }, { start: 1, end: 3 }, { start: 1, end: 3 }, { start: 1, end: 3 }, { start: 1, end: 3 }];
+    const tokens = [
+      { start: 0, end: 1 },
+      { start: 1, end: 3 },
+      { start: 1, end: 3 },
+      { start: 1, end: 3 },
+      { start: 1, end: 3 },
+    ];
     const layout = layoutTokens(tokens, identity(0, 3));
     assert.deepEqual(layout.groups, [
       { start: 0, end: 1, tokens: [0] },
@@ -34,13 +40,31 @@ describe('layoutTokens', () => {
 
   it('follows escape-decoded offsets (a decoded "\\n" covers two source characters)', () => {
     // Source: a\nb (4 chars at 20..24) decoded to "a\nb" (3 units): offsets [20, 21, 23, 24].
-    const layout = layoutTokens([{ start: 0, end: 1 }, { start: 1, end: 3 }], [20, 21, 23, 24]);
-    assert.deepEqual(layout.groups.map((g) => [g.start, g.end]), [[20, 21], [21, 24]]);
+    const layout = layoutTokens(
+      [
+        { start: 0, end: 1 },
+        { start: 1, end: 3 },
+      ],
+      [20, 21, 23, 24],
+    );
+    assert.deepEqual(
+      layout.groups.map((g) => [g.start, g.end]),
+      [
+        [20, 21],
+        [21, 24],
+      ],
+    );
   });
 });
 
 describe('layoutAfterEdits', () => {
-  const layout = layoutTokens([{ start: 0, end: 0 }, { start: 0, end: 4 }], identity(10, 4));
+  const layout = layoutTokens(
+    [
+      { start: 0, end: 0 },
+      { start: 0, end: 4 },
+    ],
+    identity(10, 4),
+  );
 
   it('shifts when the edit is before the prompt', () => {
     const moved = layoutAfterEdits(layout, [{ rangeOffset: 0, rangeLength: 0, textLength: 3 }])!;
@@ -80,7 +104,15 @@ describe('shading and sparklines', () => {
 
 describe('hoverTarget: one card per position', () => {
   // Prompt "a😀b" at offset 10: BOS (virtual), "a", four byte tokens of the emoji, "b".
-  const tokens = [{ start: 0, end: 0 }, { start: 0, end: 1 }, { start: 1, end: 3 }, { start: 1, end: 3 }, { start: 1, end: 3 }, { start: 1, end: 3 }, { start: 3, end: 4 }];
+  const tokens = [
+    { start: 0, end: 0 },
+    { start: 0, end: 1 },
+    { start: 1, end: 3 },
+    { start: 1, end: 3 },
+    { start: 1, end: 3 },
+    { start: 1, end: 3 },
+    { start: 3, end: 4 },
+  ];
   const layout = layoutTokens(tokens, identity(10, 4));
 
   it('the first character is its own token, with BOS only mentioned, never a second card', () => {

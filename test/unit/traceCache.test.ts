@@ -36,7 +36,10 @@ describe('trace cache entries', () => {
     cache.write('identity 2', measurement(NaN));
     const hit = cache.read('identity 2');
     assert.ok(hit.kind === 'hit' && Number.isNaN(hit.measurement.loss) && Number.isNaN(hit.measurement.prompts[0].loss));
-    assert.deepEqual(readdirSync(folder).filter((name) => !name.endsWith('.json')), []);
+    assert.deepEqual(
+      readdirSync(folder).filter((name) => !name.endsWith('.json')),
+      [],
+    );
   });
 
   it('never uses a truncated entry, one of another version, or one that is not this checkpoint with these settings', () => {
@@ -60,7 +63,11 @@ describe('shards', () => {
     const items = Array.from({ length: 11 }, (_, i) => i);
     for (const count of [1, 2, 3, 4, 11, 15]) {
       const shares = Array.from({ length: count }, (_, index) => shareOf(items, parseShard(`${index}/${count}`)));
-      assert.deepEqual(shares.flat().sort((a, b) => a - b), items, `${count} shards`);
+      assert.deepEqual(
+        shares.flat().sort((a, b) => a - b),
+        items,
+        `${count} shards`,
+      );
     }
     assert.deepEqual(shareOf(items, parseShard(' 1 / 3 ')), [1, 4, 7, 10]);
     for (const bad of ['3/3', '-1/3', '1of3', '0/0', '1.5/3', '']) assert.throws(() => parseShard(bad), /--shard/);

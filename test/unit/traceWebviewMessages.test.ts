@@ -17,7 +17,12 @@ function host() {
   const heard: { type: string; [field: string]: unknown }[] = [];
   const dropped: string[] = [];
   const sent: Envelope[] = [];
-  const endpoint = new Endpoint<TraceHostSide, TraceWebviewSide>({ local: traceHostChecks, remote: traceWebviewChecks, send: (envelope) => sent.push(envelope), onViolation: (violation) => dropped.push(violation.message) });
+  const endpoint = new Endpoint<TraceHostSide, TraceWebviewSide>({
+    local: traceHostChecks,
+    remote: traceWebviewChecks,
+    send: (envelope) => sent.push(envelope),
+    onViolation: (violation) => dropped.push(violation.message),
+  });
   const event = (type: string) => (body: object) => void heard.push({ type, ...body });
   endpoint.serve({ export: (params) => (heard.push({ type: 'export', ...params }), new Promise<never>(() => undefined)) });
   endpoint.listen({ ready: event('ready'), stateChanged: event('stateChanged'), openCheckpoint: event('openCheckpoint') });

@@ -18,7 +18,12 @@ function host() {
   const heard: { type: string; [field: string]: unknown }[] = [];
   const dropped: string[] = [];
   const sent: Envelope[] = [];
-  const endpoint = new Endpoint<ReportHostSide, ReportWebviewSide>({ local: reportHostChecks, remote: reportWebviewChecks, send: (envelope) => sent.push(envelope), onViolation: (violation) => dropped.push(violation.message) });
+  const endpoint = new Endpoint<ReportHostSide, ReportWebviewSide>({
+    local: reportHostChecks,
+    remote: reportWebviewChecks,
+    send: (envelope) => sent.push(envelope),
+    onViolation: (violation) => dropped.push(violation.message),
+  });
   const event = (type: string) => (body: object) => void heard.push({ type, ...body });
   const request = (type: string) => (params: object) => (heard.push({ type, ...params }), new Promise<never>(() => undefined));
   endpoint.serve({ attentionMap: request('attentionMap'), ablateHeads: request('ablateHeads'), export: request('export') });
@@ -41,12 +46,31 @@ describe('report webview messages, checked where they enter the host', () => {
       [request('attentionMap', { runId: 'lx3k2a-abc123', layer: 0, head: -1 }), { type: 'attentionMap', runId: 'lx3k2a-abc123', layer: 0, head: -1 }],
       [request('export', { kind: 'json', name: 'sink-report-lx3k2a-abc123.json' }), { type: 'export', kind: 'json', name: 'sink-report-lx3k2a-abc123.json' }],
       [request('export', { kind: 'csv', name: 'sink-norms-x.csv', data: 'a,b\n1,2' }), { type: 'export', kind: 'csv', name: 'sink-norms-x.csv', data: 'a,b\n1,2' }],
-      [request('export', { kind: 'png', name: 'sink-norms-x.png', data: 'data:image/png;base64,iVBORw0KGgo=' }), { type: 'export', kind: 'png', name: 'sink-norms-x.png', data: 'data:image/png;base64,iVBORw0KGgo=' }],
+      [
+        request('export', { kind: 'png', name: 'sink-norms-x.png', data: 'data:image/png;base64,iVBORw0KGgo=' }),
+        { type: 'export', kind: 'png', name: 'sink-norms-x.png', data: 'data:image/png;base64,iVBORw0KGgo=' },
+      ],
       [event('revealToken', { runId: 'lx3k2a-abc123', token: 7 }), { type: 'revealToken', runId: 'lx3k2a-abc123', token: 7 }],
       [event('command', { command: 'rerun' }), { type: 'command', command: 'rerun' }],
       [event('command', { command: 'selectModel' }), { type: 'command', command: 'selectModel' }],
       [event('command', { command: 'openSettings' }), { type: 'command', command: 'openSettings' }],
-      [request('ablateHeads', { runId: 'lx3k2a-abc123', heads: [{ layer: 0, head: 1 }, { layer: 1, head: 0 }] }), { type: 'ablateHeads', runId: 'lx3k2a-abc123', heads: [{ layer: 0, head: 1 }, { layer: 1, head: 0 }] }],
+      [
+        request('ablateHeads', {
+          runId: 'lx3k2a-abc123',
+          heads: [
+            { layer: 0, head: 1 },
+            { layer: 1, head: 0 },
+          ],
+        }),
+        {
+          type: 'ablateHeads',
+          runId: 'lx3k2a-abc123',
+          heads: [
+            { layer: 0, head: 1 },
+            { layer: 1, head: 0 },
+          ],
+        },
+      ],
       // Extra fields are dropped: nothing else rides along (to the worker, in the heads' case).
       [event('ready', { state: { ...state, extra: '<script>' } }), { type: 'ready', state }],
       [request('ablateHeads', { runId: 'r', heads: [{ layer: 0, head: 1, mask: 'x' }], extra: 1 }), { type: 'ablateHeads', runId: 'r', heads: [{ layer: 0, head: 1 }] }],
@@ -111,8 +135,12 @@ describe('report webview messages, checked where they enter the host', () => {
       assert.deepEqual(check.heard, [], shown.slice(0, 200));
       assert.equal(check.dropped.length, 1, shown.slice(0, 200));
       const isRequest = typeof message === 'object' && message !== null && (message as { kind?: unknown }).kind === 'request';
-      const answerable = isRequest && Number.isSafeInteger((message as { id?: unknown }).id) && ((message as { id: number }).id > 0);
-      assert.deepEqual(check.sent.map((envelope) => envelope.kind), answerable ? ['error'] : [], shown.slice(0, 200));
+      const answerable = isRequest && Number.isSafeInteger((message as { id?: unknown }).id) && (message as { id: number }).id > 0;
+      assert.deepEqual(
+        check.sent.map((envelope) => envelope.kind),
+        answerable ? ['error'] : [],
+        shown.slice(0, 200),
+      );
     }
   });
 });

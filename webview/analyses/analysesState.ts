@@ -8,16 +8,9 @@
 import type { AnalysisView, RunningAnalysis } from '../../src/protocol/channels/analyses';
 import type { ErrorPayload } from '../../src/protocol/errors';
 
-export type AnalysesShown =
-  | { kind: 'none' }
-  | { kind: 'running'; running: RunningAnalysis }
-  | { kind: 'done'; view: AnalysisView }
-  | { kind: 'ended'; running: RunningAnalysis; error: ErrorPayload };
+export type AnalysesShown = { kind: 'none' } | { kind: 'running'; running: RunningAnalysis } | { kind: 'done'; view: AnalysisView } | { kind: 'ended'; running: RunningAnalysis; error: ErrorPayload };
 
-export type AnalysesMessage =
-  | { type: 'running'; body: RunningAnalysis }
-  | { type: 'analysis'; body: AnalysisView }
-  | { type: 'analysisError'; body: { id: string; error: ErrorPayload } };
+export type AnalysesMessage = { type: 'running'; body: RunningAnalysis } | { type: 'analysis'; body: AnalysisView } | { type: 'analysisError'; body: { id: string; error: ErrorPayload } };
 
 export function shownAnalysisId(shown: AnalysesShown): string | null {
   switch (shown.kind) {

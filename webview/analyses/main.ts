@@ -14,7 +14,15 @@
  * one; a new one replaces it whole. A result is kept with setState under its id, so a restored panel
  * draws it again by itself; the host sends what it shows when that is another analysis.
  */
-import { analysesHostChecks, analysesWebviewChecks, type AnalysesHostSide, type AnalysesWebviewSide, type AnalysesWebviewState, type AnalysisView, type RunningAnalysis } from '../../src/protocol/channels/analyses';
+import {
+  analysesHostChecks,
+  analysesWebviewChecks,
+  type AnalysesHostSide,
+  type AnalysesWebviewSide,
+  type AnalysesWebviewState,
+  type AnalysisView,
+  type RunningAnalysis,
+} from '../../src/protocol/channels/analyses';
 import { h } from '../kit/dom';
 import { connectToHost } from '../kit/messageClient';
 import { onThemeChange } from '../kit/theme';

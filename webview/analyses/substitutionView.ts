@@ -26,11 +26,7 @@ export function substitutionView(doc: SubstitutionDocument, model: ModelSummary)
   const table = h(
     'table',
     { class: 'data-table sub-table', 'data-testid': 'sub-table' },
-    h(
-      'thead',
-      {},
-      h('tr', {}, ...['variant: token at position 0', 'sink strength', 'sinkRate [0:]', 'sinkRate [2:]', 'keeps the sink?'].map((label) => h('th', { scope: 'col' }, label))),
-    ),
+    h('thead', {}, h('tr', {}, ...['variant: token at position 0', 'sink strength', 'sinkRate [0:]', 'sinkRate [2:]', 'keeps the sink?'].map((label) => h('th', { scope: 'col' }, label)))),
     h(
       'tbody',
       {},

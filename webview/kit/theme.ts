@@ -85,7 +85,10 @@ export function parseColor(color: string): [number, number, number] {
   }
   const rgb = /rgba?\(([^)]+)\)/i.exec(color);
   if (rgb) {
-    const parts = rgb[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+    const parts = rgb[1]
+      .split(/[ ,/]+/)
+      .filter(Boolean)
+      .map(Number);
     return [parts[0] || 0, parts[1] || 0, parts[2] || 0];
   }
   return [128, 128, 128];

@@ -12,7 +12,10 @@ export function glossary(layers: number): HTMLElement {
     h(
       'dl',
       {},
-      ...entry('Depth', `Where in the model the hidden state is read: 0 is the embedding output, l + 0.5 is after block l's attention, l + 1 after block l; this model has L = ${layers} blocks, so depths run 0 … ${layers}.`),
+      ...entry(
+        'Depth',
+        `Where in the model the hidden state is read: 0 is the embedding output, l + 0.5 is after block l's attention, l + 1 after block l; this model has L = ${layers} blocks, so depths run 0 … ${layers}.`,
+      ),
       ...entry('Norm', "The L2 length of a position's hidden state. An attention sink usually sits on a position whose norm is far above the rest."),
       ...entry('P0 / median', "Position 0's norm divided by the median norm of the other positions at the same depth."),
       ...entry('sinkScore', 'For one head: the attention each query pays to position 0, averaged over all queries (query 0 pays 1).'),

@@ -7,14 +7,7 @@
  * Fills `pixels` (T*T*4 bytes). Values are scaled by `max` (so a map whose largest weight is 0.2 still
  * uses the whole ramp); cells above the diagonal (future keys, masked) get `masked`.
  */
-export function paintAttention(
-  matrix: Float32Array,
-  tokens: number,
-  lut: Uint8ClampedArray,
-  masked: [number, number, number],
-  pixels: Uint8ClampedArray,
-  max = 1,
-): void {
+export function paintAttention(matrix: Float32Array, tokens: number, lut: Uint8ClampedArray, masked: [number, number, number], pixels: Uint8ClampedArray, max = 1): void {
   const scale = max > 0 ? 255 / max : 0;
   for (let q = 0; q < tokens; q++) {
     const row = q * tokens;
@@ -60,14 +53,7 @@ export function maxPool(matrix: Float32Array, tokens: number, size: number): Flo
 }
 
 /** Paints a pooled map (see maxPool): negative cells are masked. */
-export function paintPooled(
-  pooled: Float32Array,
-  size: number,
-  lut: Uint8ClampedArray,
-  masked: [number, number, number],
-  pixels: Uint8ClampedArray,
-  max = 1,
-): void {
+export function paintPooled(pooled: Float32Array, size: number, lut: Uint8ClampedArray, masked: [number, number, number], pixels: Uint8ClampedArray, max = 1): void {
   const scale = max > 0 ? 255 / max : 0;
   for (let i = 0; i < size * size; i++) {
     const p = i * 4;

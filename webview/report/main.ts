@@ -11,14 +11,7 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
-import {
-  reportHostChecks,
-  reportWebviewChecks,
-  type ReportHostAbilities,
-  type ReportHostSide,
-  type ReportWebviewSide,
-  type ReportWebviewState,
-} from '../../src/protocol/channels/report';
+import { reportHostChecks, reportWebviewChecks, type ReportHostAbilities, type ReportHostSide, type ReportWebviewSide, type ReportWebviewState } from '../../src/protocol/channels/report';
 import { connectToHost } from '../kit/messageClient';
 import { onThemeChange } from '../kit/theme';
 import { recordNow, recordTiming } from '../kit/timings';

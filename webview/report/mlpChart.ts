@@ -87,7 +87,17 @@ export class MlpChart extends ThemedChart<MlpSeries, 'bar'> {
               // The layers' solid swatches, then the P0 marker as drawn.
               generateLabels: (chart) => [
                 ...Chart.defaults.plugins.legend.labels.generateLabels(chart).map((item) => ({ ...item, pointStyle: 'rect' as const })),
-                { text: 'P0: position 0 (its bars drawn solid)', fillStyle: markerColor(), strokeStyle: markerColor(), fontColor: theme.foreground, pointStyle: 'triangle' as const, rotation: 180, lineWidth: 0, hidden: false, datasetIndex: undefined },
+                {
+                  text: 'P0: position 0 (its bars drawn solid)',
+                  fillStyle: markerColor(),
+                  strokeStyle: markerColor(),
+                  fontColor: theme.foreground,
+                  pointStyle: 'triangle' as const,
+                  rotation: 180,
+                  lineWidth: 0,
+                  hidden: false,
+                  datasetIndex: undefined,
+                },
               ],
             },
             // The marker's entry is not a dataset: clicking it hides nothing.

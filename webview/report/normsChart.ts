@@ -3,17 +3,7 @@
  * the median of the other positions, with their range as a band. A model with parallel blocks has
  * no state after their attention: the axis says so (src/protocol/depths.ts).
  */
-import {
-  CategoryScale,
-  Chart,
-  Filler,
-  Legend,
-  LinearScale,
-  LineController,
-  LineElement,
-  PointElement,
-  Tooltip,
-} from 'chart.js';
+import { CategoryScale, Chart, Filler, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
 import { chartOptions, ThemedChart, withAlpha } from '../kit/chart';
 import type { ThemeColors } from '../kit/theme';
 import { depthAxisTitle } from '../../src/protocol/depths';
@@ -76,7 +66,9 @@ export class NormsChart extends ThemedChart<NormSeries, 'line'> {
               pointStyleWidth: 28,
               boxHeight: 8,
               generateLabels: (chart) =>
-                Chart.defaults.plugins.legend.labels.generateLabels(chart).map((item) => (item.datasetIndex === 0 ? { ...item, pointStyle: 'rect' as const } : { ...item, pointStyle: 'line' as const, lineWidth: 2 })),
+                Chart.defaults.plugins.legend.labels
+                  .generateLabels(chart)
+                  .map((item) => (item.datasetIndex === 0 ? { ...item, pointStyle: 'rect' as const } : { ...item, pointStyle: 'line' as const, lineWidth: 2 })),
             },
           },
           tooltip: { filter: (item) => item.dataset.label !== 'other positions: min' },

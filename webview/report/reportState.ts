@@ -133,11 +133,7 @@ export function viewStateFor(summary: Pick<RunSummary, 'runId' | 'model' | 'toke
 }
 
 /** The host's `focus` on the run shown (a hover card's link, the explorer, a restored panel): the map and token it names. */
-export function focusedView(
-  view: ReportWebviewState,
-  focus: { runId: string; token?: number; layer?: number; head?: number },
-  summary: Pick<RunSummary, 'model' | 'tokens'>,
-): ReportWebviewState {
+export function focusedView(view: ReportWebviewState, focus: { runId: string; token?: number; layer?: number; head?: number }, summary: Pick<RunSummary, 'model' | 'tokens'>): ReportWebviewState {
   if (focus.runId !== view.runId) return view;
   const next = { ...view };
   const head = focus.head ?? view.head;

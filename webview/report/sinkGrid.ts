@@ -136,7 +136,13 @@ export class SinkGrid {
     const input = this.input;
     if (!input) return;
     const heads = input.sinkScore[0]?.length ?? 0;
-    const headRow = h('tr', {}, h('th', { scope: 'col' }, 'layer'), ...Array.from({ length: heads }, (_, head) => h('th', { scope: 'col' }, `h${head}`)), h('th', { scope: 'col', class: 'mean' }, 'mean'));
+    const headRow = h(
+      'tr',
+      {},
+      h('th', { scope: 'col' }, 'layer'),
+      ...Array.from({ length: heads }, (_, head) => h('th', { scope: 'col' }, `h${head}`)),
+      h('th', { scope: 'col', class: 'mean' }, 'mean'),
+    );
     const rows = input.sinkScore.map((scores, layer) => {
       const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
       return h(

@@ -26,7 +26,10 @@ export function statusPage(shown: Exclude<Shown, { kind: 'run' }>, abilities: Re
       const actions =
         cancelled || !abilities.models
           ? null
-          : buttonRow(button('Select Model…', () => command('selectModel')), button('Open Settings', () => command('openSettings'), { secondary: true }));
+          : buttonRow(
+              button('Select Model…', () => command('selectModel')),
+              button('Open Settings', () => command('openSettings'), { secondary: true }),
+            );
       return h(
         'div',
         { class: 'status-page' },

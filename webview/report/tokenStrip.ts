@@ -202,7 +202,11 @@ export class TokenStrip {
     const kinds = new Map<string, TokenKind>();
     for (const { key, empty, filled } of probes) {
       const style = getComputedStyle(empty);
-      kinds.set(key, { extra: empty.getBoundingClientRect().width, font: `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`, height: filled.getBoundingClientRect().height });
+      kinds.set(key, {
+        extra: empty.getBoundingClientRect().width,
+        font: `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`,
+        height: filled.getBoundingClientRect().height,
+      });
     }
     for (const { empty, filled } of probes) {
       empty.remove();

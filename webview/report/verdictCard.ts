@@ -24,7 +24,12 @@ export function verdictCard(summary: RunSummary, demoModel: boolean, abilities: 
           { class: 'demo-note', role: 'note', 'data-testid': 'demo-note' },
           h('p', {}, note),
           abilities.editor
-            ? buttonRow(button('Open demo prompts', openDemoPrompts, { testId: 'open-demo-prompts', title: "Open the demo model's sample prompts (samples.txt) in an editor: put the cursor on one and analyse it" }))
+            ? buttonRow(
+                button('Open demo prompts', openDemoPrompts, {
+                  testId: 'open-demo-prompts',
+                  title: "Open the demo model's sample prompts (samples.txt) in an editor: put the cursor on one and analyse it",
+                }),
+              )
             : null,
         )
       : null,

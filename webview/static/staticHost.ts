@@ -46,7 +46,10 @@ webview
       const { prompt, tokens: reportTokens, model } = embedded.report;
       const list = removed.map((ref) => `${ref.layer}:${ref.head}`).join(',');
       // The same tokens: ids exactly as analysed (BOS included), or the text when it is short enough to quote.
-      const input = prompt.text === null || prompt.text.length > 300 || /[\r\n]/.test(prompt.text) ? `--no-bos --ids ${reportTokens.map((token) => token.id).join(',')}` : `--prompt ${JSON.stringify(prompt.text)}${prompt.bos ? '' : ' --no-bos'}`;
+      const input =
+        prompt.text === null || prompt.text.length > 300 || /[\r\n]/.test(prompt.text)
+          ? `--no-bos --ids ${reportTokens.map((token) => token.id).join(',')}`
+          : `--prompt ${JSON.stringify(prompt.text)}${prompt.bos ? '' : ' --no-bos'}`;
       throw new SinkLensError('usage', 'needs-model', `this exported page has no model to rerun; open the prompt in VS Code, or run: sink-lens ablate --model ${model.path} ${input} --ablate ${list}`);
     },
   })

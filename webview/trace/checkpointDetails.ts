@@ -40,7 +40,14 @@ export function checkpointDetails(checkpoint: TraceCheckpoint, index: number, co
 function sourceOf(checkpoint: TraceCheckpoint): (HTMLElement | string)[] {
   const source = checkpoint.source;
   if (source?.kind === 'hub') {
-    return [h('span', { 'data-testid': 'checkpoint-source', 'data-revision': source.revision, 'data-commit': source.commit, title: `${source.repoId}@${source.commit}` }, `${source.repoId}@${source.revision}`), ` (commit ${source.commit.slice(0, 7)})`];
+    return [
+      h(
+        'span',
+        { 'data-testid': 'checkpoint-source', 'data-revision': source.revision, 'data-commit': source.commit, title: `${source.repoId}@${source.commit}` },
+        `${source.repoId}@${source.revision}`,
+      ),
+      ` (commit ${source.commit.slice(0, 7)})`,
+    ];
   }
   const path = source?.path ?? checkpoint.path;
   return [h('span', { 'data-testid': 'checkpoint-source', title: path }, path.split(/[\\/]/).filter(Boolean).pop() ?? path)];

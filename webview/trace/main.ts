@@ -49,7 +49,11 @@ function exportFile(kind: 'png' | 'csv', name: string, data: string | null): voi
 
 /** File names start with the trace's name (its folder's last two parts) made safe for a file name. */
 function exportName(part: string, extension: 'png' | 'csv'): string {
-  const base = (view?.name ?? 'trace').replace(/[^\w.-]+/g, '-').replace(/^[-.]+|-+$/g, '').slice(0, 80) || 'trace';
+  const base =
+    (view?.name ?? 'trace')
+      .replace(/[^\w.-]+/g, '-')
+      .replace(/^[-.]+|-+$/g, '')
+      .slice(0, 80) || 'trace';
   return `sink-trace-${base}${part ? `-${part}` : ''}.${extension}`;
 }
 
@@ -103,26 +107,29 @@ function render(): void {
   const checkpoints = trace.checkpoints;
   document.body.dataset.traceState = view.done ? 'done' : errorMessage ? 'error' : 'running';
   const bos = trace.bos === null ? 'BOS as each tokenizer says' : trace.bos ? 'BOS on' : 'BOS off';
-  const status = view.done
-    ? `${checkpoints.length} checkpoints measured.`
-    : errorMessage ?? `Measuring… ${checkpoints.length} of ${view.total} checkpoints so far.`;
-  const open = button(
-    'Open in Sink Report',
-    () => view && host.notify('openCheckpoint', { traceId: view.traceId, index: selectedIndex() }),
-    { testId: 'open-in-report', title: 'Run the normal single-prompt analysis of the first probe prompt on the selected checkpoint' },
-  );
+  const status = view.done ? `${checkpoints.length} checkpoints measured.` : (errorMessage ?? `Measuring… ${checkpoints.length} of ${view.total} checkpoints so far.`);
+  const open = button('Open in Sink Report', () => view && host.notify('openCheckpoint', { traceId: view.traceId, index: selectedIndex() }), {
+    testId: 'open-in-report',
+    title: 'Run the normal single-prompt analysis of the first probe prompt on the selected checkpoint',
+  });
   const selectedStep = () => `p0-ratio-step${checkpoints[selectedIndex()]?.step ?? ''}`;
   const table = checkpointTable(checkpoints, select);
   app.replaceChildren(
-    h('header', { class: 'trace-header' },
+    h(
+      'header',
+      { class: 'trace-header' },
       h('h1', {}, `Checkpoint trace: ${view.name}`),
-      h('p', { class: 'meta', 'data-testid': 'trace-meta' },
+      h(
+        'p',
+        { class: 'meta', 'data-testid': 'trace-meta' },
         h('span', { 'data-testid': 'checkpoint-count', 'data-count': String(checkpoints.length) }, `${checkpoints.length} checkpoint${checkpoints.length === 1 ? '' : 's'}`),
         ` · ${trace.prompts.length} probe prompt${trace.prompts.length === 1 ? '' : 's'} · ε ${trace.epsilon} · ${bos} · `,
         h('span', { title: view.folder }, view.folder),
       ),
-      h('p', { class: 'explain' },
-        'Each checkpoint of the training run gets the same probe prompts: the lines show how many heads sink their attention onto the first token (sinkRate) and how much larger the first token\'s hidden state grows than the others (P0 norm ratio), step by step. ',
+      h(
+        'p',
+        { class: 'explain' },
+        "Each checkpoint of the training run gets the same probe prompts: the lines show how many heads sink their attention onto the first token (sinkRate) and how much larger the first token's hidden state grows than the others (P0 norm ratio), step by step. ",
         'The paper found that this P0 sink circuit emerges early in pre-training and concentrates in the first two layers, so its rise and settling can be read as a convergence signal.',
       ),
       h('p', { class: errorMessage ? 'error' : 'progress', 'data-testid': 'trace-status' }, status),
@@ -135,9 +142,18 @@ function render(): void {
       checkpoints.some((checkpoint) => checkpoint.concentration === null)
         ? h('p', { class: 'hint', 'data-testid': 'concentration-legend' }, `Concentration has no point (— in the table) at a step with ${NO_GROWTH}.`)
         : null,
-      buttonRow(pngButton('export-metrics-png', 'Save this chart as a PNG image', () => 'metrics', () => metricsChart.toPng())),
+      buttonRow(
+        pngButton(
+          'export-metrics-png',
+          'Save this chart as a PNG image',
+          () => 'metrics',
+          () => metricsChart.toPng(),
+        ),
+      ),
     ),
-    h('div', { class: 'trace-columns' },
+    h(
+      'div',
+      { class: 'trace-columns' },
       card(
         'Selected checkpoint',
         'trace-selected',
@@ -152,11 +168,22 @@ function render(): void {
       card(
         'P0 norm ratio by depth and step',
         'trace-heat',
-        h('p', { class: 'hint', 'data-testid': 'trace-heat-depths' }, `How many times larger the first token's hidden state is than the median of the others, by checkpoint (columns) and ${depthAxisTitle(checkpoints[0]?.depths ?? [])} (rows).`),
+        h(
+          'p',
+          { class: 'hint', 'data-testid': 'trace-heat-depths' },
+          `How many times larger the first token's hidden state is than the median of the others, by checkpoint (columns) and ${depthAxisTitle(checkpoints[0]?.depths ?? [])} (rows).`,
+        ),
         heatmap.canvas,
         heatmap.legend,
         heatmap.readout,
-        buttonRow(pngButton('export-heatmap-png', 'Save the heat map as a PNG image', () => 'heatmap', () => heatmap.toPng())),
+        buttonRow(
+          pngButton(
+            'export-heatmap-png',
+            'Save the heat map as a PNG image',
+            () => 'heatmap',
+            () => heatmap.toPng(),
+          ),
+        ),
       ),
     ),
     card(

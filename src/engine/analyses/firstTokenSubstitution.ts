@@ -62,7 +62,10 @@ function judge(variants: SubstitutionVariant[], baseline: number, epsilon: numbe
   const [original, ...others] = variants;
   const strengths = variants.map((variant) => `${variant.label} ${fmt(variant.sinkStrength)}`).join(', ');
   if (!hasSink(original.sinkStrength, epsilon, baseline)) {
-    return { finding: 'no-sink', explanation: `The original prompt has no sink to follow: mean attention to position 0 over layers >= 1 is ${fmt(original.sinkStrength)} (uniform ${fmt(baseline)}; ${strengths}).` };
+    return {
+      finding: 'no-sink',
+      explanation: `The original prompt has no sink to follow: mean attention to position 0 over layers >= 1 is ${fmt(original.sinkStrength)} (uniform ${fmt(baseline)}; ${strengths}).`,
+    };
   }
   const kept = others.filter((variant) => keepsSink(variant.sinkStrength, original.sinkStrength, epsilon, baseline));
   if (kept.length === others.length) {

@@ -47,9 +47,7 @@ export function checkHeads(refs: HeadRef[], layers: number, heads: number): Head
 export async function ablateHeads(analyzer: Analyzer, inputs: PromptInput[], headSets: HeadRef[][], options: AnalyzeOptions): Promise<AblationDocument> {
   const { layers, heads } = analyzer.model;
   const variants = [[], ...headSets];
-  const masks = variants.map((set) =>
-    Array.from({ length: layers }, (_, l) => Array.from({ length: heads }, (_, h) => (set.some((ref) => ref.layer === l && ref.head === h) ? 0 : 1))),
-  );
+  const masks = variants.map((set) => Array.from({ length: layers }, (_, l) => Array.from({ length: heads }, (_, h) => (set.some((ref) => ref.layer === l && ref.head === h) ? 0 : 1))));
   // [variant][prompt] measurements
   const ratios: (number | null)[][][] = variants.map(() => []);
   const rates: { all: number; fromLayer2: number | null }[][] = variants.map(() => []);

@@ -163,7 +163,13 @@ function qkvSource(edits: EditBuilder, graph: GraphIndex, node: OnnxNode): QkvSo
     }
     if (attributeInt(node, 'do_rotary', 0) !== 0) {
       const rotary = (tensor: string, count: number) =>
-        edits.node('RotaryEmbedding', [tensor, positionIds(edits, tensor), node.inputs[7], node.inputs[8]], { interleaved: int(attributeInt(node, 'rotary_interleaved', 0)), num_heads: int(count) }, undefined, 'com.microsoft');
+        edits.node(
+          'RotaryEmbedding',
+          [tensor, positionIds(edits, tensor), node.inputs[7], node.inputs[8]],
+          { interleaved: int(attributeInt(node, 'rotary_interleaved', 0)), num_heads: int(count) },
+          undefined,
+          'com.microsoft',
+        );
       q = rotary(q, heads);
       k = rotary(k, kvHeads);
     }

@@ -26,8 +26,23 @@ import type { TensorTypes } from './tensorTypes';
 
 /** Operators (domain.op) with bfloat16 kernels in onnxruntime 1.30's CPU provider, measured one at a time; Constant has no kernel (it is an initializer). */
 export const CPU_BFLOAT16_KERNELS = new Set([
-  'Cast', 'Gather', 'Reshape', 'Transpose', 'Concat', 'Slice', 'Split', 'Squeeze', 'Unsqueeze', 'Identity', 'Shape', 'ConstantOfShape', 'Constant',
-  'LayerNormalization', 'SimplifiedLayerNormalization', 'com.microsoft.SkipLayerNormalization', 'com.microsoft.SkipSimplifiedLayerNormalization',
+  'Cast',
+  'Gather',
+  'Reshape',
+  'Transpose',
+  'Concat',
+  'Slice',
+  'Split',
+  'Squeeze',
+  'Unsqueeze',
+  'Identity',
+  'Shape',
+  'ConstantOfShape',
+  'Constant',
+  'LayerNormalization',
+  'SimplifiedLayerNormalization',
+  'com.microsoft.SkipLayerNormalization',
+  'com.microsoft.SkipSimplifiedLayerNormalization',
 ]);
 
 /** Attributes whose value is an element type (TensorProto.DataType). */

@@ -148,12 +148,16 @@ export function findDecoderLayout(graph: OnnxGraph): DecoderLayout {
     const attentionTerms = terms.filter((term) => holdsAttention(index, bodyOf(term)));
     const otherTerms = terms.filter((term) => !attentionTerms.includes(term));
     if (positions[input]) {
-      throw new UnsupportedGraphError(`expected the attention of layer ${l} to read every position of the residual stream, found it sliced at node '${positions[input]!.node.name}' (${positions[input]!.node.opType})`);
+      throw new UnsupportedGraphError(
+        `expected the attention of layer ${l} to read every position of the residual stream, found it sliced at node '${positions[input]!.node.name}' (${positions[input]!.node.opType})`,
+      );
     }
     if (attentionTerms.length > 0 && otherTerms.length > 0) {
       // A parallel block: the attention and MLP terms both read the block's input.
       if (attentionTerms.length > 1 || (otherTerms.length > 1 && !otherTerms.some((term) => bodyOf(term).some((node) => node.opType === 'Softmax')))) {
-        throw new UnsupportedGraphError(`expected one attention and one MLP branch in the parallel block of layer ${l}, found ${attentionTerms.length} and ${otherTerms.length} (residual step at ${where})`);
+        throw new UnsupportedGraphError(
+          `expected one attention and one MLP branch in the parallel block of layer ${l}, found ${attentionTerms.length} and ${otherTerms.length} (residual step at ${where})`,
+        );
       }
       const attentionTerm = attentionTerms[0];
       const mlpBody = otherTerms.flatMap(bodyOf);
@@ -190,9 +194,7 @@ export function findDecoderLayout(graph: OnnxGraph): DecoderLayout {
   }
 
   if (layers.length === 0) {
-    throw new UnsupportedGraphError(
-      `expected residual blocks after the token embedding, found none after tensor '${points[0].tensor}' (is this a decoder-only language model?)`,
-    );
+    throw new UnsupportedGraphError(`expected residual blocks after the token embedding, found none after tensor '${points[0].tensor}' (is this a decoder-only language model?)`);
   }
   // Never drop a layer silently: attention after the last step followed means the stream went on some way not understood.
   const beyond = attentionAfter(index, withCasts(index, points[points.length - 1].aliases));

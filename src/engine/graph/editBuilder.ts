@@ -21,7 +21,10 @@ export class EditBuilder {
   /** Shared with every body, so that names are unique across the whole model. */
   private readonly names: { next: number };
 
-  constructor(readonly opset: number, parent?: EditBuilder) {
+  constructor(
+    readonly opset: number,
+    parent?: EditBuilder,
+  ) {
     this.names = parent?.names ?? { next: 0 };
     if (parent) this.scope = parent.scope;
   }
@@ -84,7 +87,6 @@ export class EditBuilder {
     if (elemType === DataType.Float) return output ? this.node('Identity', [tensor], undefined, output) : tensor;
     return this.node('Cast', [tensor], { to: int(DataType.Float) }, output);
   }
-
 
   /** L2 norm over the last axis in float32: [B, T, D] → [B, T] (or [B, T, 1] with `keepDims`). */
   lastAxisNorm(tensor: string, elemType: number, output?: string, keepDims = false): string {

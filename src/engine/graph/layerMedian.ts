@@ -74,7 +74,9 @@ function bracket(edits: EditBuilder, row: string): { candidates: string; rank: s
   // A sample quantile's rank has a standard deviation of at most √m / 2.
   const halfWidth = edits.node('Add', [edits.node('Mul', [edits.node('Sqrt', [sampleSizeF]), edits.float([2])]), edits.float([2])]);
   const lowIndex = edits.node('Cast', [edits.node('Max', [edits.node('Floor', [edits.node('Sub', [centre, halfWidth])]), edits.float([0])])], { to: int(DataType.Int64) });
-  const highIndex = edits.node('Cast', [edits.node('Min', [edits.node('Ceil', [edits.node('Add', [centre, halfWidth])]), edits.node('Sub', [sampleSizeF, edits.float([1])])])], { to: int(DataType.Int64) });
+  const highIndex = edits.node('Cast', [edits.node('Min', [edits.node('Ceil', [edits.node('Add', [centre, halfWidth])]), edits.node('Sub', [sampleSizeF, edits.float([1])])])], {
+    to: int(DataType.Int64),
+  });
 
   const below = edits.node('Less', [row, edits.node('Gather', [sorted, lowIndex], { axis: int(0) })]);
   const above = edits.node('Greater', [row, edits.node('Gather', [sorted, highIndex], { axis: int(0) })]);

@@ -39,7 +39,10 @@ const HIDDEN_DROP = 1000;
 type Endpoint = { kind: 'scores'; tensor: string; node: OnnxNode } | { kind: 'operator'; node: OnnxNode; slot: number };
 
 class CannotFollow extends Error {
-  constructor(readonly node: OnnxNode | null, reason: string) {
+  constructor(
+    readonly node: OnnxNode | null,
+    reason: string,
+  ) {
     super(reason);
   }
 }
@@ -51,7 +54,15 @@ export function maskFill(layout: DecoderLayout, input: ValueInfo): MaskFill {
   const endpoints = findEndpoints(layout, cone);
   if (endpoints.length === 0) throw refuse('it does not reach the attention of any layer');
   const floating = LOWEST[input.elemType ?? 0] !== undefined;
-  const candidates: MaskFill[] = floating ? [{ visible: 0, hidden: LOWEST[input.elemType!] }, { visible: 1, hidden: 0 }] : [{ visible: 1, hidden: 0 }, { visible: 0, hidden: 1 }];
+  const candidates: MaskFill[] = floating
+    ? [
+        { visible: 0, hidden: LOWEST[input.elemType!] },
+        { visible: 1, hidden: 0 },
+      ]
+    : [
+        { visible: 1, hidden: 0 },
+        { visible: 0, hidden: 1 },
+      ];
   const scoreLike = new Map<string, boolean>();
   try {
     const fits = candidates.find((candidate) => endpoints.every((endpoint) => satisfies(layout, cone, scoreLike, input.name, endpoint, candidate)));

@@ -53,7 +53,13 @@ export class ProbeBody {
     const empty = main.float([], [0]);
     const otherwise = this.results.map(() => main.name());
     const branches = {
-      then_branch: graph({ name: `sinklens/${main.scope}/probes`, nodes: this.edits.nodes, initializers: this.edits.initializers, inputs: [], outputs: this.results.map((result) => typed(result.value)) }),
+      then_branch: graph({
+        name: `sinklens/${main.scope}/probes`,
+        nodes: this.edits.nodes,
+        initializers: this.edits.initializers,
+        inputs: [],
+        outputs: this.results.map((result) => typed(result.value)),
+      }),
       else_branch: graph({
         name: `sinklens/${main.scope}/none`,
         nodes: otherwise.map((name) => ({ opType: 'Identity', inputs: [empty], outputs: [name], name: `${name}/node` })),
@@ -62,7 +68,13 @@ export class ProbeBody {
         outputs: otherwise.map(typed),
       }),
     };
-    main.nodeOutputs('If', [condition], this.results.length, branches, this.results.map((result) => result.name));
+    main.nodeOutputs(
+      'If',
+      [condition],
+      this.results.length,
+      branches,
+      this.results.map((result) => result.name),
+    );
     for (const result of this.results) if (result.shape) main.output(result.name, result.shape);
     const first = this.results[0];
     return main.zeroAfter(first.name, first.dynamicAxis);

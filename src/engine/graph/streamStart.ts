@@ -43,7 +43,9 @@ export function findIdsInput(graph: OnnxGraph, index: GraphIndex): string {
   const listed = inputs.map(describeInput);
   const found = listed.length === 0 ? 'no inputs' : `input${listed.length > 1 ? 's' : ''} ${listed.join(', ')}`;
   const embeds = inputs.find((input) => /embed/i.test(input.name));
-  const remedy = embeds ? `Sink Lens needs the token ids, not '${embeds.name}': export the model with an input_ids input` : 'Sink Lens needs the token ids as an input: export the model with input_ids';
+  const remedy = embeds
+    ? `Sink Lens needs the token ids, not '${embeds.name}': export the model with an input_ids input`
+    : 'Sink Lens needs the token ids as an input: export the model with input_ids';
   throw new UnsupportedGraphError(`expected an integer token-id input (input_ids) that selects rows of an embedding table, found ${found}; ${remedy}`);
 }
 

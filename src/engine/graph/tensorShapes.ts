@@ -18,6 +18,8 @@ export type Shape = Dim[] | null;
 type Values = (number | null)[];
 
 const MAX_VALUES = 64;
+// A table of operator names, kept compact.
+// prettier-ignore
 const SAME_AS_FIRST = new Set([
   'Identity', 'Cast', 'CastLike', 'Relu', 'Sigmoid', 'Tanh', 'Erf', 'Exp', 'Log', 'Sqrt', 'Reciprocal', 'Neg', 'Abs', 'Not',
   'Softmax', 'LogSoftmax', 'Dropout', 'Clip', 'Floor', 'Ceil', 'Round', 'Sin', 'Cos', 'IsNaN', 'IsInf', 'Sign', 'Gelu',
@@ -27,6 +29,7 @@ const SAME_AS_FIRST = new Set([
   'Swish', 'HardSwish', 'Softsign', 'ThresholdedRelu', 'Shrink', 'BiasAdd', 'BiasDropout', 'DequantizeLinear', 'QuantizeLinear',
   'DynamicQuantizeLinear', 'LpNormalization', 'MeanVarianceNormalization', 'InstanceNormalization', 'GroupNormalization',
 ]);
+// prettier-ignore
 const BROADCAST = new Set([
   'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Mod', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor',
   'Where', 'Max', 'Min', 'Sum', 'Mean', 'BitShift', 'PRelu',
@@ -223,7 +226,8 @@ export class TensorShapes {
       case 'MultiHeadAttention':
       case 'GroupQueryAttention':
         // ONNX Attention keeps the rank of Q (3 or 4); the com.microsoft operators output [batch, sequence, hidden] whatever their inputs' form (packed QKV included).
-        if (node.domain === '') return input?.length === 4 ? [[input[0], input[1], input[2], null], null, null, [input[0], null, input[2], null]] : [input?.length === 3 ? [input[0], input[1], null] : null];
+        if (node.domain === '')
+          return input?.length === 4 ? [[input[0], input[1], input[2], null], null, null, [input[0], null, input[2], null]] : [input?.length === 3 ? [input[0], input[1], null] : null];
         return [[input?.[0] ?? null, input?.[1] ?? null, null]];
       case 'EmbedLayerNormalization':
         return [input ? [input[0], input[1], null] : null, input ? [input[0]] : null, input ? [input[0], input[1], null] : null];

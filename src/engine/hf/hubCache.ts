@@ -151,7 +151,12 @@ function refsOf(repoFolder: string): Map<string, string> {
 function knownRevisions(repoFolder: string): string[] {
   const refs = [...refsOf(repoFolder)].map(([name, commit]) => `${name} → ${commit.slice(0, 7)}`);
   const named = new Set(refsOf(repoFolder).values());
-  return [...refs, ...snapshotCommits(repoFolder).filter((commit) => !named.has(commit)).map((commit) => commit.slice(0, 7))];
+  return [
+    ...refs,
+    ...snapshotCommits(repoFolder)
+      .filter((commit) => !named.has(commit))
+      .map((commit) => commit.slice(0, 7)),
+  ];
 }
 
 /** One checkpoint snapshot in the cache, for a model picker. */

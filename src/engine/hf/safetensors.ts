@@ -11,7 +11,21 @@ import { SinkLensError } from '../errors';
 
 /** The element types a checkpoint may store; onnxruntime can compute with the first three. */
 export const DTYPE_BYTES: Record<string, number> = {
-  F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, U16: 2, U32: 4, U64: 8, BOOL: 1, F8_E4M3: 1, F8_E5M2: 1,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  F64: 8,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  U16: 2,
+  U32: 4,
+  U64: 8,
+  BOOL: 1,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
 };
 
 export interface StoredTensor {

@@ -42,7 +42,9 @@ export function cacheWriteError(error: unknown, what: string, folder: string): u
 
 /** A name beside `target` that no other writer uses: process ids repeat across the hosts of a shared volume. */
 export function temporaryPath(target: string): string {
-  const host = hostname().replace(/[^\w.-]+/g, '_').slice(0, 40);
+  const host = hostname()
+    .replace(/[^\w.-]+/g, '_')
+    .slice(0, 40);
   return `${target}.${host}-${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
 }
 

@@ -112,4 +112,3 @@ export function findModelFolders(root: string, maxDepth = 4): string[] {
   visit(root, 0);
   return found;
 }
-

@@ -60,7 +60,11 @@ export function resolveModelSource(givenPath: string, sharedTokenizer?: string):
       const snapshot = resolveHubSnapshot(hubId);
       return filesIn(givenPath, snapshot.folder, null, sharedTokenizer, snapshot);
     }
-    throw new SinkLensError('model', 'model-not-found', `model not found: ${givenPath} (give a folder with model.onnx or a Hugging Face checkpoint, an .onnx file, or a hub id such as Qwen/Qwen2.5-0.5B)`);
+    throw new SinkLensError(
+      'model',
+      'model-not-found',
+      `model not found: ${givenPath} (give a folder with model.onnx or a Hugging Face checkpoint, an .onnx file, or a hub id such as Qwen/Qwen2.5-0.5B)`,
+    );
   }
   const isFolder = statSync(absolute).isDirectory();
   if (isFolder && looksLikeCheckpoint(absolute)) return filesIn(givenPath, absolute, null, sharedTokenizer, null);

@@ -96,7 +96,10 @@ export function engineBuildId(): string {
 export function openCacheKey(onnxPath: string, options: object, onnxruntime: string): string {
   const stat = statSync(onnxPath);
   const identity = [onnxPath, stat.size, stat.mtimeMs, stat.ino, JSON.stringify(options), engineBuildId(), onnxruntime, cpus()[0]?.model ?? ''];
-  return createHash('sha256').update(`${ENTRY_VERSION}\0${identity.join('\0')}`).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(`${ENTRY_VERSION}\0${identity.join('\0')}`)
+    .digest('hex')
+    .slice(0, 32);
 }
 
 const entryPath = (cacheFolder: string, key: string) => join(cacheFolder, 'opened', `${key}.json`);

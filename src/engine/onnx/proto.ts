@@ -18,6 +18,7 @@ export const enum DataType {
   BFloat16 = 16,
 }
 
+// prettier-ignore
 export const DATA_TYPE_NAMES: Record<number, string> = {
   1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string',
   9: 'bool', 10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64', 16: 'bfloat16',
@@ -389,4 +390,3 @@ function parseValueInfo(bytes: Uint8Array): ValueInfo {
   }
   return info;
 }
-

@@ -49,7 +49,7 @@ export async function installCudaProvider(options: CudaInstallOptions): Promise<
   }
   const version = options.version ?? installedOnnxruntimeVersion();
   const binaryFolder = options.binaryFolder ?? onnxruntimeBinaryFolder();
-  if (!binaryFolder) throw new SinkLensError('runtime', 'no-onnxruntime-binding', 'onnxruntime-node\'s binding folder was not found; reinstall the extension');
+  if (!binaryFolder) throw new SinkLensError('runtime', 'no-onnxruntime-binding', "onnxruntime-node's binding folder was not found; reinstall the extension");
   const packageUrl = cudaPackageUrl(options.source ?? DEFAULT_CUDA_PROVIDER_SOURCE, version);
 
   const expected = (await download(`${packageUrl}.sha512`, options.signal)).toString('utf8').trim();
@@ -123,4 +123,3 @@ function download(url: string, signal?: AbortSignal, onProgress?: CudaInstallOpt
     });
   });
 }
-

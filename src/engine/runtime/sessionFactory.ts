@@ -88,6 +88,10 @@ async function createWith(modelPath: string, options: ort.InferenceSession.Sessi
     const provider = String(options.executionProviders?.[0] ?? 'cpu');
     const explained = explainSessionFailure(reason, modelPath, provider, onnxruntimeVersion);
     if (explained) throw explained;
-    throw new SinkLensError('model', 'session-failed', `onnxruntime cannot load this model (${reason}); check that the export is complete and uses operators onnxruntime ${onnxruntimeVersion} supports`);
+    throw new SinkLensError(
+      'model',
+      'session-failed',
+      `onnxruntime cannot load this model (${reason}); check that the export is complete and uses operators onnxruntime ${onnxruntimeVersion} supports`,
+    );
   }
 }

@@ -26,10 +26,13 @@ export interface DiscoveryOptions {
 export function discoverCheckpoints(spec: string, options: DiscoveryOptions = {}): Checkpoint[] {
   const absolute = resolve(spec);
   const hubId = !spec.includes('*') && !existsSync(absolute) ? parseHubId(spec) : null;
-  if (!hubId && options.revisions) throw new SinkLensError('usage', 'bad-revisions', `--revisions chooses revisions of a model in the Hugging Face cache: give its id (--checkpoints org/name), not ${spec}`);
+  if (!hubId && options.revisions)
+    throw new SinkLensError('usage', 'bad-revisions', `--revisions chooses revisions of a model in the Hugging Face cache: give its id (--checkpoints org/name), not ${spec}`);
   const checkpoints = hubId ? discoverHubCheckpoints(hubId, options) : spec.includes('*') ? fromGlob(absolute, options) : fromFolder(absolute, options);
   if (checkpoints.length === 0) {
-    throw usage(`no checkpoints in ${spec}: expected a trace.json manifest, sub-folders (checkpoint-N/ …) / .onnx files with a step number in their names, or a hub id whose stepN revisions are in the local cache`);
+    throw usage(
+      `no checkpoints in ${spec}: expected a trace.json manifest, sub-folders (checkpoint-N/ …) / .onnx files with a step number in their names, or a hub id whose stepN revisions are in the local cache`,
+    );
   }
   const steps = new Set<number>();
   for (const checkpoint of checkpoints) {
@@ -61,7 +64,11 @@ function fromFolder(folder: string, options: DiscoveryOptions): Checkpoint[] {
 function fromGlob(pattern: string, options: DiscoveryOptions): Checkpoint[] {
   const folder = dirname(pattern);
   if (folder.includes('*')) throw usage('only the last part of a checkpoint glob may contain *');
-  const expression = new RegExp(`^${basename(pattern).replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+  const expression = new RegExp(
+    `^${basename(pattern)
+      .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')}$`,
+  );
   if (!existsSync(folder)) throw usage(`${folder} does not exist`);
   return readdirSync(folder)
     .filter((name) => expression.test(name))

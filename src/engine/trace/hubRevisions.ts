@@ -29,7 +29,11 @@ export interface HubTraceOptions {
 /** The checkpoints of a hub model's step revisions in the local cache, ordered by step. */
 export function discoverHubCheckpoints(id: HubModelId, options: HubTraceOptions = {}): Checkpoint[] {
   if (id.revision) {
-    throw new SinkLensError('usage', 'bad-checkpoints', `--checkpoints ${id.repoId}@${id.revision}: a trace takes a model's revisions with --revisions, e.g. --checkpoints ${id.repoId} --revisions ${id.revision}`);
+    throw new SinkLensError(
+      'usage',
+      'bad-checkpoints',
+      `--checkpoints ${id.repoId}@${id.revision}: a trace takes a model's revisions with --revisions, e.g. --checkpoints ${id.repoId} --revisions ${id.revision}`,
+    );
   }
   const repoFolder = hubRepoFolder(id, options.env);
   const revisions = listHubRevisions(repoFolder);
@@ -62,7 +66,9 @@ function stepRevisions(id: HubModelId, revisions: HubRevision[], onNote?: (line:
     onNote?.(`${id.repoId}: left out the refs that name no step: ${described.join(', ')}`);
   }
   for (const revision of steps.filter((step) => !step.hasCheckpoint)) {
-    onNote?.(`${id.repoId}: left out ${revision.name}: its snapshot has no config.json with model.safetensors (a partial download?); complete it with: ${downloadCommand({ ...id, revision: revision.name })}`);
+    onNote?.(
+      `${id.repoId}: left out ${revision.name}: its snapshot has no config.json with model.safetensors (a partial download?); complete it with: ${downloadCommand({ ...id, revision: revision.name })}`,
+    );
   }
   return steps.filter((revision) => revision.hasCheckpoint);
 }
@@ -72,7 +78,11 @@ function namedRevisions(id: HubModelId, repoFolder: string, revisions: HubRevisi
   const wanted = [...new Set(names.map((name) => name.trim()).filter(Boolean))];
   const stepless = wanted.filter((name) => stepOfRevision(name) === null);
   if (stepless.length > 0) {
-    throw new SinkLensError('usage', 'bad-revisions', `--revisions ${stepless.join(', ')}: a trace orders checkpoints by the step in revision names stepN (such as step1000); ${stepless.length === 1 ? 'this one names' : 'these name'} no step`);
+    throw new SinkLensError(
+      'usage',
+      'bad-revisions',
+      `--revisions ${stepless.join(', ')}: a trace orders checkpoints by the step in revision names stepN (such as step1000); ${stepless.length === 1 ? 'this one names' : 'these name'} no step`,
+    );
   }
   const byName = new Map(revisions.map((revision) => [revision.name, revision]));
   const missing = wanted.filter((name) => !byName.get(name)?.hasCheckpoint);

@@ -21,7 +21,11 @@ export function parseShard(text: string): Shard {
     throw new SinkLensError('usage', 'bad-shard', `--shard ${text}: expected I/N with N ≥ 1 shards and I their 0-based index (e.g. --shard $SLURM_ARRAY_TASK_ID/4)`);
   }
   if (index >= count) {
-    throw new SinkLensError('usage', 'bad-shard', `--shard ${text}: I is 0-based, so with ${count} shard${count === 1 ? '' : 's'} it is 0 to ${count - 1} (as SLURM_ARRAY_TASK_ID with --array=0-${count - 1}, or JOB_COMPLETION_INDEX)`);
+    throw new SinkLensError(
+      'usage',
+      'bad-shard',
+      `--shard ${text}: I is 0-based, so with ${count} shard${count === 1 ? '' : 's'} it is 0 to ${count - 1} (as SLURM_ARRAY_TASK_ID with --array=0-${count - 1}, or JOB_COMPLETION_INDEX)`,
+    );
   }
   return { index, count };
 }

@@ -10,7 +10,10 @@ import { installCudaProviderCommand } from './cudaInstallCommand';
 export const selectModel: CommandFactory =
   ({ context, runs, runStore, statusBar, tree }) =>
   async () => {
-    const path = await pickModel(context, (await runStore.list()).map((run) => run.modelPath));
+    const path = await pickModel(
+      context,
+      (await runStore.list()).map((run) => run.modelPath),
+    );
     if (path !== undefined) statusBar.setModel(modelDisplayName(runs.modelPath()));
     tree.refresh();
   };

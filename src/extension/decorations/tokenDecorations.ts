@@ -55,9 +55,7 @@ export class TokenDecorations extends Disposable {
       },
     }),
   );
-  private readonly flashType = this._register(
-    vscode.window.createTextEditorDecorationType({ backgroundColor: new vscode.ThemeColor('sinkLens.promptHighlight') }),
-  );
+  private readonly flashType = this._register(vscode.window.createTextEditorDecorationType({ backgroundColor: new vscode.ThemeColor('sinkLens.promptHighlight') }));
   private readonly prompts = new Map<string, DecoratedPrompt>();
   private layerChoice = -1;
   private flashTimer: ReturnType<typeof setTimeout> | undefined;
@@ -217,7 +215,11 @@ export class TokenDecorations extends Disposable {
       }
       if (index === 0) {
         card.appendMarkdown('\n\nMean sinkScore per layer ');
-        card.appendText(layerMeans(summary.sinkScore).map((value) => value.toFixed(3)).join(' '));
+        card.appendText(
+          layerMeans(summary.sinkScore)
+            .map((value) => value.toFixed(3))
+            .join(' '),
+        );
       }
     }
     const args = encodeURIComponent(JSON.stringify([{ runId: prompt.runId, token: indices[0] }]));

@@ -83,7 +83,11 @@ function describe(summary: ModelInspection): string {
   const heads = summary.heads === null ? '' : ` × ${summary.heads} heads${summary.kvHeads && summary.kvHeads !== summary.heads ? ` (${summary.kvHeads} KV)` : ''}`;
   const size = summary.sizeBytes >= 2 ** 30 ? `${(summary.sizeBytes / 2 ** 30).toFixed(1)} GB` : `${(summary.sizeBytes / 2 ** 20).toFixed(1)} MB`;
   const attention =
-    summary.attention === 'recomputed' ? ', attention recomputed beside a fused operator' : summary.attention === 'fused-qk-output' ? ", attention read from the fused operator's own probabilities" : '';
+    summary.attention === 'recomputed'
+      ? ', attention recomputed beside a fused operator'
+      : summary.attention === 'fused-qk-output'
+        ? ", attention read from the fused operator's own probabilities"
+        : '';
   const tokenizer = summary.hasTokenizer ? '' : ' No tokenizer.json: analyse token ids with "Sink Lens: Analyze Token Ids…", or add the tokenizer.';
   return `${summary.name}: ${summary.architecture}, ${summary.layers} layers${heads}, ${summary.dtype}, ${size}${attention}.${tokenizer}`;
 }

@@ -192,7 +192,11 @@ export class RunService extends Disposable {
         if (choice === 'truncate') return this.run(text, source, target, { ...overrides, truncate: true });
         if (choice === 'analyzeAll') return this.run(text, source, target, { ...overrides, maxTokens: long.tokens });
         // Declined: the panel, which shows this run starting, says it was not analysed.
-        this.events.fire({ kind: 'failed', runId, error: toErrorPayload(new SinkLensError('cancelled', 'not-analysed', `not analysed: the prompt has ${long.tokens} tokens, more than sinkLens.maxTokens (${long.limit})`)) });
+        this.events.fire({
+          kind: 'failed',
+          runId,
+          error: toErrorPayload(new SinkLensError('cancelled', 'not-analysed', `not analysed: the prompt has ${long.tokens} tokens, more than sinkLens.maxTokens (${long.limit})`)),
+        });
         return undefined;
       }
       // Also when the run failed or was cancelled before its first part reached the panel.

@@ -52,10 +52,7 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
       }
       for (const modelPath of this.knownModels()) if (!byModel.has(modelPath)) byModel.set(modelPath, []);
       const traces = (await this.traces?.list()) ?? [];
-      return [
-        ...[...byModel].map(([modelPath, runs]): RunsNode => ({ kind: 'model', modelPath, runs })),
-        ...(traces.length ? [{ kind: 'traces', traces } as const] : []),
-      ];
+      return [...[...byModel].map(([modelPath, runs]): RunsNode => ({ kind: 'model', modelPath, runs })), ...(traces.length ? [{ kind: 'traces', traces } as const] : [])];
     }
     switch (node.kind) {
       case 'model':
@@ -135,7 +132,7 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
         const item = new vscode.TreeItem('Traces', vscode.TreeItemCollapsibleState.Expanded);
         item.id = 'traces';
         item.description = `${node.traces.length} trace${node.traces.length === 1 ? '' : 's'}`;
-        item.tooltip = 'Checkpoint traces: the sink metrics across a training run\'s checkpoints';
+        item.tooltip = "Checkpoint traces: the sink metrics across a training run's checkpoints";
         item.iconPath = new vscode.ThemeIcon('graph-line');
         item.contextValue = 'traces';
         return item;

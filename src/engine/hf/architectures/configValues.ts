@@ -65,6 +65,10 @@ export class ConfigValues {
 
   /** A setting Sink Lens does not build: refused by name, so no silently wrong graph is ever built. */
   unsupported(setting: string, supported: string): SinkLensError {
-    return new SinkLensError('model', 'unsupported-config', `config.json of this ${this.modelType} model asks for ${setting}, which Sink Lens cannot build (it builds ${supported}); nothing was built`);
+    return new SinkLensError(
+      'model',
+      'unsupported-config',
+      `config.json of this ${this.modelType} model asks for ${setting}, which Sink Lens cannot build (it builds ${supported}); nothing was built`,
+    );
   }
 }

@@ -112,5 +112,4 @@ export interface DecoderSpec {
   finalSoftcap: number | null;
 }
 
-export const slidingWindowLayers = (spec: DecoderSpec): number[] =>
-  spec.layers.flatMap((layer, l) => (layer.attention.slidingWindow === null ? [] : [l]));
+export const slidingWindowLayers = (spec: DecoderSpec): number[] => spec.layers.flatMap((layer, l) => (layer.attention.slidingWindow === null ? [] : [l]));

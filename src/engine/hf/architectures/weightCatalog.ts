@@ -37,7 +37,10 @@ export class WeightCatalog {
       throw new SinkLensError(
         'model',
         'missing-tensor',
-        `the checkpoint has no tensor ${candidates.map((prefix) => `'${prefix}${suffix}'`).join(' or ')}, which a ${this.config.modelType} model has (its tensors start ${names.slice(0, 3).map((name) => `'${name}'`).join(', ')}${names.length > 3 ? ', …' : ''}); check that config.json belongs to these weights`,
+        `the checkpoint has no tensor ${candidates.map((prefix) => `'${prefix}${suffix}'`).join(' or ')}, which a ${this.config.modelType} model has (its tensors start ${names
+          .slice(0, 3)
+          .map((name) => `'${name}'`)
+          .join(', ')}${names.length > 3 ? ', …' : ''}); check that config.json belongs to these weights`,
       );
     }
     return found;
