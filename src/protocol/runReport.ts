@@ -53,33 +53,29 @@ export interface AttentionMapPayload {
 
 /** The engine's report (or a stored JSON one) with its bulk arrays typed; rows already typed are kept, not copied. */
 export function toReportArrays(report: SinkReport | ReportArrays): ReportArrays {
-  const { residual, attention, mlp } = report;
-  const { firstTokenAttention, received, ...scores } = attention;
-  return {
-    ...report,
-    residual: { ...residual, norms: residual.norms.map(toFloat32) },
-    attention: {
-      ...scores,
-      firstTokenAttention: firstTokenAttention.map((heads: ArrayLike<number | null>[]) => heads.map(toFloat32)),
-      ...(received ? { received: received.map(toFloat32) } : {}),
-    },
-    mlp: { layers: mlp.layers.map((entry) => ({ layer: entry.layer, norms: entry.norms ? toFloat32(entry.norms) : null })) },
-  };
+  return withRows(report, toFloat32) as ReportArrays;
 }
 
 /** The JSON report (docs/REPORT.md) of a run, for a file: NaN is written as null, as the engine writes it. */
 export function toJsonReport(report: ReportArrays): SinkReport {
+  return withRows(report, fromFloat32) as SinkReport;
+}
+
+type Row = ArrayLike<number | null>;
+
+/** The report with each of its per-position rows (norms, attention to position 0, received, MLP norms) mapped by `row`. */
+function withRows<T>(report: SinkReport | ReportArrays, row: (values: Row) => T) {
   const { residual, attention, mlp } = report;
   const { firstTokenAttention, received, ...scores } = attention;
   return {
     ...report,
-    residual: { ...residual, norms: residual.norms.map(fromFloat32) },
+    residual: { ...residual, norms: (residual.norms as Row[]).map(row) },
     attention: {
       ...scores,
-      firstTokenAttention: firstTokenAttention.map((heads) => heads.map((row) => Array.from(row))),
-      ...(received ? { received: received.map((row) => Array.from(row)) } : {}),
+      firstTokenAttention: (firstTokenAttention as Row[][]).map((heads) => heads.map(row)),
+      ...(received ? { received: (received as Row[]).map(row) } : {}),
     },
-    mlp: { layers: mlp.layers.map((entry) => ({ layer: entry.layer, norms: entry.norms ? fromFloat32(entry.norms) : null })) },
+    mlp: { layers: mlp.layers.map(({ layer, norms }: { layer: number; norms: Row | null }) => ({ layer, norms: norms ? row(norms) : null })) },
   };
 }
 
@@ -92,12 +88,12 @@ export function mlpAtP0(norms: ArrayLike<number>): MlpAtP0 {
   return { norm: norms[0], othersMedian: norms.length > 1 ? median(Array.prototype.slice.call(norms, 1)) : null, ratio: p0NormRatio(norms) };
 }
 
-function toFloat32(row: ArrayLike<number | null>): Float32Array {
+function toFloat32(row: Row): Float32Array {
   return row instanceof Float32Array ? row : Float32Array.from(row, (value) => value ?? NaN);
 }
 
-function fromFloat32(row: Float32Array): (number | null)[] {
-  return Array.from(row, (value) => (Number.isNaN(value) ? null : value));
+function fromFloat32(row: Row): (number | null)[] {
+  return Array.from(row, (value) => (value === null || Number.isNaN(value) ? null : value));
 }
 
 /** One head's [T][T] slice of [heads][T][T] (a view, no copy), or the mean over heads (-1). */
