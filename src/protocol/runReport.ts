@@ -96,6 +96,19 @@ function fromFloat32(row: Row): (number | null)[] {
   return Array.from(row, (value) => (value === null || Number.isNaN(value) ? null : value));
 }
 
+/** Attention each token receives, averaged over layers (the shading of the panel and the editor); a layer absent (a layer choice beyond the model) is skipped. */
+export function meanReceived(received: readonly (ArrayLike<number> | undefined)[], tokens: number): Float32Array {
+  const mean = new Float32Array(tokens);
+  let count = 0;
+  for (const layer of received) {
+    if (!layer) continue;
+    count++;
+    for (let t = 0; t < tokens; t++) mean[t] += layer[t];
+  }
+  if (count > 0) for (let t = 0; t < tokens; t++) mean[t] /= count;
+  return mean;
+}
+
 /** One head's [T][T] slice of [heads][T][T] (a view, no copy), or the mean over heads (-1). */
 export function selectHead(data: Float32Array, heads: number, tokens: number, head: number): Float32Array {
   const size = tokens * tokens;

@@ -5,10 +5,10 @@
  */
 import * as vscode from 'vscode';
 import { Disposable } from '../dispose';
-import type { ReportArrays, RunReport } from '../../protocol/runReport';
+import { meanReceived, type ReportArrays, type RunReport } from '../../protocol/runReport';
 import { displayToken as visibleToken } from '../../protocol/tokenText';
 import { layerMeans, p0Role } from '../../protocol/verdict';
-import { hoverTarget, layoutAfterEdits, layoutTokens, meanReceived, shadeLevel, sparkline, type TokenLayout } from './tokenRanges';
+import { hoverTarget, layoutAfterEdits, layoutTokens, shadeLevel, sparkline, type TokenLayout } from './tokenRanges';
 
 const LEVELS = 5;
 
