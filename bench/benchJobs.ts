@@ -54,9 +54,9 @@ export const analysis: BenchJob = {
 
 /**
  * The extension's whole job for one run, as its worker does it: the worker's analyze request
- * (AnalysisService: the analysis, the report split into the parts the panel streams, the attention
- * received that shades the tokens and the hovers), each part serialized as the worker's IPC does
- * ('advanced', v8). Not in it: the host's and the webview's side of the messages.
+ * (AnalysisService: the analysis, whose report carries the attention received that shades the
+ * tokens and the hovers, typed for the one reply), its progress and its reply serialized as the
+ * worker's IPC does ('advanced', v8). Not in it: the host's and the webview's side of the messages.
  */
 export const workerJob: BenchJob = {
   name: 'worker',
@@ -70,12 +70,11 @@ export const workerJob: BenchJob = {
       run: async (ids) => {
         const request = {
           runId: `bench-${runs++}`,
-          withReceived: true,
           model: { modelPath: model, device: 'cpu' as const },
           prompt: { kind: 'ids' as const, ids, source: 'bench' },
           options: { addBos: false, epsilon: 0.3, maxTokens: 0 },
         };
-        await analyze(request, { signal: new AbortController().signal, progress: (part) => serialize(part) });
+        serialize(await analyze(request, { signal: new AbortController().signal, progress: (part) => serialize(part) }));
       },
       close: () => service.dispose(),
     };

@@ -140,7 +140,7 @@ async function main(): Promise<void> {
   const loadAfter = loadAverage();
   console.log(`\nload average after: ${loadAfter}`);
   console.log(
-    "! = outside the target. Ratios are per alternating pair: median (min–max). analysis: Analyzer.analyze, with reading the probe outputs and building the report; worker: the extension's whole job for one run as its worker does it (analysis, the parts the panel streams, the attention received that shades the tokens, serialized for IPC).",
+    "! = outside the target. Ratios are per alternating pair: median (min–max). analysis: Analyzer.analyze, with reading the probe outputs and building the report; worker: the extension's whole job for one run as its worker does it (analysis, its report with the attention received that shades the tokens, typed into the one reply and serialized for IPC).",
   );
   writeFileSync(
     join(repoRoot, 'bench', 'results.json'),

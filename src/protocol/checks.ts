@@ -1,7 +1,7 @@
 /**
  * Checks for what crosses a boundary (webview → host, worker → host, host → webview): small
  * combinators that either return the value as its type says or throw a ProtocolViolation naming
- * where it failed (`runBegin.tokens[3].id: expected an integer`). A message's objects are copied
+ * where it failed (`runReport.report.tokens[3].id: expected an integer`). A message's objects are copied
  * field by field, so nothing a check does not name rides along; a document's keep the fields it
  * may add (documentObject); arrays of numbers and typed arrays are checked in place (a report's
  * attention arrays are large, and numbers carry nothing else).

@@ -1,5 +1,5 @@
 /**
- * Checks of the documents that cross a boundary: a report and its streamed parts, the multi-run
+ * Checks of the documents that cross a boundary: a report (as JSON, or typed as a run crosses), the multi-run
  * analyses' documents and a checkpoint trace, as the worker sends them to the host and the host to
  * the panels. Each is typed against its document's interface, so a field added to one without its
  * check (or the reverse) does not compile. Fields a document adds that its check does not name are
@@ -7,12 +7,11 @@
  */
 import { ABLATION_SCHEMA, BATCH_SCHEMA, BOS_COMPARISON_SCHEMA, SUBSTITUTION_SCHEMA } from './analyses';
 import type { AblationDocument, AblationVariant, BatchDocument, BosComparison, HeadRef, SubstitutionDocument } from './analyses';
-import { array, boolean, documentObject, float32Array, integer, literal, nullable, nullableNumbers, number, numbers, object, optional, plainObject, string, variant, type Check } from './checks';
+import { array, boolean, documentObject, float32Array, integer, literal, nullable, nullableNumbers, number, numbers, object, optional, string, variant, type Check } from './checks';
 import { REPORT_SCHEMA, type CircuitVerdict, type MassiveActivation, type ModelSummary, type ReportToken, type RuntimeSummary, type SinkReport } from './report';
-import type { AttentionMapPayload, RunLayer, RunReceived, RunSummary } from './runParts';
+import type { AttentionMapPayload, ReportArrays, RunReport } from './runReport';
 import { TRACE_SCHEMA, type CheckpointSource, type TraceCheckpoint, type TraceDocument } from './trace';
 import type { ErrorPayload } from './errors';
-import type { VerdictText } from './verdict';
 
 const index = integer();
 
@@ -98,43 +97,24 @@ export const sinkReport: Check<SinkReport> = documentObject({
   warnings: array(warning),
 });
 
-// ---- a run's streamed parts --------------------------------------------------------------------
+// ---- a finished run, as it crosses worker → host → webview -------------------------------------
 
-/** The verdict in words; `why` is absent from summaries made before it existed (read as none). */
-const verdictText: Check<VerdictText> = (value, at) => {
-  const text = documentObject({ headline: string(), why: optional(nullable(string())), details: array(string()) })(value, at);
-  return { ...text, why: text.why ?? null };
-};
-
-export const runSummary: Check<RunSummary> = documentObject({
-  runId: string(200),
+/** The report with its bulk arrays typed (runReport.ts): the same fields as sinkReport, checked as Float32Array. */
+export const reportArrays: Check<ReportArrays> = documentObject({
+  schema: literal(REPORT_SCHEMA),
   model: modelSummary,
   runtime: runtimeSummary,
   prompt,
   tokens: array(reportToken),
-  depths: numbers,
-  norms: array(float32Array),
-  p0NormRatio: nullableNumbers,
-  p0Separation: nullableNumbers,
-  sinkScore: numberMatrix,
-  uniformBaseline: number,
-  sinkRate,
-  circuit: circuitVerdict,
-  verdict: verdictText,
+  residual: documentObject({ depths: numbers, norms: array(float32Array), p0NormRatio: nullableNumbers, p0Separation: nullableNumbers }),
+  attention: documentObject({ firstTokenAttention: array(array(float32Array)), received: optional(array(float32Array)), sinkScore: numberMatrix, uniformBaseline: number, sinkRate }),
   massiveActivations: array(massiveActivation),
+  mlp: documentObject({ layers: array(documentObject({ layer: index, norms: nullable(float32Array) })) }),
+  circuit: circuitVerdict,
   warnings: array(warning),
-  extras: plainObject,
 });
 
-export const runLayer: Check<RunLayer> = documentObject({
-  runId: string(200),
-  layer: index,
-  firstTokenAttention: array(float32Array),
-  mlpNorms: nullable(float32Array),
-  mlpAtP0: nullable(documentObject({ norm: number, othersMedian: nullable(number), ratio: nullable(number) })),
-});
-
-export const runReceived: Check<RunReceived> = documentObject({ runId: string(200), layer: index, received: float32Array });
+export const runReport: Check<RunReport> = documentObject({ runId: string(200), report: reportArrays });
 
 export const attentionMapPayload: Check<AttentionMapPayload> = documentObject({
   runId: string(200),

@@ -1,6 +1,6 @@
 /**
  * The `sink-lens/report@1` document (see docs/REPORT.md): what the engine writes, the CLI saves, the
- * worker streams and the panels draw. Every per-position array has length T = tokens.length.
+ * worker sends (typed: runReport.ts) and the panels draw. Every per-position array has length T = tokens.length.
  * Quantities are defined in docs/ANALYSES.md. Types only, shared by every part of Sink Lens.
  */
 import type { ModelLayout } from './layerLayout';

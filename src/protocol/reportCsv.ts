@@ -1,10 +1,21 @@
 /** CSV of a report's tables, for exports from the panel and the explorer. Pure; shared by host and webview. */
-import type { SinkReport } from './report';
+import type { AttentionSection, ReportToken } from './report';
 
 export type CsvTable = 'sinkScores' | 'norms' | 'mlpNorms';
 
+/** Per-position values as the JSON report has them (null: not computed) or as a run crosses (Float32Array, NaN). */
+type PositionValues = ArrayLike<number | null>;
+
+/** What the tables are made of: a JSON report, or the typed report of a run (runReport.ts). */
+export interface CsvSource {
+  tokens: ReportToken[];
+  attention: Pick<AttentionSection, 'sinkScore' | 'sinkRate' | 'uniformBaseline'>;
+  residual: { depths: number[]; norms: readonly PositionValues[] };
+  mlp?: { layers: { layer: number; norms: PositionValues | null }[] };
+}
+
 /** `mlp` is needed for the mlpNorms table only (layers whose norms are null, a mixture of experts, have no rows). */
-export function reportCsv(report: Pick<SinkReport, 'attention' | 'residual' | 'tokens'> & Partial<Pick<SinkReport, 'mlp'>>, table: CsvTable): string {
+export function reportCsv(report: CsvSource, table: CsvTable): string {
   const rows: (string | number | null)[][] = [];
   if (table === 'sinkScores') {
     rows.push(['layer', 'head', 'sinkScore', 'aboveEpsilon', 'epsilon', 'uniformBaseline']);
@@ -12,7 +23,7 @@ export function reportCsv(report: Pick<SinkReport, 'attention' | 'residual' | 't
     sinkScore.forEach((heads, layer) => heads.forEach((score, head) => rows.push([layer, head, score, score > sinkRate.epsilon ? 1 : 0, sinkRate.epsilon, uniformBaseline])));
   } else if (table === 'mlpNorms') {
     rows.push(['layer', 'position', 'tokenId', 'token', 'mlpActivationNorm']);
-    for (const { layer, norms } of report.mlp?.layers ?? []) norms?.forEach((norm, t) => rows.push([layer, t, report.tokens[t]?.id ?? '', report.tokens[t]?.text ?? '', norm]));
+    for (const { layer, norms } of report.mlp?.layers ?? []) for (let t = 0; t < (norms?.length ?? 0); t++) rows.push([layer, t, report.tokens[t]?.id ?? '', report.tokens[t]?.text ?? '', norms![t]]);
   } else {
     rows.push(['depth', 'position', 'tokenId', 'token', 'norm']);
     report.residual.depths.forEach((depth, i) => report.tokens.forEach((token, t) => rows.push([depth, t, token.id, token.text, report.residual.norms[i][t]])));

@@ -2,10 +2,10 @@
  * The worker's logic: the request handlers of the worker channel (src/protocol/channels/worker.ts),
  * independent of how messages travel (child-process IPC in production, an in-process pair of
  * endpoints in tests). Owns one analyzer per model, runs one request at a time in the order they
- * came (a cancelled one waiting for its turn gives it up at once), and streams a run as summary →
- * layers → (optionally) attention received per layer, then replies. Everything streamed comes from
- * the analysis's one forward pass (the received rows are probes of it); only the attention heat
- * map a panel asks for costs another pass, of one layer.
+ * came (a cancelled one waiting for its turn gives it up at once), and replies to a run with its
+ * whole report, once, its bulk numbers typed (RunReport). Everything in it comes from the analysis's
+ * one forward pass (attention received is a probe of it); only the attention heat map a panel asks
+ * for costs another pass, of one layer.
  */
 import type { AnalyzeOptions, AttentionMaps } from '../engine/api';
 import { CancelledError, SinkLensError } from '../engine/errors';
@@ -14,7 +14,7 @@ import type { ModelOpened, MultiAnalysisRequest, MultiAnalysisResult, WorkerSide
 import type { PromptInput, RunOptions } from '../protocol/inputs';
 import type { Device, ExecutionProvider, ModelSummary, SinkReport } from '../protocol/report';
 import type { RequestContext, RequestHandlers } from '../protocol/rpc';
-import { selectHead, toRunLayers, toRunReceived, toRunSummary } from '../protocol/runParts';
+import { selectHead, toReportArrays, type RunReport } from '../protocol/runReport';
 import type { Checkpoint, TraceDocument } from '../protocol/trace';
 
 /** What the worker needs from the engine's Analyzer (src/engine/analyzer.ts). */
@@ -133,22 +133,11 @@ export class AnalysisService {
     return opened;
   }
 
-  private async analyze(params: Params<'analyze'>, context: Context<'analyze'>): Promise<null> {
-    const { signal } = context;
+  private async analyze(params: Params<'analyze'>, context: Context<'analyze'>): Promise<RunReport> {
     const analyzer = await this.analyzerFor(params.model.modelPath, params.model.device, context.progress);
-    const options = toAnalyzeOptions(params.options, signal);
-    const report = await analyzer.analyze(params.prompt, options);
-    context.progress({ type: 'runSummary', summary: toRunSummary(params.runId, report) });
-    for (const layer of toRunLayers(params.runId, report)) {
-      await yieldToMessages(signal);
-      context.progress({ type: 'runLayer', layer });
-    }
-    if (!params.withReceived) return null;
-    for (const received of toRunReceived(params.runId, report)) {
-      await yieldToMessages(signal);
-      context.progress({ type: 'runReceived', received });
-    }
-    return null;
+    const report = await analyzer.analyze(params.prompt, toAnalyzeOptions(params.options, context.signal));
+    if (context.signal.aborted) throw new CancelledError();
+    return { runId: params.runId, report: toReportArrays(report) };
   }
 
   private async attentionMap(params: Params<'attentionMap'>, context: Context<'attentionMap'>) {
@@ -169,10 +158,4 @@ export class AnalysisService {
 
 function toAnalyzeOptions(options: RunOptions, signal: AbortSignal): AnalyzeOptions {
   return { addBos: options.addBos, epsilon: options.epsilon, maxTokens: options.maxTokens, truncate: options.truncate, signal };
-}
-
-/** Lets a pending 'cancel' message in before the next step. */
-async function yieldToMessages(signal: AbortSignal): Promise<void> {
-  await new Promise((resolve) => setImmediate(resolve));
-  if (signal.aborted) throw new CancelledError();
 }

@@ -16,7 +16,7 @@ import { readDeclaredConfig } from '../../src/engine/model/modelConfig';
 import { locateModelFiles } from '../../src/engine/model/modelFiles';
 import { AnalysisClient } from '../../src/extension/worker/analysisClient';
 import type { SinkReport } from '../../src/protocol/report';
-import type { RunSummary } from '../../src/protocol/runParts';
+import type { RunReport } from '../../src/protocol/runReport';
 import type { TraceDocument } from '../../src/protocol/trace';
 import { assertClose } from '../support/compare';
 import { hfCheckpoint, hubCacheFixture, HUB_MODEL } from '../support/hfFixtures';
@@ -122,27 +122,22 @@ describe('downstream of a checkpoint named by hub id', { skip: torchMissing() ??
     const saved = process.env.HF_HUB_CACHE;
     process.env.HF_HUB_CACHE = env.HF_HUB_CACHE;
     const client = new AnalysisClient(join(repoRoot, 'dist', 'worker.js'), () => undefined);
-    let summary: RunSummary | undefined;
+    let run: RunReport | undefined;
     try {
-      await client.request(
-        'analyze',
-        {
-          runId: 'r1',
-          model: { modelPath: HUB_MODEL, device: 'cpu' },
-          prompt: { kind: 'text', text: PROMPT, source: 'test' },
-          options: { addBos: true, epsilon: 0.3, maxTokens: 2048 },
-          withReceived: false,
-        },
-        { onProgress: (progress) => (progress.type === 'runSummary' ? (summary = progress.summary) : undefined) },
-      );
+      run = await client.request('analyze', {
+        runId: 'r1',
+        model: { modelPath: HUB_MODEL, device: 'cpu' },
+        prompt: { kind: 'text', text: PROMPT, source: 'test' },
+        options: { addBos: true, epsilon: 0.3, maxTokens: 2048 },
+      });
     } finally {
       client.dispose();
       if (saved === undefined) delete process.env.HF_HUB_CACHE;
       else process.env.HF_HUB_CACHE = saved;
     }
-    assert.ok(summary);
-    assert.equal(summary.model.checkpoint?.hubId, HUB_MODEL);
-    assert.equal(summary.tokens.length, PROMPT.length + 1);
+    assert.ok(run);
+    assert.equal(run.report.model.checkpoint?.hubId, HUB_MODEL);
+    assert.equal(run.report.tokens.length, PROMPT.length + 1);
   });
 
   it('BOS comes from generation_config.json when config.json does not say', () => {

@@ -6,7 +6,7 @@
 import type { ReportWebviewSide } from '../../src/protocol/channels/report';
 import { fromErrorPayload } from '../../src/protocol/errors';
 import type { Envelope } from '../../src/protocol/rpc';
-import type { AttentionMapPayload } from '../../src/protocol/runParts';
+import type { AttentionMapPayload } from '../../src/protocol/runReport';
 import type { ReportPanel } from '../../src/extension/panels/report/reportPanel';
 
 type Events = ReportWebviewSide['events'];
@@ -30,10 +30,7 @@ export function eventOf(envelope: Envelope): PanelEvent | undefined {
 /** The run an event is about (undefined for events about none). */
 export function runIdOf(event: PanelEvent): string | null | undefined {
   switch (event.type) {
-    case 'runBegin':
-    case 'runLayer':
-    case 'runReceived':
-    case 'runEnd':
+    case 'runReport':
     case 'runError':
       return event.body.runId;
     default:

@@ -44,10 +44,11 @@ suite('Sink Lens in the extension host', () => {
     assert.equal(report.attention.sinkScore.length, report.model.layers);
     assert.equal(report.residual.norms[0].length, report.tokens.length);
     // Every layer's attention received arrived and matches the definition at P0 (= mean sinkScore).
-    assert.equal(result.received.length, report.model.layers);
+    const received = report.attention.received!;
+    assert.equal(received.length, report.model.layers);
     report.attention.sinkScore.forEach((heads, layer) => {
       const mean = heads.reduce((a, b) => a + b, 0) / heads.length;
-      assert.ok(Math.abs(result.received[layer]![0] - mean) < 1e-4, `layer ${layer}: received[0] ${result.received[layer]![0]} vs mean sinkScore ${mean}`);
+      assert.ok(Math.abs(received[layer][0] - mean) < 1e-4, `layer ${layer}: received[0] ${received[layer][0]} vs mean sinkScore ${mean}`);
     });
   });
 
@@ -206,7 +207,6 @@ suite('Sink Lens in the extension host', () => {
         model: { modelPath, device: 'cpu' },
         prompt: { kind: 'text', text: PROMPT.repeat(4), source: 'test' },
         options: { addBos: true, epsilon: 0.3, maxTokens: 2048 },
-        withReceived: true,
       },
       { signal: abort.signal },
     );

@@ -38,7 +38,6 @@ suite('Sink Lens soak in the extension host', () => {
         model: { modelPath, device: 'cpu' },
         prompt: { kind: 'text', text: PROMPT.repeat(1 + (i % 4)), source: 'soak' },
         options: { addBos: true, epsilon: 0.3, maxTokens: 2048 },
-        withReceived: true,
       });
       if (i + 1 === warmup) warmRss = rssMb(api.client.workerPid!);
     }

@@ -52,45 +52,53 @@ test('the webview draws a 2048 x 2048 attention map and reads values on hover', 
     await page.evaluate((T) => {
       const layers = 2;
       const heads = 2;
-      const summary = {
+      const T32 = (value: (i: number) => number) => Float32Array.from({ length: T }, (_, i) => value(i));
+      const run = {
         runId: 'big',
-        model: {
-          path: '/synthetic/model.onnx',
-          architecture: 'synthetic',
-          layers,
-          heads,
-          kvHeads: null,
-          hiddenSize: 8,
-          vocabSize: 10,
-          attention: 'softmax',
-          bosTokenId: 1,
-          dtype: 'float32',
-          slidingWindowLayers: [],
+        report: {
+          schema: 'sink-lens/report@1',
+          model: {
+            path: '/synthetic/model.onnx',
+            architecture: 'llama',
+            layers,
+            heads,
+            kvHeads: null,
+            hiddenSize: 8,
+            vocabSize: 10,
+            attention: 'softmax',
+            bosTokenId: 1,
+            dtype: 'float32',
+            slidingWindowLayers: [],
+          },
+          runtime: { executionProvider: 'cpu', fallbackReason: null, onnxruntime: 'n/a', timingsMs: { load: 0, tokenize: 0, run: 0, summarize: 0 } },
+          prompt: { text: 'x'.repeat(T - 1), source: 'synthetic', bos: true },
+          tokens: Array.from({ length: T }, (_, i) => ({ id: i === 0 ? 1 : 5, text: i === 0 ? '<s>' : 'x', start: Math.max(0, i - 1), end: i, special: i === 0 })),
+          residual: {
+            depths: [0, 0.5, 1, 1.5, 2],
+            norms: Array.from({ length: 5 }, (_, d) => T32((i) => (i === 0 ? 10 + d : 1 + d * 0.1))),
+            p0NormRatio: [10, 10, 10, 10, 10],
+            p0Separation: [],
+          },
+          attention: {
+            firstTokenAttention: Array.from({ length: layers }, () => Array.from({ length: heads }, () => T32((q) => 1 / (q + 1)))),
+            received: Array.from({ length: layers }, () => T32((k) => (k === 0 ? 0.5 : 0.5 / T))),
+            sinkScore: [
+              [0.5, 0.2],
+              [0.6, 0.1],
+            ],
+            uniformBaseline: 0.004,
+            sinkRate: { epsilon: 0.3, all: 0.5, fromLayer2: null },
+          },
+          massiveActivations: [],
+          mlp: { layers: [] },
+          circuit: { formationDepth: 0, sinkOnsetLayer: 0, withinTwoBlocks: true, concentration: null },
+          warnings: [],
         },
-        runtime: { executionProvider: 'cpu', fallbackReason: null, onnxruntime: 'n/a', timingsMs: { load: 0, tokenize: 0, run: 0, summarize: 0 } },
-        prompt: { text: 'x'.repeat(T - 1), source: 'synthetic', bos: true },
-        tokens: Array.from({ length: T }, (_, i) => ({ id: i === 0 ? 1 : 5, text: i === 0 ? '<s>' : 'x', start: Math.max(0, i - 1), end: i, special: i === 0 })),
-        depths: [0, 0.5, 1, 1.5, 2],
-        norms: Array.from({ length: 5 }, (_, d) => Float32Array.from({ length: T }, (_, i) => (i === 0 ? 10 + d : 1 + d * 0.1))),
-        p0NormRatio: [10, 10, 10, 10, 10],
-        p0Separation: [],
-        sinkScore: [
-          [0.5, 0.2],
-          [0.6, 0.1],
-        ],
-        uniformBaseline: 0.004,
-        sinkRate: { epsilon: 0.3, all: 0.5, fromLayer2: null },
-        circuit: { formationDepth: 0, sinkOnsetLayer: 0, withinTwoBlocks: true, concentration: null },
-        verdict: { headline: 'Attention sink on the first token, formed within two blocks', details: [] },
-        massiveActivations: [],
-        warnings: [],
-        extras: {},
       };
       // Benchmark (never asserted): from the first message to the painted frame after it.
       const started = performance.now();
       // As the host sends them: events of the report channel (src/protocol/channels/report.ts).
-      window.postMessage({ kind: 'event', type: 'runBegin', body: summary }, '*');
-      window.postMessage({ kind: 'event', type: 'runEnd', body: { runId: 'big' } }, '*');
+      window.postMessage({ kind: 'event', type: 'runReport', body: run }, '*');
       return afterPaint().then(() => ((window as unknown as { timings: Record<string, number> }).timings = { firstPaintMs: performance.now() - started }));
       function afterPaint(): Promise<void> {
         return new Promise((resolve) => setTimeout(() => requestAnimationFrame(() => setTimeout(resolve, 0)), 0));

@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import type { AnalyzeOptions, PromptInput } from '../../src/engine/api';
 import { CancelledError, SinkLensError } from '../../src/engine/errors';
 import type { SinkReport } from '../../src/protocol/report';
-import type { RunProgress } from '../../src/protocol/channels/worker';
-import { joinRunParts } from '../../src/protocol/runParts';
+import type { ModelOpened } from '../../src/protocol/channels/worker';
+import { mlpLayers, toJsonReport } from '../../src/protocol/runReport';
 import { AnalysisService, type AnalyzerLike } from '../../src/worker/analysisService';
 import { fakeReport } from '../support/fakeReport';
 import { workerChannel } from '../support/workerChannel';
@@ -46,34 +46,32 @@ function harness(open = async () => new FakeAnalyzer() as AnalyzerLike) {
 
 const request = (runId: string) => ({
   runId,
-  withReceived: true,
   model: { modelPath: '/m', device: 'cpu' as const },
   prompt: { kind: 'text' as const, text: 'ab', source: 't' },
   options: { addBos: true, epsilon: 0.3, maxTokens: 0 },
 });
 
 describe('AnalysisService (the worker logic) through the worker channel', () => {
-  it('streams summary → layers → attention received, then replies; the parts join back into the report', async () => {
+  it('replies to a run with its whole report, once, its bulk arrays typed; after the model opened', async () => {
     const analyzer = new FakeAnalyzer();
     const { host, sent } = harness(async () => analyzer);
-    const parts: RunProgress[] = [];
-    const result = await host.request('analyze', request('r1'), { onProgress: (part) => parts.push(part) });
-    assert.equal(result, null);
-    assert.deepEqual(sent(), ['progress:modelOpened', 'progress:runSummary', 'progress:runLayer', 'progress:runLayer', 'progress:runReceived', 'progress:runReceived', 'reply']);
-    const summary = parts.find((part) => part.type === 'runSummary')!;
-    assert.ok(summary.type === 'runSummary' && summary.summary.norms[0] instanceof Float32Array);
-    assert.deepEqual(summary.summary.verdict.headline, 'Heads sink onto the first token without a lasting high-norm P0 state');
-    const layers = parts.flatMap((part) => (part.type === 'runLayer' ? [part.layer] : []));
-    assert.ok(layers[0].firstTokenAttention[0] instanceof Float32Array);
-    const receivedParts = parts.flatMap((part) => (part.type === 'runReceived' ? [part.received] : []));
-    const receivedByLayer = receivedParts.map((part) => part.received);
-    assert.deepEqual(JSON.parse(JSON.stringify(joinRunParts(summary.summary, layers, receivedByLayer))), fakeReport());
+    const progress: ModelOpened[] = [];
+    const { runId, report } = await host.request('analyze', request('r1'), { onProgress: (opened) => progress.push(opened) });
+    assert.deepEqual(sent(), ['progress:modelOpened', 'reply']);
+    assert.equal(runId, 'r1');
+    assert.equal(progress[0].executionProvider, 'cpu');
+    assert.ok(report.residual.norms[0] instanceof Float32Array);
+    assert.ok(report.attention.firstTokenAttention[0][0] instanceof Float32Array);
+    assert.ok(report.attention.received?.every((row) => row instanceof Float32Array));
+    assert.ok(report.mlp.layers.every((entry) => entry.norms === null || entry.norms instanceof Float32Array));
+    // The same report as the engine's, written back as JSON.
+    assert.deepEqual(JSON.parse(JSON.stringify(toJsonReport(report))), fakeReport());
     // The MLP's P0 against the others' median (all equal here): ratio 1.
-    assert.deepEqual(layers[1].mlpAtP0, { norm: 2, othersMedian: 2, ratio: 1 });
+    assert.deepEqual(mlpLayers(report).find((entry) => entry.layer === 1)?.atP0, { norm: 2, othersMedian: 2, ratio: 1 });
     // The shading is the report's own attention.received, from the analysis's one run: no map passes.
     assert.deepEqual(
-      receivedParts.map((part) => [part.layer, Array.from(part.received)]),
-      fakeReport().attention.received!.map((row, layer) => [layer, row]),
+      report.attention.received!.map((row) => Array.from(row)),
+      fakeReport().attention.received,
     );
     assert.deepEqual(analyzer.calls, ['analyze']);
   });
@@ -97,7 +95,7 @@ describe('AnalysisService (the worker logic) through the worker channel', () => 
     assert.equal(sent().filter((kind) => kind === 'reply').length, 3);
   });
 
-  it('cancels a queued request at once, without waiting for the running one, and a running one between stages', async () => {
+  it('cancels a queued request at once, without waiting for the running one, and a running one', async () => {
     const analyzer = new FakeAnalyzer();
     let release!: () => void;
     analyzer.gate = new Promise((resolve) => (release = resolve));
@@ -119,7 +117,7 @@ describe('AnalysisService (the worker logic) through the worker channel', () => 
     release();
     await firstFailed;
     await new Promise((resolve) => setTimeout(resolve, 10));
-    assert.equal(sent().includes('progress:runSummary'), false, 'the cancelled run streamed nothing');
+    assert.equal(sent().includes('reply'), false, 'the cancelled run sent no report');
     assert.deepEqual(sent().slice(-1), ['error']);
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { selectHead } from '../../src/protocol/runParts';
+import { selectHead } from '../../src/protocol/runReport';
 import { cellAt, maxOf, maxPool, paintAttention, paintPooled } from '../../webview/report/heatmapPixels';
 
 describe('heat map pixels', () => {

@@ -1,13 +1,13 @@
 /**
  * The report and analyses panels' state as pure functions of what the host says: a message about
- * another run replaces the state whole (nothing of the previous run survives), one about the run
- * shown updates it, anything else is ignored; a kept view is used only for the run it was kept for.
+ * another run replaces the state whole (nothing of the previous run survives), progress of the run
+ * starting updates it, anything else is ignored; a kept view is used only for the run it was kept for.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AnalysisView, RunningAnalysis } from '../../src/protocol/channels/analyses';
 import type { RunAsked } from '../../src/protocol/channels/report';
-import { toRunLayers, toRunSummary } from '../../src/protocol/runParts';
+import { toReportArrays, type RunReport } from '../../src/protocol/runReport';
 import { analysisState, nextAnalysesShown, type AnalysesShown } from '../../webview/analyses/analysesState';
 import { focusedView, freshViewState, nextShown, NOTHING_SHOWN, runState, shownRunId, viewStateFor, type RunMessage, type Shown } from '../../webview/report/reportState';
 import { fakeReport } from '../support/fakeReport';
@@ -28,36 +28,39 @@ function feed(messages: RunMessage[], from: Shown = NOTHING_SHOWN): { shown: Sho
 }
 
 describe('the Sink Report state', () => {
-  const report = fakeReport();
-  const runA = toRunSummary('run-a', report);
-  const runB = toRunSummary('run-b', report);
+  const report = toReportArrays(fakeReport());
+  const runA: RunReport = { runId: 'run-a', report };
+  const runB: RunReport = { runId: 'run-b', report };
 
-  it('a run starts, streams and ends; its parts update it, the next run replaces it whole', () => {
+  it('a run starts, gets on, and arrives whole in one message; the next run replaces it whole', () => {
     const messages: RunMessage[] = [
       { type: 'runStarted', body: asked('run-a') },
       { type: 'runProgress', body: { runId: 'run-a', message: 'loading the model…' } },
-      { type: 'runBegin', body: runA },
-      ...toRunLayers('run-a', report).map((body): RunMessage => ({ type: 'runLayer', body })),
-      { type: 'runReceived', body: { runId: 'run-a', layer: 0, received: new Float32Array(3) } },
-      { type: 'runEnd', body: { runId: 'run-a' } },
+      { type: 'runReport', body: runA },
     ];
     const a = feed(messages);
-    assert.deepEqual(a.replaced, [true, false, true, false, false, false, false]);
+    assert.deepEqual(a.replaced, [true, false, true]);
     assert.equal(a.shown.kind, 'run');
     assert.equal(runState(a.shown), 'done');
     if (a.shown.kind !== 'run') return;
     assert.equal(a.shown.asked?.prompt, 'prompt of run-a', 'what was asked stays with its run');
-    assert.equal(a.shown.run.layers.size, 2);
+    assert.equal(a.shown.run.report, report, 'the report as it arrived, not rebuilt');
+    // The shading: attention received averaged over the layers (fakeReport's rows).
+    assert.deepEqual(Array.from(a.shown.run.meanReceived!), [0.625, 0.1875, 0.1875]);
+    assert.equal(a.shown.run.verdict.headline, 'Heads sink onto the first token without a lasting high-norm P0 state');
     const b = feed([{ type: 'runStarted', body: asked('run-b') }], a.shown);
     assert.deepEqual(b.shown, { kind: 'starting', asked: asked('run-b'), progress: null }, 'nothing of run A is left');
   });
 
-  it("a part of a run that is not shown is ignored (the user moved on), and leaves the shown run's parts untouched", () => {
-    const { shown } = feed([{ type: 'runBegin', body: runB }]);
+  it('a report without attention.received (stored by an earlier version) shows without shading', () => {
+    const { received: _received, ...attention } = report.attention;
+    const { shown } = feed([{ type: 'runReport', body: { runId: 'run-a', report: { ...report, attention } } }]);
+    assert.ok(shown.kind === 'run' && shown.run.meanReceived === null);
+  });
+
+  it('a message about a run that is not shown is ignored (the user moved on)', () => {
+    const { shown } = feed([{ type: 'runReport', body: runB }]);
     for (const message of [
-      { type: 'runLayer', body: toRunLayers('run-a', report)[0] },
-      { type: 'runReceived', body: { runId: 'run-a', layer: 0, received: new Float32Array(3) } },
-      { type: 'runEnd', body: { runId: 'run-a' } },
       { type: 'runProgress', body: { runId: 'run-a', message: 'x' } },
       { type: 'runError', body: { runId: 'run-a', error: cancelled } },
     ] as RunMessage[]) {
@@ -66,10 +69,7 @@ describe('the Sink Report state', () => {
   });
 
   it('cancelled while loading the model: the panel says so with what was asked, and no earlier run under it', () => {
-    const done = feed([
-      { type: 'runBegin', body: runA },
-      { type: 'runEnd', body: { runId: 'run-a' } },
-    ]).shown;
+    const done = feed([{ type: 'runReport', body: runA }]).shown;
     const { shown } = feed(
       [
         { type: 'runStarted', body: asked('run-b') },
@@ -83,22 +83,12 @@ describe('the Sink Report state', () => {
     assert.equal(shownRunId(shown), 'run-b');
   });
 
-  it('cancelled while streaming: the partial run goes too', () => {
-    const { shown } = feed([
-      { type: 'runStarted', body: asked('run-a') },
-      { type: 'runBegin', body: runA },
-      { type: 'runError', body: { runId: 'run-a', error: cancelled } },
-    ]);
-    assert.equal(shown.kind, 'ended');
-    assert.equal(runState(shown), 'cancelled');
-  });
-
   it('a kept view belongs to one run: kept (within the run) for it, dropped for any other', () => {
     const kept = { runId: 'run-a', layer: 1, head: 1, focusedToken: 2, mapOpen: true, selectedHeads: [{ layer: 1, head: 0 }] };
-    assert.deepEqual(viewStateFor(runA, kept), kept);
-    assert.deepEqual(viewStateFor(runB, kept), freshViewState('run-b'), 'another run starts with nothing selected, no token, no map');
-    assert.deepEqual(viewStateFor(runA, null), freshViewState('run-a'));
-    const outside = viewStateFor(runA, {
+    assert.deepEqual(viewStateFor('run-a', report, kept), kept);
+    assert.deepEqual(viewStateFor('run-b', report, kept), freshViewState('run-b'), 'another run starts with nothing selected, no token, no map');
+    assert.deepEqual(viewStateFor('run-a', report, null), freshViewState('run-a'));
+    const outside = viewStateFor('run-a', report, {
       ...kept,
       layer: 7,
       focusedToken: 9,
@@ -112,9 +102,9 @@ describe('the Sink Report state', () => {
 
   it("the host's focus applies to the run shown only, within it", () => {
     const view = freshViewState('run-a');
-    assert.deepEqual(focusedView(view, { runId: 'run-a', layer: 1, head: 0, token: 2 }, runA), { ...view, layer: 1, head: 0, mapOpen: true, focusedToken: 2 });
-    assert.equal(focusedView(view, { runId: 'run-b', token: 1 }, runA), view);
-    assert.deepEqual(focusedView(view, { runId: 'run-a', layer: 5, token: 3 }, runA), view, 'a layer or token the run does not have is not focused');
+    assert.deepEqual(focusedView(view, { runId: 'run-a', layer: 1, head: 0, token: 2 }, report), { ...view, layer: 1, head: 0, mapOpen: true, focusedToken: 2 });
+    assert.equal(focusedView(view, { runId: 'run-b', token: 1 }, report), view);
+    assert.deepEqual(focusedView(view, { runId: 'run-a', layer: 5, token: 3 }, report), view, 'a layer or token the run does not have is not focused');
   });
 });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { hoverTarget, layoutAfterEdits, layoutTokens, meanReceived, shadeLevel, sparkline } from '../../src/extension/decorations/tokenRanges';
+import { hoverTarget, layoutAfterEdits, layoutTokens, shadeLevel, sparkline } from '../../src/extension/decorations/tokenRanges';
+import { meanReceived } from '../../src/protocol/runReport';
 
 const identity = (start: number, length: number) => Array.from({ length: length + 1 }, (_, i) => start + i);
 
@@ -97,7 +98,7 @@ describe('shading and sparklines', () => {
     assert.equal(sparkline([1, NaN, 3]), '▁ █');
   });
 
-  it('meanReceived averages the layers that have arrived', () => {
+  it('meanReceived averages the layers there are, skipping an absent one', () => {
     assert.deepEqual(Array.from(meanReceived([Float32Array.of(1, 0), undefined, Float32Array.of(0, 1)], 2)), [0.5, 0.5]);
   });
 });

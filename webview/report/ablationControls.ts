@@ -20,8 +20,6 @@ export class AblationControls {
 
   constructor(
     private readonly grid: SinkGrid,
-    /** Whether the run shown can be rerun: only a finished (stored) one can. */
-    private readonly runDone: () => boolean,
     /** Asks the host to rerun the prompt without these heads; rejects with why it did not. */
     private readonly ablate: (heads: HeadRef[]) => Promise<unknown>,
     /** What the button does where the host cannot rerun the model (an exported page); null in VS Code. */
@@ -49,13 +47,13 @@ export class AblationControls {
       ? `Selected: ${heads.map((ref) => `layer ${ref.layer} head ${ref.head}`).join(', ')} (${heads.length} head${heads.length === 1 ? '' : 's'}).`
       : 'No heads selected.';
     this.selectionLine.dataset.label = heads.length ? headLabel(heads) : '';
-    this.ablateButton.toggleAttribute('disabled', heads.length === 0 || !this.runDone() || this.pending !== null);
+    this.ablateButton.toggleAttribute('disabled', heads.length === 0 || this.pending !== null);
     this.clearButton.toggleAttribute('disabled', heads.length === 0);
   }
 
   private ablateSelected(): void {
     const heads = this.grid.selectedHeads();
-    if (!this.runDone() || heads.length === 0 || this.pending) return;
+    if (heads.length === 0 || this.pending) return;
     const label = headLabel(heads);
     this.pending = label;
     this.setStatus('running', `Rerunning the prompt without ${label}…`);

@@ -4,7 +4,7 @@
  * host when the user opens one; a reply that comes after the user asked for another (or after the
  * page went, for another run) is dropped.
  */
-import type { AttentionMapPayload } from '../../src/protocol/runParts';
+import type { AttentionMapPayload } from '../../src/protocol/runReport';
 import { button, h } from '../kit/dom';
 import { formatNumber } from '../kit/format';
 import { recordNow, recordTiming } from '../kit/timings';
@@ -78,13 +78,13 @@ export class AttentionMapSection {
       return;
     }
     const asked = ++this.asked;
-    const runId = run.summary.runId;
+    const runId = run.runId;
     this.placeholder.hidden = true;
     this.status.textContent = `Computing layer ${layer}'s attention map…`;
     const started = performance.now();
     this.requests.fetch(runId, layer, head).then(
       (map) => {
-        if (asked !== this.asked || this.run()?.summary.runId !== runId || map.runId !== runId) return;
+        if (asked !== this.asked || this.run()?.runId !== runId || map.runId !== runId) return;
         const arrived = performance.now();
         this.heatmap.setMap({ layer: map.layer, head: map.head, tokens: map.tokens, data: map.data });
         this.heatmap.focusToken(this.focusedToken());
@@ -112,7 +112,7 @@ export class AttentionMapSection {
   }
 
   private label(layer: number, head: number): string {
-    const score = head >= 0 ? this.run()?.summary.sinkScore[layer]?.[head] : undefined;
+    const score = head >= 0 ? this.run()?.report.attention.sinkScore[layer]?.[head] : undefined;
     return `Layer ${layer}, ${head >= 0 ? `head ${head} (sinkScore ${formatNumber(score, 3)})` : 'mean of heads'}.`;
   }
 }

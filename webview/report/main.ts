@@ -1,11 +1,11 @@
 /**
  * The Sink Report webview. What it shows is a pure function of what the host said about runs
- * (reportState.ts): nothing, a run starting, one run as it streams and when done, or a run that was
+ * (reportState.ts): nothing, a run starting, one run (its whole report), or a run that was
  * cancelled or failed. A message about another run replaces the page (runPage.ts for a run,
  * statusPage.ts otherwise): nothing derived from the previous run stays. The user's view of the run
  * (layer, head, token, open map, selected heads) is kept with setState under the run's id, so the
  * panel comes back as it was after a reload, and a kept view of another run is dropped. The body's
- * data-run-state says where the run shown is: none, starting, streaming, done, cancelled or error
+ * data-run-state says where the run shown is: none, starting, done, cancelled or error
  * (the UI tests wait on it).
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
@@ -47,7 +47,7 @@ function keepView(next: ReportWebviewState | null): void {
   host.notify('stateChanged', { state });
 }
 
-/** A message about runs: the state moves on; a new run (or phase) gets a new page, the same run more of its parts. */
+/** A message about runs: the state moves on; a new run (or phase) gets a new page, a starting run its progress. */
 function apply(message: RunMessage): void {
   const received = performance.now();
   const transition = nextShown(shown, message);
@@ -55,14 +55,11 @@ function apply(message: RunMessage): void {
   shown = transition.shown;
   document.body.dataset.runState = runState(shown);
   if (!transition.replaced) {
-    if (shown.kind === 'run') {
-      page?.update(shown.run);
-      recordTiming(message.type === 'runEnd' ? 'runEndPaint' : 'updatePaint', received);
-    } else if (shown.kind === 'starting') render();
+    if (shown.kind === 'starting') render();
     return;
   }
   render();
-  // The first paint of a run: its page built from the summary (the script's part), drawn.
+  // The first paint of a run: its page built from its report (the script's part), drawn.
   if (shown.kind === 'run') {
     recordNow('firstPaintScript', received);
     recordTiming('firstPaint', received);
@@ -73,8 +70,8 @@ function render(): void {
   page?.dispose();
   page = null;
   if (shown.kind === 'run') {
-    const { summary } = shown.run;
-    keepView(viewStateFor(summary, view));
+    const { runId, report } = shown.run;
+    keepView(viewStateFor(runId, report, view));
     page = new RunPage(shown.run, shown.asked, view!, pageHost, keepView);
     app.replaceChildren(page.element);
   } else {
@@ -91,14 +88,11 @@ host.listen({
   },
   runStarted: (body) => apply({ type: 'runStarted', body }),
   runProgress: (body) => apply({ type: 'runProgress', body }),
-  runBegin: (body) => apply({ type: 'runBegin', body }),
-  runLayer: (body) => apply({ type: 'runLayer', body }),
-  runReceived: (body) => apply({ type: 'runReceived', body }),
-  runEnd: (body) => apply({ type: 'runEnd', body }),
+  runReport: (body) => apply({ type: 'runReport', body }),
   runError: (body) => apply({ type: 'runError', body }),
   focus: (focus) => {
     if (shown.kind !== 'run' || !view || !page) return;
-    const next = focusedView(view, focus, shown.run.summary);
+    const next = focusedView(view, focus, shown.run.report);
     page.focus(next, focus.token !== undefined && next.focusedToken === focus.token ? focus.token : undefined);
   },
 });

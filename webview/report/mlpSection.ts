@@ -1,8 +1,8 @@
 /**
- * The layer-0/1 MLP activation norms per position (the paper's Figure 5), drawn from the layers
- * received so far, with P0's norm against the others' median as the worker computed it
- * (RunLayer.mlpAtP0); a note where a layer has no single MLP activation.
+ * The layer-0/1 MLP activation norms per position (the paper's Figure 5), with P0's norm against the
+ * others' median (runReport.ts mlpLayers); a note where a layer has no single MLP activation.
  */
+import { mlpLayers } from '../../src/protocol/runReport';
 import { buttonRow } from '../kit/cards';
 import { button, h } from '../kit/dom';
 import { formatNumber } from '../kit/format';
@@ -15,26 +15,10 @@ export class MlpSection {
 
   constructor(private readonly exports: { png(): void; csv(): void }) {}
 
-  /** What the section was last drawn from: the layers it waited for that had arrived, and whether it waits no more. */
-  private drawnFrom = '';
-
-  /** Draws what arrived of layers 0 and 1; a later layer or the run's end with both there changes nothing, and redraws nothing (a chart of 2 × T bars). */
-  update(run: RunView): void {
-    const { summary, layers } = run;
-    const wanted = [0, 1].filter((layer) => layer < summary.model.layers);
-    const arrived = wanted.filter((layer) => layers.has(layer));
-    const from = `${arrived.join(',')}:${run.done || arrived.length === wanted.length}`;
-    if (from === this.drawnFrom) return;
-    this.drawnFrom = from;
-    if (arrived.length < wanted.length && !run.done) {
-      this.chart.set(null);
-      this.body.replaceChildren(h('p', { class: 'hint' }, 'Waiting for layers 0 and 1…'));
-      return;
-    }
-    const present = arrived.flatMap((layer) => {
-      const part = layers.get(layer);
-      return part?.mlpNorms && part.mlpAtP0 ? [{ layer, norms: part.mlpNorms, atP0: part.mlpAtP0 }] : [];
-    });
+  /** Draws layers 0 and 1 of the run. */
+  set({ report }: RunView): void {
+    const wanted = [0, 1].filter((layer) => layer < report.model.layers);
+    const present = mlpLayers(report).filter((entry) => wanted.includes(entry.layer));
     const missing = wanted.filter((layer) => !present.some((entry) => entry.layer === layer));
     const note = missing.length
       ? h(
@@ -48,7 +32,7 @@ export class MlpSection {
       this.body.replaceChildren(note!);
       return;
     }
-    this.chart.set({ tokens: summary.tokens.map((token) => token.text), layers: present });
+    this.chart.set({ tokens: report.tokens.map((token) => token.text), layers: present });
     // P0 against the median of the other positions, as for the hidden state (readable by tests: data-value).
     const ratios = h(
       'p',

@@ -1,6 +1,6 @@
 /**
  * What the Sink Report shows, as a pure function of what the host said: no run yet, a run that is
- * starting (what was asked, how it is getting on), one run (as it streams, then done), or a run that
+ * starting (what was asked, how it is getting on), one run (its whole report), or a run that
  * ended without a report (cancelled or failed, with what was asked). Every message from the host
  * goes through `nextShown`: one about another run REPLACES the state, so nothing derived from the
  * previous run (its token card, heat-map read-out, selected heads, focused token) can survive; one
@@ -10,7 +10,7 @@
  */
 import type { ReportWebviewState, RunAsked } from '../../src/protocol/channels/report';
 import type { ErrorPayload } from '../../src/protocol/errors';
-import type { RunLayer, RunReceived, RunSummary } from '../../src/protocol/runParts';
+import type { ReportArrays, RunReport } from '../../src/protocol/runReport';
 import { newRunView, type RunView } from './runView';
 
 export type Shown =
@@ -23,10 +23,7 @@ export type Shown =
 export type RunMessage =
   | { type: 'runStarted'; body: RunAsked }
   | { type: 'runProgress'; body: { runId: string; message: string } }
-  | { type: 'runBegin'; body: RunSummary }
-  | { type: 'runLayer'; body: RunLayer }
-  | { type: 'runReceived'; body: RunReceived }
-  | { type: 'runEnd'; body: { runId: string } }
+  | { type: 'runReport'; body: RunReport }
   | { type: 'runError'; body: { runId: string | null; error: ErrorPayload } };
 
 /** The next state; `replaced` when it is about another run (or another phase of it) and the page is built anew. */
@@ -37,7 +34,7 @@ export interface Transition {
 
 export const NOTHING_SHOWN: Shown = { kind: 'none' };
 
-/** The id of the run shown (starting, streaming, done, or ended), if any. */
+/** The id of the run shown (starting, shown, or ended), if any. */
 export function shownRunId(shown: Shown): string | null {
   switch (shown.kind) {
     case 'none':
@@ -45,7 +42,7 @@ export function shownRunId(shown: Shown): string | null {
     case 'starting':
       return shown.asked.runId;
     case 'run':
-      return shown.run.summary.runId;
+      return shown.run.runId;
     case 'ended':
       return shown.runId;
   }
@@ -62,14 +59,8 @@ export function nextShown(shown: Shown, message: RunMessage): Transition | null 
     case 'runProgress':
       if (shown.kind !== 'starting' || current !== message.body.runId) return null;
       return { shown: { ...shown, progress: message.body.message }, replaced: false };
-    case 'runBegin':
+    case 'runReport':
       return { shown: { kind: 'run', asked: askedOf(shown, message.body.runId), run: newRunView(message.body) }, replaced: true };
-    case 'runLayer':
-    case 'runReceived':
-    case 'runEnd': {
-      if (shown.kind !== 'run' || current !== message.body.runId) return null;
-      return { shown: { ...shown, run: updatedRun(shown.run, message) }, replaced: false };
-    }
     case 'runError': {
       const { runId, error } = message.body;
       // runId null: a run that failed before the panel knew it; otherwise only the run shown.
@@ -79,29 +70,15 @@ export function nextShown(shown: Shown, message: RunMessage): Transition | null 
   }
 }
 
-function updatedRun(run: RunView, message: Extract<RunMessage, { type: 'runLayer' | 'runReceived' | 'runEnd' }>): RunView {
-  switch (message.type) {
-    case 'runLayer':
-      return { ...run, layers: new Map(run.layers).set(message.body.layer, message.body) };
-    case 'runReceived': {
-      const received = run.received.slice();
-      received[message.body.layer] = message.body.received;
-      return { ...run, received };
-    }
-    case 'runEnd':
-      return { ...run, done: true };
-  }
-}
-
 /** What the body's data-run-state says (the UI tests wait on it). */
-export function runState(shown: Shown): 'none' | 'starting' | 'streaming' | 'done' | 'cancelled' | 'error' {
+export function runState(shown: Shown): 'none' | 'starting' | 'done' | 'cancelled' | 'error' {
   switch (shown.kind) {
     case 'none':
       return 'none';
     case 'starting':
       return 'starting';
     case 'run':
-      return shown.run.done ? 'done' : 'streaming';
+      return 'done';
     case 'ended':
       return shown.error.category === 'cancelled' ? 'cancelled' : 'error';
   }
@@ -116,14 +93,14 @@ export function freshViewState(runId: string): ReportWebviewState {
  * The view of this run: `kept` (the state restored or kept so far) when it belongs to the same run,
  * limited to what the run has; otherwise a fresh one. A state of another run is dropped, not mixed in.
  */
-export function viewStateFor(summary: Pick<RunSummary, 'runId' | 'model' | 'tokens'>, kept: ReportWebviewState | null | undefined): ReportWebviewState {
-  if (!kept || kept.runId !== summary.runId) return freshViewState(summary.runId);
-  const { layers, heads } = summary.model;
-  const tokens = summary.tokens.length;
+export function viewStateFor(runId: string, report: Pick<ReportArrays, 'model' | 'tokens'>, kept: ReportWebviewState | null | undefined): ReportWebviewState {
+  if (!kept || kept.runId !== runId) return freshViewState(runId);
+  const { layers, heads } = report.model;
+  const tokens = report.tokens.length;
   const layer = kept.layer < layers ? kept.layer : 0;
   const head = kept.head < heads ? kept.head : -1;
   return {
-    runId: summary.runId,
+    runId,
     layer,
     head,
     focusedToken: kept.focusedToken !== null && kept.focusedToken < tokens ? kept.focusedToken : null,
@@ -133,11 +110,11 @@ export function viewStateFor(summary: Pick<RunSummary, 'runId' | 'model' | 'toke
 }
 
 /** The host's `focus` on the run shown (a hover card's link, the explorer, a restored panel): the map and token it names. */
-export function focusedView(view: ReportWebviewState, focus: { runId: string; token?: number; layer?: number; head?: number }, summary: Pick<RunSummary, 'model' | 'tokens'>): ReportWebviewState {
+export function focusedView(view: ReportWebviewState, focus: { runId: string; token?: number; layer?: number; head?: number }, report: Pick<ReportArrays, 'model' | 'tokens'>): ReportWebviewState {
   if (focus.runId !== view.runId) return view;
   const next = { ...view };
   const head = focus.head ?? view.head;
-  if (focus.layer !== undefined && focus.layer < summary.model.layers && head < summary.model.heads) Object.assign(next, { layer: focus.layer, head, mapOpen: true });
-  if (focus.token !== undefined && focus.token < summary.tokens.length) next.focusedToken = focus.token;
+  if (focus.layer !== undefined && focus.layer < report.model.layers && head < report.model.heads) Object.assign(next, { layer: focus.layer, head, mapOpen: true });
+  if (focus.token !== undefined && focus.token < report.tokens.length) next.focusedToken = focus.token;
   return next;
 }

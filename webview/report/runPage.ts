@@ -10,7 +10,7 @@ import type { HeadRef } from '../../src/protocol/analyses';
 import type { ReportCommand, ReportHostAbilities, ReportWebviewState, RunAsked } from '../../src/protocol/channels/report';
 import type { ExportResult } from '../../src/protocol/channels/webviewChecks';
 import type { CsvTable } from '../../src/protocol/reportCsv';
-import type { AttentionMapPayload, RunSummary } from '../../src/protocol/runParts';
+import type { AttentionMapPayload, ReportArrays } from '../../src/protocol/runReport';
 import { displayToken } from '../../src/protocol/tokenText';
 import { buttonRow, card } from '../kit/cards';
 import { button, h } from '../kit/dom';
@@ -21,7 +21,7 @@ import { csvOf, csvName, jsonName, pngName } from './exports';
 import { glossary } from './glossary';
 import { MlpSection } from './mlpSection';
 import { NormsChart, normSeries } from './normsChart';
-import { meanReceived, progressText, type RunView } from './runView';
+import { progressText, type RunView } from './runView';
 import { SinkGrid } from './sinkGrid';
 import { tokenDetails } from './tokenDetails';
 import { TokenStrip } from './tokenStrip';
@@ -39,7 +39,7 @@ export interface RunPageHost {
 
 export class RunPage {
   readonly element: HTMLElement;
-  private run: RunView;
+  private readonly run: RunView;
   private readonly progressLine = h('p', { class: 'progress', 'data-testid': 'progress', 'aria-live': 'polite' });
   private readonly tokenDetailsBox = h('div', { class: 'token-details', 'data-testid': 'token-details' });
   private readonly hoverLine = h('p', { class: 'hint token-hover', 'data-testid': 'token-hover' });
@@ -58,13 +58,11 @@ export class RunPage {
     private readonly onView: (view: ReportWebviewState) => void,
   ) {
     this.run = run;
-    const { summary } = run;
-    const runId = summary.runId;
+    const { runId, report } = run;
     this.tokenStrip = new TokenStrip({ onSelect: (token) => this.focusToken(token), onHover: (token) => this.showHover(token) });
     this.sinkGrid = new SinkGrid({ open: (layer, head) => this.map.open(layer, head), selectionChanged: (heads) => this.selectionChanged(heads) });
     this.ablation = new AblationControls(
       this.sinkGrid,
-      () => this.run.done,
       (heads) => host.ablate(runId, heads),
       host.abilities.models ? null : 'This exported page has no model to rerun: Ablate Selected Heads gives the sink-lens command line that removes the heads you select.',
     );
@@ -81,26 +79,19 @@ export class RunPage {
         exportPng: () => this.exportPng('attention-map', this.map.heatmap.toPng()),
       },
     );
-    this.element = h('div', { class: 'run-page', 'data-run-id': runId }, ...this.sections(summary));
-    this.map.heatmap.setTokens(summary.tokens.map((token) => token.text));
-    this.normsChart.set(normSeries(summary.depths, summary.norms));
-    this.sinkGrid.set({ sinkScore: summary.sinkScore, epsilon: summary.sinkRate.epsilon, uniformBaseline: summary.uniformBaseline });
+    this.element = h('div', { class: 'run-page', 'data-run-id': runId }, ...this.sections(run));
+    this.map.heatmap.setTokens(report.tokens.map((token) => token.text));
+    this.normsChart.set(normSeries(report.residual.depths, report.residual.norms));
+    const { sinkScore, sinkRate, uniformBaseline } = report.attention;
+    this.sinkGrid.set({ sinkScore, epsilon: sinkRate.epsilon, uniformBaseline });
     this.sinkGrid.setSelection(view.selectedHeads ?? [], false);
     this.ablation.showSelection(this.sinkGrid.selectedHeads());
-    this.update(run);
-    if (view.mapOpen) this.map.open(view.layer, view.head);
-  }
-
-  /** More of the same run arrived. */
-  update(run: RunView): void {
-    this.run = run;
     this.progressLine.textContent = progressText(run);
-    this.progressLine.classList.toggle('done', run.done);
-    const received = meanReceived(run);
-    this.tokenStrip.render(run.summary.tokens, received, this.view.focusedToken);
+    this.progressLine.classList.add('done');
+    this.tokenStrip.render(report.tokens, run.meanReceived, this.view.focusedToken);
     this.renderTokenDetails();
-    this.mlp.update(run);
-    this.ablation.showSelection(this.sinkGrid.selectedHeads());
+    this.mlp.set(run);
+    if (view.mapOpen) this.map.open(view.layer, view.head);
   }
 
   /** The host asked to show a map or a token of this run (a hover card's link, the explorer). */
@@ -131,8 +122,9 @@ export class RunPage {
     this.onView(this.view);
   }
 
-  private sections(summary: RunSummary): HTMLElement[] {
-    const model = summary.model;
+  private sections(run: RunView): HTMLElement[] {
+    const { report } = run;
+    const { model, residual, attention } = report;
     const tokens = card(
       'Tokens',
       'tokens',
@@ -146,7 +138,7 @@ export class RunPage {
       'norms',
       h('p', { class: 'hint' }, 'Position 0 (P0) against the other positions. The P0 Sink Circuit predicts P0 jumps to a high norm within two blocks.'),
       h('div', { class: 'chart-box' }, this.normsChart.canvas),
-      h('p', { class: 'ratios', 'data-testid': 'p0-ratios' }, `P0 / median of others: ${summary.p0NormRatio.map((ratio, i) => `${summary.depths[i]}: ${formatNumber(ratio, 2)}`).join(' · ')}`),
+      h('p', { class: 'ratios', 'data-testid': 'p0-ratios' }, `P0 / median of others: ${residual.p0NormRatio.map((ratio, i) => `${residual.depths[i]}: ${formatNumber(ratio, 2)}`).join(' · ')}`),
       buttonRow(
         button('PNG', () => this.exportPng('norms', this.normsChart.toPng()), { secondary: true, testId: 'export-norms-png', title: 'Save this chart as a PNG image' }),
         button('CSV', () => this.exportCsv('norms'), { secondary: true, testId: 'export-norms-csv', title: 'Save the norms table as CSV' }),
@@ -159,12 +151,12 @@ export class RunPage {
         'p',
         { class: 'legend' },
         h('span', { class: 'swatch sink' }),
-        ` outlined: above ε = ${summary.sinkRate.epsilon} (a sink head) · `,
+        ` outlined: above ε = ${attention.sinkRate.epsilon} (a sink head) · `,
         h('span', { class: 'swatch weak' }),
-        ` faded: at most twice the uniform share (2 × ${formatNumber(summary.uniformBaseline, 3)})`,
+        ` faded: at most twice the uniform share (2 × ${formatNumber(attention.uniformBaseline, 3)})`,
       ),
       this.sinkGrid.element,
-      h('p', { class: 'rates', 'data-testid': 'sink-rate' }, `Sink rate: ${percent(summary.sinkRate.all)} of heads (all layers), ${percent(summary.sinkRate.fromLayer2)} from layer 2 on.`),
+      h('p', { class: 'rates', 'data-testid': 'sink-rate' }, `Sink rate: ${percent(attention.sinkRate.all)} of heads (all layers), ${percent(attention.sinkRate.fromLayer2)} from layer 2 on.`),
       buttonRow(
         button('PNG', () => this.exportPng('sink-grid', this.sinkGrid.toPng()), { secondary: true, testId: 'export-grid-png', title: 'Save the grid as a PNG image' }),
         button('CSV', () => this.exportCsv('sinkScores'), { secondary: true, testId: 'export-grid-csv', title: 'Save the sink scores as CSV' }),
@@ -191,9 +183,9 @@ export class RunPage {
       this.map.heatmap.element,
     );
     return [
-      this.header(summary),
+      this.header(report),
       this.progressLine,
-      verdictCard(summary, this.asked?.demoModel ?? false, this.host.abilities, () => this.host.command('openDemoPrompts')),
+      verdictCard(run, this.asked?.demoModel ?? false, this.host.abilities, () => this.host.command('openDemoPrompts')),
       tokens,
       h('div', { class: 'two-columns' }, norms, grid),
       mlpCard,
@@ -202,18 +194,18 @@ export class RunPage {
     ];
   }
 
-  private header(summary: RunSummary): HTMLElement {
-    const { model, runtime } = summary;
+  private header(report: ReportArrays): HTMLElement {
+    const { model, runtime } = report;
     const { abilities } = this.host;
     const modelName = model.path.split(/[\\/]/).filter(Boolean).slice(-2).join('/');
     const meta = h(
       'p',
       { class: 'meta', 'data-testid': 'meta' },
-      `${modelName} · ${model.architecture} · ${model.layers} layers × ${model.heads} heads · ${summary.tokens.length} tokens · ran on `,
+      `${modelName} · ${model.architecture} · ${model.layers} layers × ${model.heads} heads · ${report.tokens.length} tokens · ran on `,
       h('strong', { 'data-testid': 'device', title: runtime.fallbackReason ? `CUDA not used: ${runtime.fallbackReason}` : undefined }, runtime.executionProvider.toUpperCase()),
       runtime.fallbackReason ? h('span', { class: 'fallback', title: runtime.fallbackReason }, ' (CUDA unavailable)') : '',
     );
-    const promptText = summary.prompt.text ?? '(token ids)';
+    const promptText = report.prompt.text ?? '(token ids)';
     const prompt = h('blockquote', { class: 'prompt', 'data-testid': 'prompt' }, promptText.length > 400 ? `${promptText.slice(0, 400)}…` : promptText);
     return h(
       'header',
@@ -232,20 +224,20 @@ export class RunPage {
 
   private focusToken(token: number): void {
     this.setView({ focusedToken: token });
-    this.tokenStrip.render(this.run.summary.tokens, meanReceived(this.run), token);
+    this.tokenStrip.render(this.run.report.tokens, this.run.meanReceived, token);
     this.map.heatmap.focusToken(token);
     this.renderTokenDetails();
   }
 
   private showHover(token: number | null): void {
-    const entry = token === null ? undefined : this.run.summary.tokens[token];
+    const entry = token === null ? undefined : this.run.report.tokens[token];
     const shown = entry ? displayToken(entry.text) : '';
     this.hoverLine.textContent = entry ? `#${token} · id ${entry.id} · ${JSON.stringify(shown)}${shown !== entry.text ? ` (${entry.text})` : ''}${token === 0 ? ' · P0' : ''}` : '';
   }
 
   private renderTokenDetails(): void {
     const index = this.view.focusedToken;
-    const runId = this.run.summary.runId;
+    const { runId } = this.run;
     const details = index === null ? null : tokenDetails(this.run, index, this.host.abilities.editor ? () => this.host.revealToken(runId, index) : null);
     this.tokenDetailsBox.replaceChildren(...(details ?? []));
   }

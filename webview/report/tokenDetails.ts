@@ -7,16 +7,20 @@ import type { RunView } from './runView';
 
 /** `reveal`: shows the token in the editor; null where the host has no editor (an exported page). */
 export function tokenDetails(run: RunView, index: number, reveal: (() => void) | null): Node[] | null {
-  const { summary } = run;
-  const token = summary.tokens[index];
+  const { tokens, residual, attention, circuit } = run.report;
+  const token = tokens[index];
   if (!token) return null;
-  const norms = summary.norms.map((row) => row[index]);
-  const received = run.received.map((layer) => (layer ? formatNumber(layer[index], 3) : '…'));
+  const norms = residual.norms.map((row) => row[index]);
+  const received = (attention.received ?? []).map((layer) => formatNumber(layer[index], 3));
   return [
     h('h3', {}, `Token ${index}: `, h('code', {}, displayToken(token.text)), ` · id ${token.id}${token.special ? ' · special' : ''}${token.end <= token.start ? ' · no source text' : ''}`),
-    index === 0 ? h('p', { 'data-testid': 'p0-role' }, p0Role(summary.circuit)) : '',
-    h('p', {}, `Norm by depth: ${norms.map((value, i) => `${summary.depths[i]}: ${formatNumber(value, 2)}`).join(' · ')}`),
-    h('p', {}, `Attention received per layer: ${received.map((value, layer) => `L${layer}: ${value}`).join(' · ')}`),
+    index === 0 ? h('p', { 'data-testid': 'p0-role' }, p0Role(circuit)) : '',
+    h('p', {}, `Norm by depth: ${norms.map((value, i) => `${residual.depths[i]}: ${formatNumber(value, 2)}`).join(' · ')}`),
+    h(
+      'p',
+      {},
+      received.length ? `Attention received per layer: ${received.map((value, layer) => `L${layer}: ${value}`).join(' · ')}` : 'Attention received: not in this report (stored by an earlier version).',
+    ),
     reveal && token.end > token.start ? button('Show in editor', reveal, { secondary: true }) : '',
   ].filter((node): node is HTMLElement => node !== '');
 }

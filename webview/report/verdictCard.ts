@@ -1,17 +1,16 @@
 /**
- * The verdict in words, as the worker wrote it (src/protocol/verdict.ts): the headline, right under
+ * The verdict in words, as the CLI prints it (src/protocol/verdict.ts): the headline, right under
  * it why it holds where a number beside it seems to say otherwise, the details, the run's warnings,
  * and for the bundled demo model without a sink, why (src/protocol/demoModel.ts) with its sample prompts.
  */
 import type { ReportHostAbilities } from '../../src/protocol/channels/report';
 import { demoModelNote } from '../../src/protocol/demoModel';
-import type { RunSummary } from '../../src/protocol/runParts';
 import { buttonRow, card } from '../kit/cards';
 import { button, h } from '../kit/dom';
+import type { RunView } from './runView';
 
-export function verdictCard(summary: RunSummary, demoModel: boolean, abilities: ReportHostAbilities, openDemoPrompts: () => void): HTMLElement {
-  const { verdict } = summary;
-  const note = demoModelNote(demoModel, summary.circuit);
+export function verdictCard({ verdict, report }: RunView, demoModel: boolean, abilities: ReportHostAbilities, openDemoPrompts: () => void): HTMLElement {
+  const note = demoModelNote(demoModel, report.circuit);
   return card(
     'Verdict',
     'verdict',
@@ -34,6 +33,6 @@ export function verdictCard(summary: RunSummary, demoModel: boolean, abilities: 
         )
       : null,
     h('p', { class: 'hint' }, h('a', { href: '#glossary' }, 'What do these numbers mean?')),
-    ...summary.warnings.map((warning) => h('p', { class: 'warning' }, `⚠ ${warning.message}`)),
+    ...report.warnings.map((warning) => h('p', { class: 'warning' }, `⚠ ${warning.message}`)),
   );
 }

@@ -1,14 +1,14 @@
 /**
  * Stands in for VS Code in a report exported as one HTML file (`sink-lens analyze --html`): it
  * provides `acquireVsCodeApi` to the Sink Report webview bundle and speaks the report channel's host
- * side to it, as the extension does: feeds it the embedded run the way the extension streams one,
+ * side to it, as the extension does: sends it the embedded run the way the extension sends one,
  * answers its attention-map requests from the embedded maps, and turns its exports into downloads.
  * Loaded before the webview bundle.
  */
 import { reportHostChecks, reportWebviewChecks, type ReportHostSide, type ReportWebviewSide } from '../../src/protocol/channels/report';
 import { SinkLensError } from '../../src/protocol/errors';
 import type { SinkReport } from '../../src/protocol/report';
-import { attentionReceived, selectHead, toRunLayers, toRunSummary } from '../../src/protocol/runParts';
+import { selectHead, toReportArrays } from '../../src/protocol/runReport';
 import { download, downloadExport, embeddedData, pageHost } from './vscodeStub';
 
 interface EmbeddedRun {
@@ -69,10 +69,7 @@ webview
         modelPath: model.path,
         demoModel: embedded.demoModel ?? false,
       });
-      webview.notify('runBegin', toRunSummary(runId, embedded.report));
-      for (const layer of toRunLayers(runId, embedded.report)) webview.notify('runLayer', layer);
-      maps?.forEach((data, layer) => webview.notify('runReceived', { runId, layer, received: attentionReceived(data, heads, tokens) }));
-      webview.notify('runEnd', { runId });
+      webview.notify('runReport', { runId, report: toReportArrays(embedded.report) });
     },
     // State, reveal and command messages mean nothing outside VS Code.
     stateChanged: () => undefined,

@@ -1,6 +1,7 @@
 /** "Export Report…" on a stored run: its report@1 JSON, or one of its tables as CSV, saved where the user says. */
 import * as vscode from 'vscode';
 import { reportCsv, type CsvTable } from '../../protocol/reportCsv';
+import { toJsonReport } from '../../protocol/runReport';
 import { saveFile } from '../panels/webviewExport';
 import type { RunStore } from '../storage/runStore';
 
@@ -17,6 +18,6 @@ export async function exportRun(store: RunStore, runId: string): Promise<void> {
     { title: 'Export Sink Lens run' },
   );
   if (!choice) return;
-  const content = choice.value === 'json' ? JSON.stringify(stored.report, null, 2) : reportCsv(stored.report, choice.value as CsvTable);
+  const content = choice.value === 'json' ? JSON.stringify(toJsonReport(stored.report), null, 2) : reportCsv(stored.report, choice.value as CsvTable);
   await saveFile(`sink-lens-${runId}-${choice.value}.${choice.value === 'json' ? 'json' : 'csv'}`, Buffer.from(content, 'utf8'));
 }

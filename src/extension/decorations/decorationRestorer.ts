@@ -3,7 +3,6 @@
  * text is still exactly where it was. Each document is looked at once per session.
  */
 import type * as vscode from 'vscode';
-import { toRunSummary } from '../../protocol/runParts';
 import { readSettings } from '../settings/settings';
 import type { RunStore } from '../storage/runStore';
 import type { TokenDecorations } from './tokenDecorations';
@@ -27,7 +26,6 @@ export class DecorationRestorer {
     const offsets = stored?.offsets;
     if (!record || !stored || !offsets || stored.sourceText == null) return;
     if (editor.document.getText().slice(offsets[0], offsets.at(-1)) !== stored.sourceText) return;
-    this.decorations.show(editor.document, offsets, toRunSummary(record.id, stored.report), readSettings().decorationLayer);
-    stored.received.forEach((layer, index) => layer && this.decorations.updateReceived(record.id, index, Float32Array.from(layer)));
+    this.decorations.show(editor.document, offsets, { runId: record.id, report: stored.report }, readSettings().decorationLayer);
   }
 }

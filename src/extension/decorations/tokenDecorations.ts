@@ -5,10 +5,10 @@
  */
 import * as vscode from 'vscode';
 import { Disposable } from '../dispose';
-import type { RunSummary } from '../../protocol/runParts';
+import { meanReceived, type ReportArrays, type RunReport } from '../../protocol/runReport';
 import { displayToken as visibleToken } from '../../protocol/tokenText';
 import { layerMeans, p0Role } from '../../protocol/verdict';
-import { hoverTarget, layoutAfterEdits, layoutTokens, meanReceived, shadeLevel, sparkline, type TokenLayout } from './tokenRanges';
+import { hoverTarget, layoutAfterEdits, layoutTokens, shadeLevel, sparkline, type TokenLayout } from './tokenRanges';
 
 const LEVELS = 5;
 
@@ -16,9 +16,7 @@ interface DecoratedPrompt {
   document: vscode.TextDocument;
   runId: string;
   layout: TokenLayout;
-  summary: RunSummary;
-  /** received[layer] once that layer's maps were reduced. */
-  received: (Float32Array | undefined)[];
+  report: ReportArrays;
 }
 
 /** What tests read back: the ranges as document offsets with their shading level. */
@@ -81,24 +79,11 @@ export class TokenDecorations extends Disposable {
     super.dispose();
   }
 
-  show(document: vscode.TextDocument, offsets: number[], summary: RunSummary, layerChoice: number): void {
+  /** Shades the prompt by the attention its tokens receive (the report's attention.received). */
+  show(document: vscode.TextDocument, offsets: number[], { runId, report }: RunReport, layerChoice: number): void {
     this.layerChoice = layerChoice;
-    this.prompts.set(document.uri.toString(), {
-      document,
-      runId: summary.runId,
-      layout: layoutTokens(summary.tokens, offsets),
-      summary,
-      received: new Array(summary.model.layers).fill(undefined),
-    });
+    this.prompts.set(document.uri.toString(), { document, runId, layout: layoutTokens(report.tokens, offsets), report });
     this.render(document.uri.toString());
-  }
-
-  updateReceived(runId: string, layer: number, received: Float32Array): void {
-    for (const [key, prompt] of this.prompts) {
-      if (prompt.runId !== runId) continue;
-      prompt.received[layer] = received;
-      this.render(key);
-    }
   }
 
   clear(): void {
@@ -119,8 +104,9 @@ export class TokenDecorations extends Disposable {
   }
 
   private levels(prompt: DecoratedPrompt): number[] {
-    const tokens = prompt.summary.tokens.length;
-    const chosen = this.layerChoice >= 0 ? [prompt.received[this.layerChoice]] : prompt.received;
+    const tokens = prompt.report.tokens.length;
+    const received = prompt.report.attention.received ?? [];
+    const chosen = this.layerChoice >= 0 ? [received[this.layerChoice]] : received;
     const values = meanReceived(chosen, tokens);
     let max = 0;
     for (const value of values) max = Math.max(max, value);
@@ -155,7 +141,7 @@ export class TokenDecorations extends Disposable {
         this.virtualType,
         prompt.layout.virtual.map((entry) => ({
           range: toRange(entry.at, entry.at),
-          renderOptions: { before: { contentText: entry.tokens.map((t) => virtualLabel(prompt.summary.tokens[t].text)).join(' ') } },
+          renderOptions: { before: { contentText: entry.tokens.map((t) => virtualLabel(prompt.report.tokens[t].text)).join(' ') } },
         })),
       );
     }
@@ -185,8 +171,8 @@ export class TokenDecorations extends Disposable {
     card.supportThemeIcons = true;
     this.appendTokenCard(card, prompt, target.tokens);
     for (const index of target.before) {
-      const token = prompt.summary.tokens[index];
-      card.appendMarkdown(`\n\nBefore it, with no source text: token ${index}${index === 0 ? ` (${p0Role(prompt.summary.circuit)})` : ''} · id \`${token.id}\` · `);
+      const token = prompt.report.tokens[index];
+      card.appendMarkdown(`\n\nBefore it, with no source text: token ${index}${index === 0 ? ` (${p0Role(prompt.report.circuit)})` : ''} · id \`${token.id}\` · `);
       card.appendText(`"${visibleToken(token.text)}"`);
     }
     const range = target.range ? new vscode.Range(document.positionAt(target.range.start), document.positionAt(target.range.end)) : undefined;
@@ -195,28 +181,28 @@ export class TokenDecorations extends Disposable {
 
   /** The card of the tokens at one place: one token, or the tokens that share one source text (each with its numbers). */
   private appendTokenCard(card: vscode.MarkdownString, prompt: DecoratedPrompt, indices: number[]): void {
-    const { summary } = prompt;
+    const { report } = prompt;
     const several = indices.length > 1;
     if (several) card.appendMarkdown(`**Tokens ${indices[0]}–${indices.at(-1)}** share this text`);
     for (const index of indices) {
-      const token = summary.tokens[index];
-      card.appendMarkdown(several ? `\n\n**${index}** · id \`${token.id}\` · ` : `**Token ${index}**${index === 0 ? ` (${p0Role(summary.circuit)})` : ''} · id \`${token.id}\` · `);
+      const token = report.tokens[index];
+      card.appendMarkdown(several ? `\n\n**${index}** · id \`${token.id}\` · ` : `**Token ${index}**${index === 0 ? ` (${p0Role(report.circuit)})` : ''} · id \`${token.id}\` · `);
       card.appendText(`"${visibleToken(token.text)}"`);
       if (token.end <= token.start) card.appendMarkdown(' · _no source text_');
-      const norms = summary.norms.map((row) => row[index]);
+      const norms = report.residual.norms.map((row) => row[index]);
       card.appendMarkdown('\n\nNorm by depth ');
-      card.appendText(`${sparkline(norms)}  ${formatNumber(norms[0])} → ${formatNumber(norms.at(-1)!)} (depths ${summary.depths[0]}…${summary.depths.at(-1)})`);
-      const received = prompt.received.map((layer) => (layer ? layer[index] : NaN));
-      if (received.some((value) => Number.isFinite(value))) {
+      card.appendText(`${sparkline(norms)}  ${formatNumber(norms[0])} → ${formatNumber(norms.at(-1)!)} (depths ${report.residual.depths[0]}…${report.residual.depths.at(-1)})`);
+      const received = (report.attention.received ?? []).map((layer) => layer[index]);
+      if (received.length > 0) {
         card.appendMarkdown('\n\nAttention received per layer ');
         card.appendText(`${sparkline(received)}  ${received.map((value, layer) => `L${layer} ${Number.isFinite(value) ? value.toFixed(3) : '…'}`).join(' · ')}`);
       } else {
-        card.appendMarkdown('\n\nAttention received: _computing…_');
+        card.appendMarkdown('\n\nAttention received: _not in this report (stored by an earlier version)_');
       }
       if (index === 0) {
         card.appendMarkdown('\n\nMean sinkScore per layer ');
         card.appendText(
-          layerMeans(summary.sinkScore)
+          layerMeans(report.attention.sinkScore)
             .map((value) => value.toFixed(3))
             .join(' '),
         );

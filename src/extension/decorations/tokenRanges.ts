@@ -110,19 +110,6 @@ export function sparkline(values: readonly number[]): string {
     .join('');
 }
 
-/** Mean over layers of per-layer attention received; layers not yet computed are skipped. */
-export function meanReceived(received: readonly (ArrayLike<number> | undefined)[], tokens: number): Float32Array {
-  const mean = new Float32Array(tokens);
-  let count = 0;
-  for (const layer of received) {
-    if (!layer) continue;
-    count++;
-    for (let t = 0; t < tokens; t++) mean[t] += layer[t];
-  }
-  if (count > 0) for (let t = 0; t < tokens; t++) mean[t] /= count;
-  return mean;
-}
-
 /**
  * What ONE hover card at a document offset is about: the tokens whose source text is there (all of
  * them when they share it: the byte tokens of one emoji), with the tokens that have no source text

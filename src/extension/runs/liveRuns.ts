@@ -1,22 +1,17 @@
 /**
- * The runs the host holds: one object per run, filled while the worker streams it and made whole
- * from the store for a run of an earlier session. The report panel draws from these (the run it
- * shows is one of them); the run service fills them.
+ * The runs the host holds: one object per run, its report once the worker sent it, or loaded from
+ * the store for a run of an earlier session. The report panel draws from these (the run it shows is
+ * one of them); the run service fills them.
  */
 import type { RunRequest } from '../../protocol/channels/worker';
-import type { SinkReport } from '../../protocol/report';
-import { joinRunParts, toRunLayers, toRunSummary, type RunLayer, type RunSummary } from '../../protocol/runParts';
+import type { ReportArrays } from '../../protocol/runReport';
 import type { RunStore } from '../storage/runStore';
 
-/** A run as the host holds it while streaming, and after loading it from the store. */
+/** A run as the host holds it while the worker runs it, and after loading it from the store. */
 export interface LiveRun {
   request: RunRequest;
-  /** Null until the worker sent the first part. */
-  summary: RunSummary | null;
-  layers: RunLayer[];
-  /** received[layer] once that layer's attention received arrived. */
-  received: (Float32Array | undefined)[];
-  done: boolean;
+  /** Null until the worker sent it (the whole report, once). */
+  report: ReportArrays | null;
 }
 
 export class LiveRuns {
@@ -30,12 +25,12 @@ export class LiveRuns {
 
   /** A run that starts now. */
   start(request: RunRequest): LiveRun {
-    const live: LiveRun = { request, summary: null, layers: [], received: [], done: false };
+    const live: LiveRun = { request, report: null };
     this.runs.set(request.runId, live);
     return live;
   }
 
-  /** The run if the host holds it now (streaming, or loaded before); the store is not read. */
+  /** The run if the host holds it now (running, or loaded before); the store is not read. */
   peek(runId: string): LiveRun | undefined {
     return this.runs.get(runId);
   }
@@ -44,7 +39,7 @@ export class LiveRuns {
     this.runs.delete(runId);
   }
 
-  /** The run, streaming or done, or rebuilt from the store; undefined when it is not stored. */
+  /** The run, running or done, or loaded from the store; undefined when it is not stored. */
   async get(runId: string): Promise<LiveRun | undefined> {
     const cached = this.runs.get(runId);
     if (cached) return cached;
@@ -53,20 +48,14 @@ export class LiveRuns {
     if (!record || !stored) return undefined;
     const live: LiveRun = {
       request: { runId, model: { modelPath: record.modelPath, device: this.device() }, prompt: record.prompt, options: record.options },
-      summary: toRunSummary(runId, stored.report),
-      layers: toRunLayers(runId, stored.report),
-      received: stored.received.map((layer) => (layer ? Float32Array.from(layer) : undefined)),
-      done: true,
+      report: stored.report,
     };
     this.runs.set(runId, live);
     return live;
   }
 
-  /** The whole report: as stored, else joined from what has streamed so far. */
-  async report(runId: string): Promise<SinkReport | undefined> {
-    const stored = await this.store.load(runId);
-    if (stored) return stored.report;
-    const live = this.runs.get(runId);
-    return live?.summary ? joinRunParts(live.summary, live.layers, live.received) : undefined;
+  /** The whole report, once there is one. */
+  async report(runId: string): Promise<ReportArrays | undefined> {
+    return (await this.get(runId))?.report ?? undefined;
   }
 }

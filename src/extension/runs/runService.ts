@@ -1,15 +1,14 @@
 /**
  * Runs one prompt in the analysis worker: "Analyze Prompt Sinks", its re-runs, token ids and a
  * trace checkpoint's probe prompt all come here. A run goes under a cancellable progress
- * notification, streams into a LiveRun (which the report panel follows through onDidChangeRun),
+ * notification, its report arrives whole into a LiveRun (which the report panel follows through onDidChangeRun),
  * shades the prompt in the editor, shows the device on the status bar, and is stored with its
  * record for the explorer. A prompt over sinkLens.maxTokens is offered truncation (longPrompt.ts).
  */
 import * as vscode from 'vscode';
 import type { RunRequest } from '../../protocol/channels/worker';
 import { SinkLensError, toErrorPayload, type ErrorPayload } from '../../protocol/errors';
-import type { SinkReport } from '../../protocol/report';
-import { joinRunParts, type AttentionMapPayload, type RunLayer, type RunReceived, type RunSummary } from '../../protocol/runParts';
+import type { AttentionMapPayload, ReportArrays, RunReport } from '../../protocol/runReport';
 import type { TokenDecorations } from '../decorations/tokenDecorations';
 import { Disposable } from '../dispose';
 import { configuredModelPath, modelDisplayName, modelExists } from '../models/modelPaths';
@@ -27,20 +26,13 @@ import { LiveRuns, type LiveRun } from './liveRuns';
 
 export interface AnalyzeResult {
   runId: string;
-  report: SinkReport;
-  received: (number[] | null)[];
+  report: ReportArrays;
   prompt: { kind: PromptSpan['kind']; start: number; end: number; text: string };
 }
 
-/** What the report panel follows: a run starting (what was asked), how it gets on, each part as it arrives, its end or failure. */
+/** What the report panel follows: a run starting (what was asked), how it gets on, its report (once, whole) or its failure. */
 export type RunEvent =
-  | { kind: 'started'; request: RunRequest }
-  | { kind: 'progress'; runId: string; message: string }
-  | { kind: 'summary'; summary: RunSummary }
-  | { kind: 'layer'; layer: RunLayer }
-  | { kind: 'received'; received: RunReceived }
-  | { kind: 'ended'; runId: string }
-  | { kind: 'failed'; runId: string; error: ErrorPayload };
+  { kind: 'started'; request: RunRequest } | { kind: 'progress'; runId: string; message: string } | { kind: 'finished'; run: RunReport } | { kind: 'failed'; runId: string; error: ErrorPayload };
 
 /** Where a run's prompt sits in an editor, to shade it and to find it again. */
 interface PromptTarget {
@@ -181,7 +173,7 @@ export class RunService extends Disposable {
     if (!modelExists(modelPath)) return this.fail(runId, new SinkLensError('model', 'model-missing', `no model at ${modelPath}: choose a model.onnx (or its folder)`));
     statusBar.setBusy(true);
     try {
-      await withCancellableProgress(`Sink Lens: analysing ${modelDisplayName(modelPath)}`, (report, signal) => this.stream(live, target, report, signal));
+      await withCancellableProgress(`Sink Lens: analysing ${modelDisplayName(modelPath)}`, (report, signal) => this.analyze(live, target, report, signal));
     } catch (error) {
       this.live.forget(runId);
       // Longer than sinkLens.maxTokens: say how long, and let the user truncate or go on.
@@ -199,17 +191,14 @@ export class RunService extends Disposable {
         });
         return undefined;
       }
-      // Also when the run failed or was cancelled before its first part reached the panel.
       return this.fail(runId, error);
     } finally {
       statusBar.setBusy(false);
     }
-    live.done = true;
-    this.events.fire({ kind: 'ended', runId });
     return this.keep(live, text, target);
   }
 
-  /** A run that ended without a report: the panel (which shows it starting or streaming) and a notification say why. */
+  /** A run that ended without a report: the panel (which shows it starting) and a notification say why. */
   private fail(runId: string, error: unknown): undefined {
     this.live.forget(runId);
     this.events.fire({ kind: 'failed', runId, error: toErrorPayload(error) });
@@ -217,60 +206,35 @@ export class RunService extends Disposable {
     return undefined;
   }
 
-  /** The worker's stream into the LiveRun, the panel (through the events), the decorations and the progress. */
-  private async stream(live: LiveRun, target: PromptTarget | undefined, notify: (message: string, increment?: number) => void, signal: AbortSignal): Promise<void> {
+  /** The worker's run into the LiveRun, the panel (through the events), the decorations and the progress. */
+  private async analyze(live: LiveRun, target: PromptTarget | undefined, notify: (message: string, increment?: number) => void, signal: AbortSignal): Promise<void> {
     const { statusBar, decorations, log } = this.parts;
     const { runId, model } = live.request;
-    const settings = readSettings();
     // The progress notification's words also go to the panel while it shows the run starting.
-    const report = (message: string, increment?: number) => {
-      notify(message, increment);
+    const report = (message: string) => {
+      notify(message);
       this.events.fire({ kind: 'progress', runId, message });
     };
     report('loading the model…');
-    let layersTotal = 0;
-    await this.parts.client.request(
-      'analyze',
-      { ...live.request, withReceived: true },
-      {
-        signal,
-        onProgress: (part) => {
-          switch (part.type) {
-            case 'modelOpened':
-              statusBar.setDevice(part.executionProvider, part.fallbackReason, model.device);
-              layersTotal = part.model.layers;
-              report(`running on ${part.executionProvider.toUpperCase()}…`);
-              if (part.fallbackReason && part.fallbackReason !== this.lastFallbackReason) log.warn(`CUDA not used: ${part.fallbackReason}`);
-              this.lastFallbackReason = part.fallbackReason;
-              break;
-            case 'runSummary':
-              live.summary = part.summary;
-              live.received = new Array(part.summary.model.layers).fill(undefined);
-              this.events.fire({ kind: 'summary', summary: part.summary });
-              if (target && readSettings().decorationsEnabled) decorations.show(target.document, target.offsets, part.summary, settings.decorationLayer);
-              report(`${part.summary.tokens.length} tokens: receiving the layers…`);
-              break;
-            case 'runLayer':
-              live.layers.push(part.layer);
-              this.events.fire({ kind: 'layer', layer: part.layer });
-              break;
-            case 'runReceived':
-              live.received[part.received.layer] = part.received.received;
-              this.events.fire({ kind: 'received', received: part.received });
-              decorations.updateReceived(runId, part.received.layer, part.received.received);
-              report(`attention received: layer ${part.received.layer + 1} of ${layersTotal}`, 100 / Math.max(1, layersTotal));
-              break;
-          }
-        },
+    const run = await this.parts.client.request('analyze', live.request, {
+      signal,
+      onProgress: (opened) => {
+        statusBar.setDevice(opened.executionProvider, opened.fallbackReason, model.device);
+        report(`running on ${opened.executionProvider.toUpperCase()}…`);
+        if (opened.fallbackReason && opened.fallbackReason !== this.lastFallbackReason) log.warn(`CUDA not used: ${opened.fallbackReason}`);
+        this.lastFallbackReason = opened.fallbackReason;
       },
-    );
+    });
+    live.report = run.report;
+    this.events.fire({ kind: 'finished', run });
+    const settings = readSettings();
+    if (target && settings.decorationsEnabled) decorations.show(target.document, target.offsets, run, settings.decorationLayer);
   }
 
   /** Stores a finished run with its record (for the explorer) and returns what the command returns. */
   private async keep(live: LiveRun, text: string, target: PromptTarget | undefined): Promise<AnalyzeResult> {
     const { request } = live;
-    const report = joinRunParts(live.summary!, live.layers, live.received);
-    const received = live.received.map((layer) => (layer ? Array.from(layer) : null));
+    const report = live.report!;
     const record: RunRecord = {
       id: request.runId,
       modelPath: request.model.modelPath,
@@ -289,7 +253,6 @@ export class RunService extends Disposable {
     try {
       const dropped = await this.parts.store.add(record, {
         report,
-        received,
         offsets: target?.offsets ?? null,
         sourceText: target ? target.document.getText().slice(target.start, target.end) : null,
       });
@@ -298,7 +261,7 @@ export class RunService extends Disposable {
       this.parts.log.error(`could not store run ${request.runId}: ${String(error)}`);
     }
     this.parts.onDidStore();
-    return { runId: request.runId, report, received, prompt: { kind: target?.kind ?? 'selection', start: target?.start ?? 0, end: target?.end ?? 0, text } };
+    return { runId: request.runId, report, prompt: { kind: target?.kind ?? 'selection', start: target?.start ?? 0, end: target?.end ?? 0, text } };
   }
 }
 

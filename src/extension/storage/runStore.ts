@@ -3,6 +3,7 @@ import { packDocument, unpackDocument } from './packedDocument';
 import { RecordStore } from './recordStore';
 import type { SinkReport } from '../../protocol/report';
 import type { PromptInput, RunOptions } from '../../protocol/inputs';
+import { toReportArrays, type ReportArrays } from '../../protocol/runReport';
 
 export interface RunRecord {
   id: string;
@@ -23,20 +24,25 @@ export interface RunRecord {
   uniformBaseline: number;
 }
 
-/** One run's file: the report and, per layer, the attention each token receives (null if not computed). */
+/** One run's file: the report as the worker sent it (attention received is in it). */
 export interface StoredRun {
-  report: SinkReport;
-  received: (number[] | null)[];
+  report: ReportArrays;
   /** Document offsets of the prompt's units, to decorate it again. */
   offsets: number[] | null;
   /** The document text those offsets covered, to tell whether they still fit the document. */
   sourceText?: string | null;
 }
 
+/** A run's file as earlier versions wrote it: number arrays, and attention received beside the report. */
+interface FormerStoredRun extends Omit<StoredRun, 'report'> {
+  report: SinkReport | ReportArrays;
+  received?: (number[] | null)[];
+}
+
 /**
  * Runs persisted in the workspace's storage folder: runs.json and one run-<id>.slrun per run, its
  * number arrays in binary (packedDocument.ts). Runs stored as run-<id>.json by earlier versions
- * still open. At most 50 runs and, when `maxBytes` gives a limit, that many bytes of run files:
+ * still open, as do files that kept attention received beside the report. At most 50 runs and, when `maxBytes` gives a limit, that many bytes of run files:
  * the oldest runs are dropped first, the newest is always kept.
  */
 export class RunStore extends RecordStore<RunRecord, StoredRun> {
@@ -57,4 +63,21 @@ export class RunStore extends RecordStore<RunRecord, StoredRun> {
       formatIndex: (runs) => ({ version: 1, runs }),
     });
   }
+
+  /** The stored run with its arrays typed, whichever version wrote it. */
+  override async load(id: string): Promise<StoredRun | undefined> {
+    const stored = (await super.load(id)) as FormerStoredRun | undefined;
+    try {
+      return stored && fromStoredFile(stored);
+    } catch {
+      return undefined; // not a run's file: unreadable, as a file that does not parse
+    }
+  }
+}
+
+function fromStoredFile({ received, ...stored }: FormerStoredRun): StoredRun {
+  const report = toReportArrays(stored.report);
+  // Files written before the report carried attention received kept it beside the report, per layer.
+  if (report.attention.received || !received?.length || !received.every((row) => row !== null)) return { ...stored, report };
+  return { ...stored, report: { ...report, attention: { ...report.attention, received: received.map((row) => Float32Array.from(row!)) } } };
 }

@@ -1,25 +1,24 @@
 /**
  * The channel between the host and the Sink Report webview. The webview asks for what needs the
  * worker or the disk (an attention map, an ablation, an export) and tells the host what it shows;
- * the host streams runs to it as events. A run streams in parts so the panel paints early:
+ * the host sends it runs as events. A finished run crosses in ONE message, its report with the bulk
+ * numbers as Float32Array (RunReport):
  *
- *   runStarted (what was asked) → runProgress … → runBegin (RunSummary) → runLayer × layers →
- *   runReceived × layers → runEnd   (or runError, at any point after runStarted)
+ *   runStarted (what was asked) → runProgress … → runReport   (or runError, at any point after runStarted)
  *
- * Each runStarted or runBegin of another run replaces what the panel shows: nothing derived from
- * the previous run stays. A replay of a stored run is its runStarted followed by its parts.
+ * Each runStarted or runReport of another run replaces what the panel shows: nothing derived from
+ * the previous run stays. A replay of a stored run is its runStarted followed by its runReport.
  *
  * Requests:  attentionMap → AttentionMapPayload · ablateHeads → null · export → ExportResult
  * Events to the host:     ready, stateChanged, revealToken, command
- * Events to the webview:  abilities, runStarted, runProgress, runBegin, runLayer, runReceived,
- *                         runEnd, runError, focus
+ * Events to the webview:  abilities, runStarted, runProgress, runReport, runError, focus
  */
 import type { HeadRef } from '../analyses';
 import { boolean, integer, literal, never, none, nullable, object, optional, string, type Check } from '../checks';
-import { attentionMapPayload, errorPayload, runLayer, runReceived, runSummary } from '../documentChecks';
+import { attentionMapPayload, errorPayload, runReport } from '../documentChecks';
 import type { ErrorPayload } from '../errors';
 import type { Side, SideChecks } from '../rpc';
-import type { AttentionMapPayload, RunLayer, RunReceived, RunSummary } from '../runParts';
+import type { AttentionMapPayload, RunReport } from '../runReport';
 import { exportRequest, exportResult, heads, index, readyState, runId, type ExportRequest, type ExportResult } from './webviewChecks';
 
 /**
@@ -88,12 +87,10 @@ export interface ReportWebviewSide extends Side {
   events: {
     abilities: ReportHostAbilities;
     runStarted: RunAsked;
-    /** How a started run is getting on ("loading the model…"), until its summary arrives. */
+    /** How a started run is getting on ("loading the model…"), until its report arrives. */
     runProgress: { runId: string; message: string };
-    runBegin: RunSummary;
-    runLayer: RunLayer;
-    runReceived: RunReceived;
-    runEnd: { runId: string };
+    /** The finished run, whole. */
+    runReport: RunReport;
     /** runId null: the run failed before it had one the panel knows. */
     runError: { runId: string | null; error: ErrorPayload };
     focus: { runId: string; token?: number; layer?: number; head?: number };
@@ -142,10 +139,7 @@ export const reportWebviewChecks: SideChecks<ReportWebviewSide> = {
     abilities: object({ models: boolean, editor: boolean, reason: nullable(string(2000)) }),
     runStarted: object({ runId, prompt: string(10_000), source: string(10_000), modelPath: string(10_000), demoModel: boolean }),
     runProgress: object({ runId, message: string(2000) }),
-    runBegin: runSummary,
-    runLayer,
-    runReceived,
-    runEnd: object({ runId }),
+    runReport,
     runError: object({ runId: nullable(runId), error: errorPayload }),
     focus: object({ runId, token: optional(index), layer: optional(index), head: optional(headOrMean) }),
   },

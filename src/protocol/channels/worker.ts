@@ -3,7 +3,7 @@
  * onnxruntime session): what the worker answers, with each request's progress events and reply,
  * and the checks the host runs on everything the worker sends (and the worker on what it is sent).
  *
- *   analyze        → progress modelOpened, runSummary, runLayer…, runReceived…  → null (done)
+ *   analyze        → progress modelOpened                                        → RunReport (the whole report, once)
  *   attentionMap   → progress modelOpened                                        → AttentionMapPayload
  *   trace          → progress traceCheckpoint…                                   → TraceDocument
  *   multiAnalysis  → progress modelOpened, multiProgress…                        → MultiAnalysisResult
@@ -11,7 +11,7 @@
  * The worker runs one request at a time, in the order sent; a queued one can be cancelled.
  */
 import type { AblationDocument, BatchDocument, BosComparison, HeadRef, SubstitutionDocument } from '../analyses';
-import { array, boolean, integer, literal, none, nullable, number, object, optional, string, variant, type Check } from '../checks';
+import { array, boolean, integer, literal, nullable, number, object, optional, string, variant, type Check } from '../checks';
 import {
   ablationDocument,
   attentionMapPayload,
@@ -20,9 +20,7 @@ import {
   checkpointSource,
   headRef,
   modelSummary,
-  runLayer,
-  runReceived,
-  runSummary,
+  runReport,
   substitutionDocument,
   traceCheckpoint,
   traceDocument,
@@ -30,7 +28,7 @@ import {
 import type { ModelRef, PromptInput, RunOptions } from '../inputs';
 import type { Device, ExecutionProvider, ModelSummary } from '../report';
 import type { Side, SideChecks } from '../rpc';
-import type { AttentionMapPayload, RunLayer, RunReceived, RunSummary } from '../runParts';
+import type { AttentionMapPayload, RunReport } from '../runReport';
 import type { Checkpoint, TraceCheckpoint, TraceDocument } from '../trace';
 
 /** A run of one prompt: the model, the prompt and the options it is analysed with. */
@@ -48,8 +46,6 @@ export interface ModelOpened {
   executionProvider: ExecutionProvider;
   fallbackReason: string | null;
 }
-
-export type RunProgress = ModelOpened | { type: 'runSummary'; summary: RunSummary } | { type: 'runLayer'; layer: RunLayer } | { type: 'runReceived'; received: RunReceived };
 
 /**
  * The paper's multi-run analyses (src/engine/analyses), run in the worker on the pooled analyzer.
@@ -99,7 +95,7 @@ export interface TraceProgress {
 /** What the worker answers. */
 export interface WorkerSide extends Side {
   requests: {
-    analyze: { params: RunRequest & { withReceived: boolean }; result: null; progress: RunProgress };
+    analyze: { params: RunRequest; result: RunReport; progress: ModelOpened };
     attentionMap: { params: RunRequest & { layer: number; head: number }; result: AttentionMapPayload; progress: ModelOpened };
     trace: { params: { checkpoints: Checkpoint[]; options: WorkerTraceOptions }; result: TraceDocument; progress: TraceProgress };
     multiAnalysis: { params: { model: ModelRef; request: MultiAnalysisRequest }; result: MultiAnalysisResult; progress: ModelOpened | { type: 'multiProgress'; done: number; total: number } };
@@ -140,7 +136,7 @@ export { multiAnalysisResult };
 
 export const workerChecks: SideChecks<WorkerSide> = {
   params: {
-    analyze: object({ ...runRequest, withReceived: boolean }),
+    analyze: object(runRequest),
     attentionMap: object({ ...runRequest, layer: index, head: integer(-1) }),
     trace: object({
       checkpoints: array(object({ step: index, path: string(10_000), tokenizer: optional(string(10_000)), source: optional(checkpointSource) })),
@@ -159,18 +155,13 @@ export const workerChecks: SideChecks<WorkerSide> = {
     }),
   },
   results: {
-    analyze: none,
+    analyze: runReport,
     attentionMap: attentionMapPayload,
     trace: traceDocument,
     multiAnalysis: multiAnalysisResult,
   },
   progress: {
-    analyze: variant('type', {
-      modelOpened,
-      runSummary: object({ type: literal('runSummary'), summary: runSummary }),
-      runLayer: object({ type: literal('runLayer'), layer: runLayer }),
-      runReceived: object({ type: literal('runReceived'), received: runReceived }),
-    }),
+    analyze: modelOpened,
     attentionMap: modelOpened,
     trace: object({ type: literal('traceCheckpoint'), checkpoint: traceCheckpoint, index, total: index, cached: boolean }),
     multiAnalysis: variant('type', { modelOpened, multiProgress: object({ type: literal('multiProgress'), done: index, total: index }) }),

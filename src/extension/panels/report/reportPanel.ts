@@ -44,7 +44,7 @@ export class ReportPanel extends WebviewPanel<ReportHostSide, ReportWebviewSide>
 
   override notify<K extends EventType<ReportWebviewSide>>(type: K, body: ReportWebviewSide['events'][K]): void {
     // The host decides which run the panel shows (reportPanelController.ts); the webview only draws it.
-    if (type === 'runStarted' || type === 'runBegin') this.runId = (body as { runId: string }).runId;
+    if (type === 'runStarted' || type === 'runReport') this.runId = (body as { runId: string }).runId;
     super.notify(type, body);
   }
 }

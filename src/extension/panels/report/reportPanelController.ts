@@ -1,7 +1,7 @@
 /**
  * The Sink Report panel's side of the host: keeps the one report panel (made on demand, adopted
  * when VS Code restores it) and decides what it shows: the run the user asked for last (starting,
- * streaming, done, cancelled or failed), or the stored run they chose. Its webview draws that and
+ * done, cancelled or failed), or the stored run they chose. Its webview draws that and
  * only that; whenever it says it is ready (new, restored after a reload, or shown again after being
  * hidden) it gets the run again from here, so a view kept in the webview can never bring back a run
  * that is no longer the panel's. Also answers what the webview asks on the report channel (an
@@ -13,6 +13,7 @@ import { reportWebviewState, type ReportWebviewState, type RunAsked } from '../.
 import { readyState } from '../../../protocol/channels/webviewChecks';
 import { attempt } from '../../../protocol/checks';
 import { SinkLensError, type ErrorPayload } from '../../../protocol/errors';
+import { toJsonReport } from '../../../protocol/runReport';
 import { Disposable } from '../../dispose';
 import { bundledModelPath } from '../../models/modelPaths';
 import type { LiveRun } from '../../runs/liveRuns';
@@ -24,7 +25,7 @@ import { saveExport, webviewExportBytes } from '../webviewExport';
 import { ReportPanel } from './reportPanel';
 import { runAsked } from './runAsked';
 
-/** What the panel shows: a run (starting, streaming or stored), or one that ended without a report. */
+/** What the panel shows: a run (starting, done or stored), or one that ended without a report. */
 interface PanelRun {
   runId: string;
   asked: RunAsked | null;
@@ -89,7 +90,7 @@ export class ReportPanelController extends Disposable {
         export: async ({ kind, name, data }) => {
           if (kind !== 'json') return saveExport(name, webviewExportBytes(kind, data));
           const report = panel.runId ? await this.runs.live.report(panel.runId) : undefined;
-          return saveExport(name, report ? Buffer.from(JSON.stringify(report, null, 2), 'utf8') : undefined);
+          return saveExport(name, report ? Buffer.from(JSON.stringify(toJsonReport(report), null, 2), 'utf8') : undefined);
         },
       },
       {
@@ -134,9 +135,9 @@ export class ReportPanelController extends Disposable {
   }
 
   /**
-   * A run the service streams. The run started last takes the panel (showing what was asked) until
+   * A run the service runs. The run started last takes the panel (showing what was asked) until
    * its failure, or until an earlier queued run's report arrives (then that takes it, and the later
-   * one takes it back with its own). Parts go to the panel only while it shows their run.
+   * one takes it back with its own). Progress goes to the panel only while it shows its run.
    */
   private follow(event: RunEvent): void {
     switch (event.kind) {
@@ -152,26 +153,17 @@ export class ReportPanelController extends Disposable {
       case 'progress':
         this.panelFor(event.runId)?.notify('runProgress', { runId: event.runId, message: event.message });
         break;
-      case 'summary': {
-        const { runId } = event.summary;
+      case 'finished': {
+        const { runId } = event.run;
         const panel = this.panel.open;
         if (this.shown?.runId !== runId) {
           const live = this.runs.live.peek(runId);
           this.show({ runId, asked: live ? this.askedOf(live) : null, ended: null });
           if (this.shown?.asked) panel?.notify('runStarted', this.shown.asked);
         }
-        panel?.notify('runBegin', event.summary);
+        panel?.notify('runReport', event.run);
         break;
       }
-      case 'layer':
-        this.panelFor(event.layer.runId)?.notify('runLayer', event.layer);
-        break;
-      case 'received':
-        this.panelFor(event.received.runId)?.notify('runReceived', event.received);
-        break;
-      case 'ended':
-        this.panelFor(event.runId)?.notify('runEnd', { runId: event.runId });
-        break;
       case 'failed':
         if (this.shown?.runId !== event.runId && this.lastStarted !== event.runId) break;
         this.show({ runId: event.runId, asked: this.shown?.runId === event.runId ? this.shown.asked : null, ended: event.error });
@@ -189,20 +181,15 @@ export class ReportPanelController extends Disposable {
     panel.panel.title = run.ended ? `Sink Report: ${run.ended.category === 'cancelled' ? 'cancelled' : 'failed'}` : 'Sink Report';
   }
 
-  /** The panel, when it shows this run (a run the user navigated away from keeps streaming into storage only). */
+  /** The panel, when it shows this run (a run the user navigated away from still goes into storage). */
   private panelFor(runId: string): ReportPanel | undefined {
     return this.shown?.runId === runId && !this.shown.ended ? this.panel.open : undefined;
   }
 
-  /** A run as it is now: what was asked, then every part that has arrived (the rest follows as it arrives). */
+  /** A run as it is now: what was asked, then its report once there is one (until then it follows when it arrives). */
   private replay(panel: ReportPanel, live: LiveRun): void {
     panel.notify('runStarted', this.askedOf(live));
-    const { summary } = live;
-    if (!summary) return;
-    panel.notify('runBegin', summary);
-    for (const layer of live.layers) panel.notify('runLayer', layer);
-    live.received.forEach((received, layer) => received && panel.notify('runReceived', { runId: summary.runId, layer, received }));
-    if (live.done) panel.notify('runEnd', { runId: summary.runId });
+    if (live.report) panel.notify('runReport', { runId: live.request.runId, report: live.report });
   }
 
   private askedOf(live: LiveRun): RunAsked {
