@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { ReportPanel } from '../../src/extension/panels/report/reportPanel';
 import type { SinkLens } from '../../src/extension/sinkLens';
-import { eventOf, tapPanel, type PanelEvent } from './panelTap';
+import { watchPanel, type PanelEvent } from './panelTap';
 
 export interface ModelSwitching {
   /** Set when the suite starts. */
@@ -31,21 +31,7 @@ export function modelSwitching(missing: string | null): ModelSwitching | null {
   const host = {
     errors: [] as Error[],
     config: () => vscode.workspace.getConfiguration('sinkLens'),
-    async watchPanel<T>(action: (panel: ReportPanel) => Promise<T>) {
-      host.api.reportPanel.showPanel();
-      const panel = host.api.reportPanel.currentPanel();
-      assert.ok(panel, 'the report panel is open');
-      const posted: PanelEvent[] = [];
-      const untap = tapPanel(panel, (envelope) => {
-        const event = eventOf(envelope);
-        if (event) posted.push(event);
-      });
-      try {
-        return { value: await action(panel), posted };
-      } finally {
-        untap();
-      }
-    },
+    watchPanel: (action) => watchPanel(host.api, action),
   } as ModelSwitching;
   let before: { modelPath?: string; device?: string };
   let showError: (error: unknown) => void;

@@ -17,8 +17,7 @@ import * as vscode from 'vscode';
 import type { AnalyzeResult } from '../../src/extension/runs/runService';
 import type { SinkReport } from '../../src/protocol/report';
 import type { SinkLens } from '../../src/extension/sinkLens';
-import { eventOf, requestMap, runIdOf, tapPanel, type PanelEvent } from './panelTap';
-import type { ReportPanel } from '../../src/extension/panels/report/reportPanel';
+import { requestMap, runIdOf, watchPanel, type PanelEvent } from './panelTap';
 import { noTokenizerNotice } from '../../src/extension/notices/errorNotices';
 import { cliPath, onnxExports } from '../support/paths';
 
@@ -151,23 +150,6 @@ suite('Real exporter outputs (../shared/models/onnx-exports) through the extensi
     return JSON.parse(readFileSync(out, 'utf8')) as SinkReport;
   }
 
-  /** Records what the report panel sends its webview while `action` runs (the panel is opened first). */
-  async function watchPanel<T>(action: (panel: ReportPanel) => Promise<T>): Promise<{ value: T; posted: PanelEvent[] }> {
-    api.reportPanel.showPanel();
-    const panel = api.reportPanel.currentPanel();
-    assert.ok(panel, 'the report panel is open');
-    const posted: PanelEvent[] = [];
-    const untap = tapPanel(panel, (envelope) => {
-      const event = eventOf(envelope);
-      if (event) posted.push(event);
-    });
-    try {
-      return { value: await action(panel), posted };
-    } finally {
-      untap();
-    }
-  }
-
   /** Everything a finished run must satisfy, from the returned, stored and posted report. */
   async function checkRun(spec: ExportSpec, result: AnalyzeResult | undefined, posted: PanelEvent[]): Promise<void> {
     assert.deepEqual(
@@ -292,7 +274,7 @@ suite('Real exporter outputs (../shared/models/onnx-exports) through the extensi
       await config().update('modelPath', spec.modelPath, vscode.ConfigurationTarget.Global);
       assert.equal(api.runs.modelPath(), spec.modelPath);
       await openAt(spec, spec.document.cursorAt);
-      const { value: result, posted } = await watchPanel(() => Promise.resolve(vscode.commands.executeCommand<AnalyzeResult | undefined>('sinkLens.analyzePrompt')));
+      const { value: result, posted } = await watchPanel(api, () => Promise.resolve(vscode.commands.executeCommand<AnalyzeResult | undefined>('sinkLens.analyzePrompt')));
       await checkRun(spec, result, posted);
       // The prompt was taken from the document and the editor shows its tokens.
       assert.equal(result!.report.prompt.text, (spec.prompt as { text: string }).text);
@@ -332,7 +314,7 @@ suite('Real exporter outputs (../shared/models/onnx-exports) through the extensi
 
     test('"Analyze Token Ids…" on the list under the cursor runs them exactly as given and matches genai_config.json and the CLI', async () => {
       await openAt(spec, spec.document.cursorAt);
-      const { value: result, posted } = await watchPanel(() => Promise.resolve(vscode.commands.executeCommand<AnalyzeResult | undefined>('sinkLens.analyzeTokenIds')));
+      const { value: result, posted } = await watchPanel(api, () => Promise.resolve(vscode.commands.executeCommand<AnalyzeResult | undefined>('sinkLens.analyzeTokenIds')));
       await checkRun(spec, result, posted);
       const record = (await api.runStore.list()).find((run) => run.id === result!.runId)!;
       assert.deepEqual(record.prompt, { kind: 'ids', ids: QWEN_IDS, source: `${spec.document.name}:2` });

@@ -3,11 +3,13 @@
  * transmits (events and replies), recorded or waited for, and requests handed to it as its webview
  * posts them. Used by the suites that check the stream a run sends and the maps the panel answers.
  */
+import * as assert from 'node:assert/strict';
 import type { ReportWebviewSide } from '../../src/protocol/channels/report';
 import { fromErrorPayload } from '../../src/protocol/errors';
 import type { Envelope } from '../../src/protocol/rpc';
 import type { AttentionMapPayload } from '../../src/protocol/runReport';
 import type { ReportPanel } from '../../src/extension/panels/report/reportPanel';
+import type { SinkLens } from '../../src/extension/sinkLens';
 
 type Events = ReportWebviewSide['events'];
 export type PanelEvent = { [K in keyof Events]: { type: K; body: Events[K] } }[keyof Events];
@@ -20,6 +22,23 @@ export function tapPanel(panel: ReportPanel, listener: (envelope: Envelope) => v
     transmit.call(panel, envelope);
   };
   return () => delete (panel as { transmit?: unknown }).transmit; // back to the prototype's
+}
+
+/** Records what the report panel sends its webview while `action` runs (the panel is opened first). */
+export async function watchPanel<T>(api: SinkLens, action: (panel: ReportPanel) => Promise<T>): Promise<{ value: T; posted: PanelEvent[] }> {
+  api.reportPanel.showPanel();
+  const panel = api.reportPanel.currentPanel();
+  assert.ok(panel, 'the report panel is open');
+  const posted: PanelEvent[] = [];
+  const untap = tapPanel(panel, (envelope) => {
+    const event = eventOf(envelope);
+    if (event) posted.push(event);
+  });
+  try {
+    return { value: await action(panel), posted };
+  } finally {
+    untap();
+  }
 }
 
 /** The events among envelopes, typed. */
